@@ -1,0 +1,106 @@
+// Session cookie options: defaults, prefixes and the rules browsers enforce, checked once at start-up.
+
+import { TesseraError } from "../core/errors.js";
+import type { CookieAttributes } from "./serialize.js";
+
+/** Options for the session cookie. */
+export interface CookieOptions {
+  /** @default "sid" */
+  name?: string;
+  /** @default "/" */
+  path?: string;
+  /** @default undefined (host-only) */
+  domain?: string;
+  /** @default "lax" */
+  sameSite?: "lax" | "strict" | "none";
+  /** `"auto"` sets Secure when the request came over HTTPS. @default "auto" */
+  secure?: boolean | "auto";
+  /** @default true */
+  httpOnly?: boolean;
+  /** CHIPS: a cookie partitioned by top-level site. Requires Secure. @default false */
+  partitioned?: boolean;
+  /** `"host"` names the cookie `__Host-<name>`, `"secure"` `__Secure-<name>` (RFC 6265bis §4.1.3). */
+  prefix?: "host" | "secure";
+  /** A cookie that outlives the browser session, expiring with the session on the server. @default true */
+  persistent?: boolean;
+}
+
+/** Resolved cookie settings; `attributes.secure` is replaced per request when `secure` is `"auto"`. */
+export interface CookieSettings {
+  name: string;
+  secure: boolean | "auto";
+  persistent: boolean;
+  attributes: CookieAttributes;
+}
+
+/** Defaults for the session cookie. */
+export const defaults = Object.freeze({
+  name: "sid",
+  path: "/",
+  sameSite: "lax",
+  secure: "auto",
+  httpOnly: true,
+  partitioned: false,
+  persistent: true,
+} as const);
+
+/** RFC 6265 §4.1.1 cookie-name: an RFC 7230 token. */
+const cookieNameRegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 6265 §4.1.1 path-value: any CHAR except CTLs or ";", and tessera requires it to start with "/". */
+const pathRegExp = /^\/[\u0020-\u003A\u003C-\u007E]*$/;
+/** RFC 6265 §4.1.1 domain-value: a subdomain per RFC 1034 §3.5, optionally led by a dot. */
+const domainRegExp = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/**
+ * Applies defaults and refuses, naming the option, any combination a browser would reject.
+ *
+ * @example
+ * resolveCookieOptions({ prefix: "host" }).name; // "__Host-sid"
+ */
+export function resolveCookieOptions(options: CookieOptions = {}): CookieSettings {
+  const base = options.name ?? defaults.name;
+  if (!cookieNameRegExp.test(base)) fail("cookie.name", "must be a cookie-name token (letters, digits and !#$%&'*+-.^_`|~)");
+  const path = options.path ?? defaults.path;
+  if (!pathRegExp.test(path)) fail("cookie.path", 'must start with "/" and hold no ";" or control characters');
+  const domain = options.domain;
+  if (domain !== undefined && !domainRegExp.test(domain)) fail("cookie.domain", "must be a host name such as example.com");
+  const sameSite = options.sameSite ?? defaults.sameSite;
+  if (!["lax", "strict", "none"].includes(sameSite)) fail("cookie.sameSite", 'must be "lax", "strict" or "none"');
+  let secure = options.secure ?? defaults.secure;
+  const partitioned = options.partitioned ?? defaults.partitioned;
+  const prefix = options.prefix;
+  let name = base;
+  if (prefix === "host" || prefix === "secure") {
+    // RFC 6265bis §4.1.3.1-2: __Secure- and __Host- cookies are refused unless Secure.
+    if (secure === false) fail("cookie.secure", `cannot be false with prefix "${prefix}": the prefix requires Secure`);
+    secure = true;
+    name = `${prefix === "host" ? "__Host-" : "__Secure-"}${base}`;
+  } else if (prefix !== undefined) {
+    fail("cookie.prefix", 'must be "host" or "secure"');
+  }
+  if (prefix === "host") {
+    // RFC 6265bis §4.1.3.2: __Host- requires Secure, Path=/ and no Domain.
+    if (path !== "/") fail("cookie.path", 'must be "/" with prefix "host"');
+    if (domain !== undefined) fail("cookie.domain", 'must be left out with prefix "host"');
+  }
+  // RFC 6265bis §5.6.7 and CHIPS: browsers drop SameSite=None and Partitioned cookies that are not Secure.
+  if (sameSite === "none" && secure !== true) fail("cookie.sameSite", '"none" requires `cookie.secure: true` (or a prefix)');
+  if (partitioned && secure !== true) fail("cookie.partitioned", "requires `cookie.secure: true` (or a prefix)");
+  return {
+    name,
+    secure,
+    persistent: options.persistent ?? defaults.persistent,
+    attributes: {
+      path,
+      domain,
+      httpOnly: options.httpOnly ?? defaults.httpOnly,
+      sameSite,
+      secure: secure === true,
+      partitioned,
+    },
+  };
+}
+
+function fail(option: string, rule: string): never {
+  throw new TesseraError("ERR_INVALID_OPTION", `\`${option}\` ${rule}`);
+}

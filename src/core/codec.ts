@@ -1,0 +1,29 @@
+// The Codec contract: how a whole session becomes a cookie value and back (cookie mode).
+
+import type { SessionRecord } from "./record.js";
+
+/** What binds a cookie value to its place: a value made for one cookie name is refused under another. */
+export interface CodecContext {
+  cookieName: string;
+}
+
+/** A decoded cookie value. */
+export interface Decoded {
+  record: SessionRecord;
+  /** Index of the secret that verified it; above 0 means the cookie should be re-issued under the first. */
+  keyIndex: number;
+}
+
+/**
+ * Encodes a session record into a cookie value and back. `decode` throws a `CodecError` with a reason for any
+ * value it cannot trust; it never throws anything else.
+ *
+ * @example
+ * const value = codec.encode(record, { cookieName: "sid" });
+ * const { record: back } = codec.decode(value, { cookieName: "sid" });
+ */
+export interface Codec {
+  readonly name: string;
+  encode(record: SessionRecord, context: CodecContext): string;
+  decode(value: string, context: CodecContext): Decoded;
+}

@@ -1,0 +1,80 @@
+// Session data is JSON only: this module checks and copies values that go in and come out.
+
+import { TesseraError } from "./errors.js";
+
+/** A value session data may hold: what JSON can carry and bring back unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A session's data: a JSON object. */
+export type SessionData = Record<string, unknown>;
+
+/** Keys that reach `Object.prototype` through careless merging: refused everywhere (OWASP prototype pollution). */
+const forbiddenKeys = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Deeper nesting is refused, so a hostile payload cannot exhaust the stack. */
+const maxDepth = 64;
+
+/**
+ * Copies a JSON value, deep-frozen, or returns `undefined` when it is not plain JSON (a function, a Date, a
+ * class instance, a cycle, NaN) or carries a forbidden key.
+ *
+ * @example
+ * toFrozenJson({ cart: ["a"] }); // a frozen copy
+ * toFrozenJson({ when: new Date() }); // undefined
+ */
+export function toFrozenJson(value: unknown, depth = 0): JsonValue | undefined {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== "object" || depth >= maxDepth) return undefined;
+  if (Array.isArray(value)) {
+    const copy: JsonValue[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = toFrozenJson(value[i], depth + 1);
+      if (item === undefined) return undefined;
+      copy[i] = item;
+    }
+    return Object.freeze(copy) as JsonValue[];
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const copy: { [key: string]: JsonValue } = {};
+  for (const key of Object.keys(value)) {
+    if (forbiddenKeys.has(key)) return undefined;
+    const item = toFrozenJson((value as Record<string, unknown>)[key], depth + 1);
+    if (item === undefined) return undefined;
+    copy[key] = item;
+  }
+  return Object.freeze(copy);
+}
+
+/**
+ * Checks a key and value on their way into a session, naming the key (never the value) when they are refused.
+ *
+ * @example
+ * const stored = checkEntry("cart", ["a", "b"]);
+ */
+export function checkEntry(key: string, value: unknown): JsonValue {
+  if (typeof key !== "string" || key.length === 0 || forbiddenKeys.has(key)) {
+    throw new TesseraError("ERR_INVALID_SESSION_DATA", `session key ${JSON.stringify(String(key).slice(0, 40))} is not allowed`);
+  }
+  const copy = toFrozenJson(value);
+  if (copy === undefined) {
+    throw new TesseraError(
+      "ERR_INVALID_SESSION_DATA",
+      `session key ${JSON.stringify(key.slice(0, 40))} must hold plain JSON (objects, arrays, strings, finite numbers, booleans, null) without "__proto__" or "constructor" keys`,
+    );
+  }
+  return copy;
+}
+
+/**
+ * Reads an object of JSON values that came from outside (a cookie, a store), or `undefined` when it is not one.
+ *
+ * @example
+ * const data = toJsonObject(JSON.parse(text)) ?? {};
+ */
+export function toJsonObject(value: unknown): Record<string, JsonValue> | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const copy = toFrozenJson(value);
+  return copy === undefined ? undefined : { ...(copy as Record<string, JsonValue>) };
+}

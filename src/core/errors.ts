@@ -1,0 +1,91 @@
+// Errors with stable codes: callers switch on `code`, never on a message.
+
+/** Every code a tessera error can carry. */
+export type TesseraErrorCode =
+  | "ERR_SECRET_MISSING"
+  | "ERR_SECRET_TOO_SHORT"
+  | "ERR_SECRET_DUPLICATE"
+  | "ERR_INVALID_OPTION"
+  | "ERR_COOKIE_TOO_LARGE"
+  | "ERR_INVALID_SESSION_DATA"
+  | "ERR_SESSION_DESTROYED"
+  | "ERR_SESSION_CONFLICT"
+  | "ERR_STORE_UNAVAILABLE"
+  | "ERR_NOT_SUPPORTED"
+  | "ERR_HEADERS_SENT"
+  | "ERR_CODEC";
+
+/**
+ * The base of every error tessera throws. Messages never contain a token, a cookie value or a secret.
+ *
+ * @example
+ * try { createSessions({ secrets: [] }); } catch (err) {
+ *   if (err instanceof TesseraError && err.code === "ERR_SECRET_MISSING") process.exit(1);
+ * }
+ */
+export class TesseraError extends Error {
+  readonly code: TesseraErrorCode;
+
+  constructor(code: TesseraErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A store call failed or timed out. Sessions fail closed: no cookie is set for a record that was not saved.
+ * Adapters answer 503.
+ *
+ * @example
+ * if (err instanceof StoreUnavailableError) return new Response("Try again", { status: 503 });
+ */
+export class StoreUnavailableError extends TesseraError {
+  /** The store operation that failed, such as `get` or `set`. */
+  readonly operation: string;
+
+  constructor(operation: string, options?: { cause?: unknown; timedOut?: boolean }) {
+    super(
+      "ERR_STORE_UNAVAILABLE",
+      options?.timedOut
+        ? `session store did not answer "${operation}" in time`
+        : `session store failed on "${operation}"`,
+      { cause: options?.cause },
+    );
+    this.operation = operation;
+  }
+}
+
+/** Why a cookie value was rejected by a codec. */
+export type CodecFailure =
+  | "malformed"
+  | "unsupported_version"
+  | "unknown_key"
+  | "bad_signature"
+  | "bad_payload";
+
+/**
+ * A codec could not turn a cookie value back into a session. The manager turns it into a fresh session and an
+ * event; it never reaches an application.
+ *
+ * @example
+ * throw new CodecError("bad_signature");
+ */
+export class CodecError extends TesseraError {
+  readonly reason: CodecFailure;
+
+  constructor(reason: CodecFailure) {
+    super("ERR_CODEC", `cookie value rejected: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/**
+ * Guards an unknown thrown value.
+ *
+ * @example
+ * if (isTesseraError(err) && err.code === "ERR_COOKIE_TOO_LARGE") useAStore();
+ */
+export function isTesseraError(value: unknown): value is TesseraError {
+  return value instanceof TesseraError;
+}

@@ -1,0 +1,23 @@
+// What a session is at rest, in a cookie or a store: data, pending flash messages and metadata.
+
+import type { JsonValue } from "./data.js";
+
+/** Metadata the server keeps beside the data; timeouts are enforced from it, never from a cookie's expiry. */
+export interface SessionMeta {
+  /** When the session was created (epoch ms); the absolute timeout counts from here. */
+  createdAt: number;
+  /** When a request last renewed the session (epoch ms); the idle timeout counts from here. */
+  lastSeenAt: number;
+  /** The user the session was signed in to, if any. */
+  userId?: string;
+  /** The User-Agent header at sign-in, for lists of a user's sessions. */
+  userAgent?: string;
+}
+
+/** A whole session at rest. */
+export interface SessionRecord {
+  data: Record<string, JsonValue>;
+  /** Flash messages waiting to be read on a later request. */
+  flash: Record<string, JsonValue>;
+  meta: SessionMeta;
+}

@@ -1,0 +1,272 @@
+// The Session model: data, flash messages and metadata, with a log of what this request changed.
+
+import { checkEntry, type JsonValue, type SessionData } from "./data.js";
+import { TesseraError } from "./errors.js";
+import type { SessionMeta, SessionRecord } from "./record.js";
+
+/** One change a request made; replayed in order onto a fresher record after a compare-and-set conflict. */
+export type Change =
+  | { kind: "set"; key: string; value: JsonValue }
+  | { kind: "delete"; key: string }
+  | { kind: "clear" }
+  | { kind: "update"; key: string; fn: (current: unknown) => unknown }
+  | { kind: "flash"; key: string; value: JsonValue }
+  | { kind: "readFlash"; key: string };
+
+/** What the manager does for the lifecycle methods that reach beyond this object. */
+export interface SessionLifecycle {
+  /** Retires the current id (deleting its record) before a new one is issued at commit. */
+  retire(session: Session<SessionData>): Promise<void>;
+}
+
+/** Internal state, read by the manager through the `sessionState` symbol; not part of the public API. */
+export interface SessionState {
+  /** The record as loaded (or created empty for a new visitor). */
+  base: SessionRecord;
+  /** Data as this request sees it. */
+  data: Record<string, JsonValue>;
+  /** Flash messages this request has read (they are removed at commit). */
+  flashRead: Set<string>;
+  changes: Change[];
+  /** The current token (store mode) or random id (cookie mode); undefined for a visitor without one. */
+  token: string | undefined;
+  /** The version the record was loaded at (store mode). */
+  version: number | undefined;
+  /** A new id must be issued at commit (regenerate, signIn). */
+  rotate: boolean;
+  /** signIn bound a user: metadata changed, and the absolute timeout restarts at commit. */
+  metaChanged: boolean;
+  /** The session was destroyed: the cookie is cleared unless new data makes a new session. */
+  destroyed: boolean;
+  /** The request carried a session cookie that was read (valid or not). */
+  hadCookie: boolean;
+  /** The cookie was verified by an older secret and should be re-issued under the first. */
+  staleKey: boolean;
+  /** commit() already ran. */
+  committed: boolean;
+  /** The request came over HTTPS (decides Secure when the cookie's `secure` is "auto"). */
+  secure: boolean;
+  /** The request's User-Agent, kept with the session at sign-in. */
+  userAgent: string | undefined;
+}
+
+/** Symbol under which the manager reaches a session's state. */
+export const sessionState: unique symbol = Symbol("tessera.sessionState");
+
+/**
+ * One request's view of a session. Values read are deep-frozen copies: change them with `set` or `update`,
+ * so every change is recorded and survives a concurrent write.
+ *
+ * @example
+ * const session = await sessions.load(request);
+ * session.update("visits", (n) => (n ?? 0) + 1);
+ * if (!session.has("username")) session.flash("notice", "Please sign in");
+ */
+export class Session<D extends SessionData = SessionData> {
+  readonly [sessionState]: SessionState;
+  readonly #lifecycle: SessionLifecycle;
+
+  /** @internal Sessions are made by `sessions.load`. */
+  constructor(state: SessionState, lifecycle: SessionLifecycle) {
+    this[sessionState] = state;
+    this.#lifecycle = lifecycle;
+  }
+
+  /** The value under `key`, or `undefined`. */
+  get<K extends keyof D & string>(key: K): D[K] | undefined {
+    return Object.hasOwn(this[sessionState].data, key) ? (this[sessionState].data[key] as D[K]) : undefined;
+  }
+
+  /** Whether `key` holds a value. */
+  has(key: keyof D & string): boolean {
+    return Object.hasOwn(this[sessionState].data, key);
+  }
+
+  /** Sets `key`; throws `ERR_INVALID_SESSION_DATA` for a value that is not plain JSON. */
+  set<K extends keyof D & string>(key: K, value: D[K]): void {
+    const stored = checkEntry(key, value);
+    this.#change({ kind: "set", key, value: stored });
+    this[sessionState].data[key] = stored;
+  }
+
+  /** Removes `key`. */
+  delete(key: keyof D & string): void {
+    if (!this.has(key)) return;
+    this.#change({ kind: "delete", key });
+    delete this[sessionState].data[key];
+  }
+
+  /** Removes every key (the session and its metadata stay; use `destroy` to end it). */
+  clear(): void {
+    if (Object.keys(this[sessionState].data).length === 0) return;
+    this.#change({ kind: "clear" });
+    this[sessionState].data = {};
+  }
+
+  /**
+   * Sets `key` to `fn(current)`. On a concurrent write, `fn` runs again on the fresher value, so counters and
+   * lists built this way lose nothing. `fn` must be pure: it may run more than once.
+   *
+   * @example
+   * session.update("count", (n) => (n ?? 0) + 1);
+   */
+  update<K extends keyof D & string>(key: K, fn: (current: D[K] | undefined) => D[K]): D[K] {
+    const stored = checkEntry(key, fn(this.get(key)));
+    this.#change({ kind: "update", key, fn: fn as (current: unknown) => unknown });
+    this[sessionState].data[key] = stored;
+    return stored as D[K];
+  }
+
+  /**
+   * Leaves a message for a later request, which reads it once with `readFlash`.
+   *
+   * @example
+   * session.flash("notice", "Saved");
+   */
+  flash(key: string, value: unknown): void {
+    this.#change({ kind: "flash", key, value: checkEntry(key, value) });
+  }
+
+  /**
+   * Reads a flash message left by an earlier request, and removes it.
+   *
+   * @example
+   * const notice = session.readFlash("notice"); // "Saved", then undefined
+   */
+  readFlash<T = unknown>(key: string): T | undefined {
+    const state = this[sessionState];
+    if (!Object.hasOwn(state.base.flash, key) || state.flashRead.has(key)) return undefined;
+    this.#change({ kind: "readFlash", key });
+    state.flashRead.add(key);
+    return state.base.flash[key] as T;
+  }
+
+  /** The signed-in user, if `signIn` bound one. */
+  get userId(): string | undefined {
+    return this[sessionState].base.meta.userId;
+  }
+
+  /** When the session was created (epoch ms). */
+  get createdAt(): number {
+    return this[sessionState].base.meta.createdAt;
+  }
+
+  /** Whether nothing was loaded for this request: a new visitor, or a cookie that was refused. */
+  get isNew(): boolean {
+    return this[sessionState].token === undefined;
+  }
+
+  /**
+   * Binds the session to a user and gives it a new id, so an id planted before sign-in is worthless
+   * (session fixation). The old record stops resolving at once.
+   *
+   * @example
+   * await session.signIn(user.id);
+   */
+  async signIn(userId: string): Promise<void> {
+    if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) {
+      throw new TesseraError("ERR_INVALID_SESSION_DATA", "`userId` must be a string of 1 to 256 characters");
+    }
+    await this.regenerate();
+    const state = this[sessionState];
+    const meta: SessionMeta = { ...state.base.meta, userId };
+    if (state.userAgent) meta.userAgent = state.userAgent.slice(0, 256);
+    else delete meta.userAgent;
+    state.base = { ...state.base, meta };
+    state.metaChanged = true;
+  }
+
+  /**
+   * Issues a new id for the same data and retires the old one at once. Call it whenever privilege changes.
+   *
+   * @example
+   * await session.regenerate();
+   */
+  async regenerate(): Promise<void> {
+    this.#assertOpen();
+    await this.#lifecycle.retire(this as unknown as Session<SessionData>);
+    this[sessionState].rotate = true;
+  }
+
+  /**
+   * Ends the session: its record is deleted now and the response clears the cookie. Data set afterwards
+   * starts a new session.
+   *
+   * @example
+   * await session.destroy();
+   */
+  async destroy(): Promise<void> {
+    this.#assertOpen();
+    await this.#lifecycle.retire(this as unknown as Session<SessionData>);
+    const state = this[sessionState];
+    state.destroyed = true;
+    state.rotate = false;
+    state.metaChanged = false;
+    state.changes = [];
+    state.data = {};
+    state.flashRead = new Set();
+    state.base = { data: {}, flash: {}, meta: { createdAt: state.base.meta.createdAt, lastSeenAt: state.base.meta.lastSeenAt } };
+  }
+
+  #change(change: Change): void {
+    this.#assertOpen();
+    this[sessionState].changes.push(change);
+  }
+
+  #assertOpen(): void {
+    if (this[sessionState].committed) {
+      throw new TesseraError("ERR_SESSION_DESTROYED", "the session was already committed; changes after commit are lost");
+    }
+  }
+}
+
+/**
+ * The record this request would write if nobody else wrote in between: its data, and the loaded flash messages
+ * less those read plus those left.
+ *
+ * @example
+ * const record = currentRecord(session[sessionState]);
+ */
+export function currentRecord(state: SessionState): SessionRecord {
+  return { data: state.data, flash: applyFlashChanges(state.base.flash, state.changes), meta: state.base.meta };
+}
+
+/**
+ * Replays a request's changes onto a record read fresh from the store, giving the record to write.
+ * Throws `ERR_INVALID_SESSION_DATA` when an `update` function returns something that is not JSON.
+ *
+ * @example
+ * const merged = replayChanges(fresh.record, state.changes);
+ */
+export function replayChanges(record: SessionRecord, changes: readonly Change[]): SessionRecord {
+  const data: Record<string, JsonValue> = { ...record.data };
+  for (const change of changes) {
+    switch (change.kind) {
+      case "set":
+        data[change.key] = change.value;
+        break;
+      case "delete":
+        delete data[change.key];
+        break;
+      case "clear":
+        for (const key of Object.keys(data)) delete data[key];
+        break;
+      case "update":
+        data[change.key] = checkEntry(change.key, change.fn(Object.hasOwn(data, change.key) ? data[change.key] : undefined));
+        break;
+      case "flash":
+      case "readFlash":
+        break;
+    }
+  }
+  return { data, flash: applyFlashChanges(record.flash, changes), meta: record.meta };
+}
+
+function applyFlashChanges(flash: Record<string, JsonValue>, changes: readonly Change[]): Record<string, JsonValue> {
+  let copy: Record<string, JsonValue> | undefined;
+  for (const change of changes) {
+    if (change.kind === "flash") (copy ??= { ...flash })[change.key] = change.value;
+    else if (change.kind === "readFlash") delete (copy ??= { ...flash })[change.key];
+  }
+  return copy ?? flash;
+}

@@ -1,0 +1,65 @@
+// The record's JSON form, shared by cookie codecs and stores: one format, one version, checked on the way in.
+
+import { toJsonObject } from "./data.js";
+import { CodecError } from "./errors.js";
+import type { SessionMeta, SessionRecord } from "./record.js";
+
+/** The record format version, written in every cookie and row and checked on the way back. */
+export const recordFormatVersion = 1;
+
+/** Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, d data, f flash. */
+interface Wire {
+  v: number;
+  c: number;
+  s: number;
+  u?: string;
+  a?: string;
+  d: unknown;
+  f?: unknown;
+}
+
+/**
+ * A record as JSON text.
+ *
+ * @example
+ * encodeRecord(record); // '{"v":1,"c":1700000000000,"s":1700000000000,"d":{"username":"alice"}}'
+ */
+export function encodeRecord(record: SessionRecord): string {
+  const wire: Wire = { v: recordFormatVersion, c: record.meta.createdAt, s: record.meta.lastSeenAt, d: record.data };
+  if (record.meta.userId !== undefined) wire.u = record.meta.userId;
+  if (record.meta.userAgent !== undefined) wire.a = record.meta.userAgent;
+  for (const _key in record.flash) {
+    wire.f = record.flash;
+    break;
+  }
+  return JSON.stringify(wire);
+}
+
+/**
+ * A record back from JSON text, checked field by field; throws `CodecError` for anything else.
+ *
+ * @example
+ * const record = decodeRecord(row.record);
+ */
+export function decodeRecord(text: string): SessionRecord {
+  let wire: unknown;
+  try {
+    wire = JSON.parse(text);
+  } catch {
+    throw new CodecError("bad_payload");
+  }
+  if (wire === null || typeof wire !== "object") throw new CodecError("bad_payload");
+  const { v, c, s, u, a, d, f } = wire as Partial<Wire>;
+  if (v !== recordFormatVersion) throw new CodecError("unsupported_version");
+  if (!Number.isSafeInteger(c) || !Number.isSafeInteger(s)) throw new CodecError("bad_payload");
+  if ((u !== undefined && typeof u !== "string") || (a !== undefined && typeof a !== "string")) {
+    throw new CodecError("bad_payload");
+  }
+  const data = toJsonObject(d);
+  const flash = f === undefined ? {} : toJsonObject(f);
+  if (data === undefined || flash === undefined) throw new CodecError("bad_payload");
+  const meta: SessionMeta = { createdAt: c as number, lastSeenAt: s as number };
+  if (u !== undefined) meta.userId = u;
+  if (a !== undefined) meta.userAgent = a;
+  return { data, flash, meta };
+}

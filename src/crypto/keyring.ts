@@ -1,0 +1,89 @@
+// The key ring: secrets checked once at start-up, and per-purpose keys derived from each with HKDF.
+
+import { createSecretKey, hkdfSync, type KeyObject } from "node:crypto";
+import { TesseraError } from "../core/errors.js";
+
+/** A secret as the application holds it. */
+export type Secret = string | Uint8Array;
+
+/** Keys derived from one secret, one per purpose, so no key ever serves two algorithms. */
+export interface DerivedKeys {
+  /** 4 bytes naming the secret in a cookie value, so verification tries one key, not all. */
+  id: Buffer;
+  /** `id` read as an unsigned 32-bit integer, for lookups. */
+  idNumber: number;
+  /** AES-256-GCM key. */
+  sealKey: KeyObject;
+  /** HMAC-SHA256 key. */
+  signKey: KeyObject;
+}
+
+/** Every secret's keys; the first signs and seals, all verify and open. */
+export interface KeyRing {
+  readonly current: DerivedKeys;
+  readonly keys: readonly DerivedKeys[];
+  /** The keys with this id and their position in the ring, or `undefined`. */
+  find(idNumber: number): { keys: DerivedKeys; index: number } | undefined;
+}
+
+/** NIST SP 800-107 / OWASP: an HMAC or AES-256 key needs 256 bits of entropy; we refuse shorter secrets. */
+export const minimumSecretBytes = 32;
+
+/** HKDF salt: fixed, so the same secret always derives the same keys (rotation works across restarts). */
+const hkdfSalt = Buffer.from("tessera.keyring.v1");
+
+/**
+ * Checks the secrets and derives every key once.
+ *
+ * @example
+ * const ring = createKeyRing([process.env.SECRET_KEY!]);
+ */
+export function createKeyRing(secrets: readonly Secret[] | undefined): KeyRing {
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    throw new TesseraError(
+      "ERR_SECRET_MISSING",
+      "`secrets` must list at least one secret of 32 bytes or more; generate one with `npx tessera keygen` or `openssl rand -base64 32`",
+    );
+  }
+  const keys: DerivedKeys[] = [];
+  const byId = new Map<number, number>();
+  secrets.forEach((secret, index) => {
+    const bytes = toBytes(secret, index);
+    if (bytes.length < minimumSecretBytes) {
+      throw new TesseraError(
+        "ERR_SECRET_TOO_SHORT",
+        `\`secrets[${index}]\` must be at least ${minimumSecretBytes} bytes (got ${bytes.length})`,
+      );
+    }
+    const id = derive(bytes, "key-id", 4);
+    const idNumber = id.readUInt32BE(0);
+    if (byId.has(idNumber)) {
+      throw new TesseraError("ERR_SECRET_DUPLICATE", `\`secrets[${index}]\` repeats \`secrets[${byId.get(idNumber)}]\``);
+    }
+    byId.set(idNumber, index);
+    keys.push({
+      id,
+      idNumber,
+      sealKey: createSecretKey(derive(bytes, "seal/aes-256-gcm", 32)),
+      signKey: createSecretKey(derive(bytes, "sign/hmac-sha256", 32)),
+    });
+  });
+  return {
+    current: keys[0]!,
+    keys,
+    find(idNumber) {
+      const index = byId.get(idNumber);
+      return index === undefined ? undefined : { keys: keys[index]!, index };
+    },
+  };
+}
+
+function toBytes(secret: Secret, index: number): Buffer {
+  if (typeof secret === "string") return Buffer.from(secret, "utf8");
+  if (secret instanceof Uint8Array) return Buffer.from(secret);
+  throw new TesseraError("ERR_SECRET_MISSING", `\`secrets[${index}]\` must be a string or a Uint8Array (got ${typeof secret})`);
+}
+
+function derive(secret: Buffer, purpose: string, length: number): Buffer {
+  return Buffer.from(hkdfSync("sha256", secret, hkdfSalt, `tessera/${purpose}`, length));
+}

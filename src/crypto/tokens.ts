@@ -1,0 +1,62 @@
+// Session tokens: 256 random bits drawn from a pool, and their SHA-256, which is all a store ever sees.
+
+import { createHash, randomFillSync } from "node:crypto";
+
+/** Bytes in a session token: 256 bits, beyond guessing (OWASP asks for at least 64 bits of entropy). */
+export const tokenBytes = 32;
+
+/** A token is 32 bytes in unpadded base64url: exactly 43 characters of `[A-Za-z0-9_-]`. */
+export const tokenRegExp = /^[A-Za-z0-9_-]{43}$/;
+
+const pool = Buffer.allocUnsafe(8192);
+let poolOffset = pool.length;
+
+/**
+ * `length` cryptographically random bytes, drawn from a pool refilled 8 KiB at a time so each request does not
+ * pay for a system call. The returned buffer is a copy the caller owns.
+ *
+ * @example
+ * const iv = randomBytes(12);
+ */
+export function randomBytes(length: number): Buffer {
+  if (length > pool.length) return randomFillSync(Buffer.allocUnsafe(length));
+  if (poolOffset + length > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + length));
+  // Drawn bytes are overwritten so no copy of a token lingers in the pool.
+  pool.fill(0, poolOffset, poolOffset + length);
+  poolOffset += length;
+  return bytes;
+}
+
+/**
+ * A new session token.
+ *
+ * @example
+ * const token = createToken(); // 43 base64url characters
+ */
+export function createToken(): string {
+  return randomBytes(tokenBytes).toString("base64url");
+}
+
+/**
+ * The at-rest id of a token: SHA-256, base64url. A dump of the store cannot be replayed as cookies.
+ *
+ * @example
+ * await store.get(hashToken(token));
+ */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("base64url");
+}
+
+/**
+ * Whether a cookie value has the shape of a token; anything else is refused before any store is asked.
+ *
+ * @example
+ * if (!isToken(value)) return freshSession();
+ */
+export function isToken(value: string): boolean {
+  return tokenRegExp.test(value);
+}

@@ -1,0 +1,25 @@
+// tessera: session management for TypeScript web servers. The core entry point loads no database driver.
+
+export { createSessions, defaults, factsOf, applyChanges } from "./manager/sessions.js";
+export type {
+  RequestFacts,
+  ResponseChanges,
+  Sessions,
+  SessionsOptions,
+  UserSessionInfo,
+} from "./manager/sessions.js";
+export type { SessionEvent, RejectionReason } from "./manager/events.js";
+export { Session } from "./core/session.js";
+export { TesseraError, StoreUnavailableError, CodecError, isTesseraError } from "./core/errors.js";
+export type { TesseraErrorCode, CodecFailure } from "./core/errors.js";
+export type { Duration } from "./core/duration.js";
+export type { JsonValue, SessionData } from "./core/data.js";
+export type { SessionMeta, SessionRecord } from "./core/record.js";
+export type { Store, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, Awaitable } from "./core/store.js";
+export type { Codec, CodecContext, Decoded } from "./core/codec.js";
+export type { CookieOptions } from "./cookie/options.js";
+export type { Secret } from "./crypto/keyring.js";
+export { createSealedCodec } from "./codecs/sealed.js";
+export { createSignedCodec } from "./codecs/signed.js";
+export { createKeyRing } from "./crypto/keyring.js";
+export { encodeRecord, decodeRecord } from "./core/wire.js";

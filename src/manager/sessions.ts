@@ -1,0 +1,444 @@
+// createSessions: the composition root joining a codec, the cookie rules, the key ring and a store.
+
+import type { Codec } from "../core/codec.js";
+import type { SessionData } from "../core/data.js";
+import { toMilliseconds, type Duration } from "../core/duration.js";
+import { CodecError, TesseraError } from "../core/errors.js";
+import { checkTimeouts, expiresAt, isTouchDue, type TimeoutPolicy } from "../core/policy.js";
+import type { SessionMeta, SessionRecord } from "../core/record.js";
+import { currentRecord, replayChanges, Session, sessionState, type SessionState } from "../core/session.js";
+import type { Store, StoreWriteOptions } from "../core/store.js";
+import { createKeyRing, type Secret } from "../crypto/keyring.js";
+import { createToken, hashToken, isToken } from "../crypto/tokens.js";
+import { resolveCookieOptions, type CookieOptions } from "../cookie/options.js";
+import { readCookieValues } from "../cookie/parse.js";
+import { serializeSetCookie } from "../cookie/serialize.js";
+import { createSealedCodec } from "../codecs/sealed.js";
+import { createSignedCodec } from "../codecs/signed.js";
+import type { SessionEvent } from "./events.js";
+import { guard } from "./guard.js";
+
+/** Options of `createSessions`. */
+export interface SessionsOptions {
+  /** Secrets of 32 bytes or more: the first signs and seals, every one verifies. Required; there is no default. */
+  secrets: readonly Secret[];
+  /** Where sessions live. Leave out for cookie mode: the whole session sealed (or signed) in the cookie. */
+  store?: Store;
+  /** Cookie mode's codec. @default "sealed" */
+  codec?: "sealed" | "signed" | Codec;
+  cookie?: CookieOptions;
+  /** A session unused this long ends. @default "24h" */
+  idleTimeout?: Duration;
+  /** A session ends this long after it was created, however active. @default "30d" */
+  absoluteTimeout?: Duration;
+  /** Sliding renewal is written at most once per this interval. @default idleTimeout / 10 */
+  touchAfter?: Duration;
+  /** Believe `X-Forwarded-Proto` from a proxy in front. @default false */
+  trustProxy?: boolean;
+  /** Every store call is abandoned after this long, failing closed. @default "5s" */
+  storeTimeout?: Duration;
+  /** The time (epoch ms). @default Date.now */
+  clock?: () => number;
+  /** Called for rejections, conflicts and store errors. Must not throw. */
+  onEvent?: (event: SessionEvent) => void;
+}
+
+/** What a framework adapter knows about a request. */
+export interface RequestFacts {
+  /** The `Cookie` header. */
+  cookie: string | null | undefined;
+  /** Whether the client reached us over HTTPS. */
+  secure: boolean;
+  /** The `User-Agent` header, kept with a signed-in session for lists of a user's sessions. */
+  userAgent?: string | null | undefined;
+}
+
+/** What a commit asks of the response. */
+export interface ResponseChanges {
+  /** `Set-Cookie` header values to append. */
+  setCookie: string[];
+  /** Always true: the response depends on the `Cookie` header, so add `Vary: Cookie`. */
+  vary: true;
+  /** True when a session cookie is set or cleared: add `Cache-Control: no-store`. */
+  noStore: boolean;
+}
+
+/** One of a user's sessions, as `userSessions` lists it. */
+export interface UserSessionInfo {
+  /** The session's at-rest id (a SHA-256, not a token): pass it to `revokeSession`. */
+  id: string;
+  createdAt: number;
+  lastSeenAt: number;
+  userAgent: string | undefined;
+  /** Whether it is the session passed as `current`. */
+  current: boolean;
+}
+
+/** The object applications use. */
+export interface Sessions<D extends SessionData = SessionData> {
+  /** `"cookie"` or the store's name. */
+  readonly mode: string;
+  /** The session cookie's name, prefix included. */
+  readonly cookieName: string;
+  /** Whether `X-Forwarded-Proto` is believed (the `trustProxy` option), for adapters. */
+  readonly trustProxy: boolean;
+  /** Loads the session of a Fetch API request. Throws `ERR_STORE_UNAVAILABLE` when the store fails. */
+  load(request: Request): Promise<Session<D>>;
+  /** Loads from what an adapter read off its request. */
+  loadFrom(facts: RequestFacts): Promise<Session<D>>;
+  /** Saves the session and returns the response with `Set-Cookie`, `Vary` and `Cache-Control` added. */
+  commit(session: Session<D>, response: Response): Promise<Response>;
+  /** Saves the session and says which headers the response needs, for adapters. */
+  commitHeaders(session: Session<D>): Promise<ResponseChanges>;
+  /** A user's sessions (store mode). */
+  userSessions(userId: string, options?: { current?: Session<D> }): Promise<UserSessionInfo[]>;
+  /** Ends every session of a user, except the one given (store mode). Returns how many ended. */
+  revokeUserSessions(userId: string, options?: { except?: Session<D> }): Promise<number>;
+  /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
+  revokeSession(userId: string, id: string): Promise<boolean>;
+  /** Releases the store. */
+  close(): Promise<void>;
+}
+
+/** Defaults of `createSessions`. */
+export const defaults = Object.freeze({
+  /** @default "24h" */
+  idleTimeout: "24h",
+  /** @default "30d" */
+  absoluteTimeout: "30d",
+  /** @default 10: sliding renewal written at most once per idleTimeout / 10 */
+  touchFraction: 10,
+  /** @default "5s" */
+  storeTimeout: "5s",
+  /** Duplicate session cookies tried at most, so a header stuffed with them costs bounded store reads. */
+  maxCandidates: 4,
+  /** Compare-and-set attempts before `ERR_SESSION_CONFLICT`. */
+  maxWriteAttempts: 16,
+} as const);
+
+/**
+ * Creates the session manager. Checks every option now, so a misconfiguration stops the start, not a request.
+ *
+ * @example
+ * const sessions = createSessions<{ username?: string }>({
+ *   secrets: [process.env.SECRET_KEY!],
+ *   store: sqliteStore({ path: "data/sessions.db" }),
+ * });
+ */
+export function createSessions<D extends SessionData = SessionData>(options: SessionsOptions): Sessions<D> {
+  if (options === null || typeof options !== "object") {
+    throw new TesseraError("ERR_SECRET_MISSING", "`createSessions` needs an options object with `secrets`");
+  }
+  const ring = createKeyRing(options.secrets);
+  const cookie = resolveCookieOptions(options.cookie);
+  const idleMs = toMilliseconds(options.idleTimeout ?? defaults.idleTimeout, "idleTimeout");
+  const absoluteMs = toMilliseconds(options.absoluteTimeout ?? defaults.absoluteTimeout, "absoluteTimeout");
+  const policy: TimeoutPolicy = {
+    idleMs,
+    absoluteMs,
+    touchAfterMs: options.touchAfter === undefined ? Math.floor(idleMs / defaults.touchFraction) : toMilliseconds(options.touchAfter, "touchAfter"),
+  };
+  if (policy.touchAfterMs >= idleMs) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`touchAfter` must be shorter than `idleTimeout`");
+  }
+  const storeTimeoutMs = toMilliseconds(options.storeTimeout ?? defaults.storeTimeout, "storeTimeout");
+  const clock = options.clock ?? Date.now;
+  const trustProxy = options.trustProxy === true;
+  const store = options.store;
+  const codec = store ? undefined : pickCodec(options.codec ?? "sealed", ring);
+  const codecContext = { cookieName: cookie.name };
+  const onEvent = options.onEvent;
+
+  const emit = (event: SessionEvent): void => {
+    if (!onEvent) return;
+    try {
+      onEvent(event);
+    } catch {
+      // A listener's failure must not turn into a failed request.
+    }
+  };
+
+  const call = <T>(operation: string, fn: (store: Store) => T | Promise<T>): Promise<T> =>
+    guard(operation, storeTimeoutMs, () => fn(store!)).catch((error: unknown) => {
+      if (!(error instanceof CodecError)) emit({ type: "store_error", operation, code: (error as TesseraError).code });
+      throw error;
+    });
+
+  const lifecycle = {
+    async retire(session: Session<SessionData>): Promise<void> {
+      const state = session[sessionState];
+      if (state.token !== undefined && store) await call("delete", (s) => s.delete(hashToken(state.token!)));
+      state.token = undefined;
+      state.version = undefined;
+    },
+  };
+
+  const newState = (facts: RequestFacts, hadCookie: boolean, now: number): SessionState => ({
+    base: { data: {}, flash: {}, meta: { createdAt: now, lastSeenAt: now } },
+    data: {},
+    flashRead: new Set(),
+    changes: [],
+    token: undefined,
+    version: undefined,
+    rotate: false,
+    metaChanged: false,
+    destroyed: false,
+    hadCookie,
+    staleKey: false,
+    committed: false,
+    secure: facts.secure,
+    userAgent: facts.userAgent ?? undefined,
+  });
+
+  const adopt = (state: SessionState, record: SessionRecord): void => {
+    state.base = record;
+    state.data = { ...record.data };
+  };
+
+  const loadFrom = async (facts: RequestFacts): Promise<Session<D>> => {
+    const now = clock();
+    const values = readCookieValues(facts.cookie, cookie.name, defaults.maxCandidates);
+    const state = newState(facts, values.length > 0, now);
+    for (const value of values) {
+      if (store) {
+        if (!isToken(value)) {
+          emit({ type: "cookie_rejected", reason: "malformed_token" });
+          continue;
+        }
+        const id = hashToken(value);
+        let stored;
+        try {
+          stored = await call("get", (s) => s.get(id));
+        } catch (error) {
+          if (!(error instanceof CodecError)) throw error;
+          emit({ type: "cookie_rejected", reason: error.reason });
+          continue;
+        }
+        if (stored === undefined) {
+          emit({ type: "cookie_rejected", reason: "unknown_session" });
+          continue;
+        }
+        const verdict = checkTimeouts(stored.record.meta, now, policy);
+        if (verdict !== "valid") {
+          emit({ type: "cookie_rejected", reason: verdict });
+          continue;
+        }
+        adopt(state, stored.record);
+        state.token = value;
+        state.version = stored.version;
+        break;
+      }
+      try {
+        const decoded = codec!.decode(value, codecContext);
+        const verdict = checkTimeouts(decoded.record.meta, now, policy);
+        if (verdict !== "valid") {
+          emit({ type: "cookie_rejected", reason: verdict });
+          continue;
+        }
+        adopt(state, decoded.record);
+        state.token = value;
+        state.staleKey = decoded.keyIndex > 0;
+        break;
+      } catch (error) {
+        if (!(error instanceof CodecError)) throw error;
+        emit({ type: "cookie_rejected", reason: error.reason });
+      }
+    }
+    return new Session<D>(state, lifecycle);
+  };
+
+  const setCookie = (state: SessionState, value: string, meta: SessionMeta, now: number): string => {
+    const attributes = cookie.secure === "auto" ? { ...cookie.attributes, secure: state.secure } : cookie.attributes;
+    const maxAge = cookie.persistent ? Math.max(1, Math.floor((expiresAt(meta, policy) - now) / 1000)) : undefined;
+    return serializeSetCookie(cookie.name, value, attributes, maxAge);
+  };
+
+  const clearCookie = (state: SessionState): string => {
+    // Same Path and Domain as the cookie being cleared, or the browser keeps it (RFC 6265 §5.3 step 11).
+    const attributes = cookie.secure === "auto" ? { ...cookie.attributes, secure: state.secure } : cookie.attributes;
+    return serializeSetCookie(cookie.name, "", attributes, 0);
+  };
+
+  const writeOptions = (meta: SessionMeta): StoreWriteOptions => {
+    const at = expiresAt(meta, policy);
+    return { expiresAt: at, ttlSeconds: Math.max(1, Math.ceil((at - clock()) / 1000)) };
+  };
+
+  const unchanged: ResponseChanges = Object.freeze({ setCookie: [], vary: true, noStore: false }) as ResponseChanges;
+  const setting = (header: string): ResponseChanges => ({ setCookie: [header], vary: true, noStore: true });
+
+  const commitToStore = async (state: SessionState, now: number): Promise<ResponseChanges> => {
+    const changed = state.changes.length > 0 || state.metaChanged;
+    if (state.token === undefined) {
+      const record = currentRecord(state);
+      if (isEmpty(record)) return state.hadCookie && (state.destroyed || state.rotate) ? setting(clearCookie(state)) : unchanged;
+      const meta: SessionMeta = { ...record.meta, lastSeenAt: now };
+      if (state.metaChanged) meta.createdAt = now;
+      const toWrite: SessionRecord = { ...record, meta };
+      const token = createToken();
+      const created = await call("create", (s) => s.create(hashToken(token), toWrite, writeOptions(meta)));
+      // 256 random bits do not collide; a store answering "taken" is broken, and we fail closed.
+      if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
+      state.token = token;
+      emit({ type: "session_created", store: store!.name });
+      return setting(setCookie(state, token, meta, now));
+    }
+    const touch = isTouchDue(state.base.meta, now, policy);
+    if (!changed && !touch) return unchanged;
+    const id = hashToken(state.token);
+    let record = currentRecord(state);
+    let version = state.version!;
+    for (let attempt = 1; ; attempt++) {
+      const meta: SessionMeta = touch ? { ...record.meta, lastSeenAt: Math.max(now, record.meta.lastSeenAt) } : record.meta;
+      const toWrite: SessionRecord = { ...record, meta };
+      const written = await call("update", (s) => s.update(id, toWrite, version, writeOptions(meta)));
+      if (written !== undefined) {
+        state.version = written;
+        return touch ? setting(setCookie(state, state.token, meta, now)) : unchanged;
+      }
+      emit({ type: "write_conflict", attempt });
+      const fresh = await call("get", (s) => s.get(id));
+      if (fresh === undefined || checkTimeouts(fresh.record.meta, now, policy) !== "valid") {
+        // Destroyed (or expired) by another request while this one ran: never written back.
+        emit({ type: "session_gone" });
+        state.token = undefined;
+        return setting(clearCookie(state));
+      }
+      if (!changed) return unchanged;
+      if (attempt >= defaults.maxWriteAttempts) {
+        throw new TesseraError("ERR_SESSION_CONFLICT", `session write lost ${attempt} compare-and-set races in a row`);
+      }
+      record = replayChanges(fresh.record, state.changes);
+      version = fresh.version;
+    }
+  };
+
+  const commitToCookie = (state: SessionState, now: number): ResponseChanges => {
+    const record = currentRecord(state);
+    const loaded = state.token !== undefined;
+    if (isEmpty(record)) return state.hadCookie && (loaded || state.destroyed) ? setting(clearCookie(state)) : unchanged;
+    const changed = state.changes.length > 0 || state.metaChanged || state.rotate;
+    const touch = !loaded || isTouchDue(record.meta, now, policy);
+    if (!changed && !touch && !state.staleKey) return unchanged;
+    if (state.staleKey) emit({ type: "cookie_reissued", reason: "key_rotation" });
+    const meta: SessionMeta = touch || state.metaChanged ? { ...record.meta, lastSeenAt: now } : record.meta;
+    if (state.metaChanged) meta.createdAt = now;
+    return setting(setCookie(state, codec!.encode({ ...record, meta }, codecContext), meta, now));
+  };
+
+  const commitHeaders = async (session: Session<D>): Promise<ResponseChanges> => {
+    const state = session[sessionState];
+    if (state.committed) throw new TesseraError("ERR_SESSION_DESTROYED", "the session was already committed");
+    state.committed = true;
+    if (state.destroyed) emit({ type: "session_destroyed" });
+    else if (state.rotate) emit({ type: "session_regenerated" });
+    const now = clock();
+    return store ? commitToStore(state, now) : commitToCookie(state, now);
+  };
+
+  const requireStore = (operation: string): Store => {
+    if (!store) throw new TesseraError("ERR_NOT_SUPPORTED", `\`${operation}\` needs a store: cookie-mode sessions live only in the browser`);
+    return store;
+  };
+
+  return {
+    mode: store ? store.name : "cookie",
+    cookieName: cookie.name,
+    trustProxy,
+    load: (request) => loadFrom(factsOf(request, trustProxy)),
+    loadFrom,
+    commitHeaders,
+    async commit(session, response) {
+      return applyChanges(response, await commitHeaders(session));
+    },
+    async userSessions(userId, opts) {
+      requireStore("userSessions");
+      const currentToken = opts?.current?.[sessionState].token;
+      const currentId = currentToken === undefined ? undefined : hashToken(currentToken);
+      const now = clock();
+      const listed = await call("listByUser", (s) => s.listByUser(userId));
+      return listed
+        .filter((entry) => checkTimeouts(entry.record.meta, now, policy) === "valid")
+        .map((entry) => ({
+          id: entry.id,
+          createdAt: entry.record.meta.createdAt,
+          lastSeenAt: entry.record.meta.lastSeenAt,
+          userAgent: entry.record.meta.userAgent,
+          current: entry.id === currentId,
+        }))
+        .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+    },
+    async revokeUserSessions(userId, opts) {
+      requireStore("revokeUserSessions");
+      const exceptToken = opts?.except?.[sessionState].token;
+      return call("deleteByUser", (s) => s.deleteByUser(userId, exceptToken === undefined ? undefined : hashToken(exceptToken)));
+    },
+    async revokeSession(userId, id) {
+      requireStore("revokeSession");
+      const stored = await call("get", (s) => s.get(id));
+      if (stored === undefined || stored.record.meta.userId !== userId) return false;
+      await call("delete", (s) => s.delete(id));
+      return true;
+    },
+    async close() {
+      if (store) await store.close();
+    },
+  };
+}
+
+function pickCodec(choice: "sealed" | "signed" | Codec, ring: ReturnType<typeof createKeyRing>): Codec {
+  if (choice === "sealed") return createSealedCodec(ring);
+  if (choice === "signed") return createSignedCodec(ring);
+  if (choice && typeof choice.encode === "function" && typeof choice.decode === "function") return choice;
+  throw new TesseraError("ERR_INVALID_OPTION", '`codec` must be "sealed", "signed" or a Codec');
+}
+
+function isEmpty(record: SessionRecord): boolean {
+  if (record.meta.userId !== undefined) return false;
+  for (const _ in record.data) return false;
+  for (const _ in record.flash) return false;
+  return true;
+}
+
+/**
+ * What tessera needs from a Fetch API request: the cookie header, whether it came over HTTPS (its URL, or
+ * `X-Forwarded-Proto` only from a trusted proxy) and its User-Agent.
+ *
+ * @example
+ * factsOf(request, false).secure;
+ */
+export function factsOf(request: Request, trustProxy: boolean): RequestFacts {
+  const headers = request.headers;
+  let secure = request.url.startsWith("https:");
+  if (trustProxy) {
+    const forwarded = headers.get("x-forwarded-proto");
+    if (forwarded) secure = forwarded.split(",")[0]!.trim().toLowerCase() === "https";
+  }
+  return { cookie: headers.get("cookie"), secure, userAgent: headers.get("user-agent") };
+}
+
+/**
+ * Applies a commit's header changes to a Fetch API response, copying it when its headers are immutable
+ * (as `Response.redirect` makes them).
+ *
+ * @example
+ * return applyChanges(response, await sessions.commitHeaders(session));
+ */
+export function applyChanges(response: Response, changes: ResponseChanges): Response {
+  try {
+    writeHeaders(response.headers, changes);
+    return response;
+  } catch {
+    const copy = new Response(response.body, { status: response.status, statusText: response.statusText, headers: new Headers(response.headers) });
+    writeHeaders(copy.headers, changes);
+    return copy;
+  }
+}
+
+function writeHeaders(headers: Headers, changes: ResponseChanges): void {
+  const vary = headers.get("vary");
+  if (vary === null) headers.set("vary", "Cookie");
+  else if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(vary)) headers.set("vary", `${vary}, Cookie`);
+  for (const value of changes.setCookie) headers.append("set-cookie", value);
+  if (changes.noStore) headers.set("cache-control", "no-store");
+}
