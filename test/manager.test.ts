@@ -1,0 +1,455 @@
+// createSessions end to end on the Fetch API, in cookie mode (sealed and signed) and store mode.
+
+import { describe, expect, it } from "vitest";
+import { createSessions, TesseraError, type SessionEvent, type SessionsOptions } from "../src/index.js";
+import { memoryStore } from "../src/stores/memory/index.js";
+import { cookieHeader, manualClock, nextCookie, oldSecret, request, secret, setCookieFor } from "./helpers.js";
+
+type Data = { username?: string; visits?: number; big?: string; profile?: unknown };
+
+const hour = 3_600_000;
+
+function errorOf(fn: () => unknown): TesseraError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof TesseraError) return error;
+    throw error;
+  }
+  throw new Error("expected a TesseraError");
+}
+
+describe("secrets", () => {
+  it("refuses to start without secrets, naming the option", () => {
+    const error = errorOf(() => createSessions({} as SessionsOptions));
+    expect(error.code).toBe("ERR_SECRET_MISSING");
+    expect(error.message).toContain("secrets");
+    expect(errorOf(() => createSessions({ secrets: [] })).code).toBe("ERR_SECRET_MISSING");
+  });
+
+  it("refuses any secret shorter than 32 bytes, naming which, without echoing it", () => {
+    const short = "too-short-secret";
+    const error = errorOf(() => createSessions({ secrets: [secret, short] }));
+    expect(error.code).toBe("ERR_SECRET_TOO_SHORT");
+    expect(error.message).toContain("secrets[1]");
+    expect(error.message).toContain(`got ${short.length}`);
+    expect(error.message).not.toContain(short);
+  });
+
+  it("re-issues a cookie verified by an older secret under the first one", async () => {
+    for (const codec of ["sealed", "signed"] as const) {
+      const before = createSessions<Data>({ secrets: [oldSecret], codec });
+      const first = await before.load(request());
+      first.set("username", "alice");
+      const issued = cookieHeader(await before.commit(first, new Response("ok")));
+
+      const events: SessionEvent[] = [];
+      const after = createSessions<Data>({ secrets: [secret, oldSecret], codec, onEvent: (e) => events.push(e) });
+      const session = await after.load(request(issued));
+      expect(session.get("username")).toBe("alice");
+      const reissued = cookieHeader(await after.commit(session, new Response("ok")));
+      expect(reissued).not.toBe(issued);
+      expect(events).toContainEqual({ type: "cookie_reissued", reason: "key_rotation" });
+
+      // The re-issued cookie verifies under the new secret alone: the old one can be retired.
+      const retired = createSessions<Data>({ secrets: [secret], codec });
+      expect((await retired.load(request(reissued))).get("username")).toBe("alice");
+      // And the old secret alone cannot read it.
+      const oldOnly = createSessions<Data>({ secrets: [oldSecret], codec });
+      expect((await oldOnly.load(request(reissued))).isNew).toBe(true);
+    }
+  });
+});
+
+describe.each(["sealed", "signed"] as const)("cookie mode (%s)", (codec) => {
+  it("keeps data across requests in the cookie alone", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], codec });
+    const first = await sessions.load(request());
+    expect(first.isNew).toBe(true);
+    first.set("username", "alice");
+    const cookie = cookieHeader(await sessions.commit(first, new Response("ok")));
+    const second = await sessions.load(request(cookie));
+    expect(second.isNew).toBe(false);
+    expect(second.get("username")).toBe("alice");
+  });
+
+  it("refuses a valid value sent under another cookie name", async () => {
+    const events: SessionEvent[] = [];
+    const issuer = createSessions<Data>({ secrets: [secret], codec, cookie: { name: "a" } });
+    const session = await issuer.load(request());
+    session.set("username", "alice");
+    const value = setCookieFor(await issuer.commit(session, new Response()), "a")!.value;
+    const other = createSessions<Data>({ secrets: [secret], codec, cookie: { name: "b" }, onEvent: (e) => events.push(e) });
+    const moved = await other.load(request(`b=${value}`));
+    expect(moved.isNew).toBe(true);
+    expect(moved.get("username")).toBeUndefined();
+    expect(events).toEqual([{ type: "cookie_rejected", reason: "bad_signature" }]);
+  });
+
+  it("throws ERR_COOKIE_TOO_LARGE with the size and a hint instead of emitting a cookie over 4096 bytes", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], codec });
+    const session = await sessions.load(request());
+    session.set("big", "x".repeat(5000));
+    const error = await sessions.commit(session, new Response()).then(
+      () => undefined,
+      (e: unknown) => e as TesseraError,
+    );
+    expect(error?.code).toBe("ERR_COOKIE_TOO_LARGE");
+    expect(error?.message).toMatch(/would be \d{4,} bytes/);
+    expect(error?.message).toContain("store");
+    expect(error?.message).not.toContain("xxxx");
+  });
+
+  it("clears the cookie when the session ends empty", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], codec });
+    const first = await sessions.load(request());
+    first.set("username", "alice");
+    const cookie = cookieHeader(await sessions.commit(first, new Response()));
+    const second = await sessions.load(request(cookie));
+    second.clear();
+    const cleared = setCookieFor(await sessions.commit(second, new Response()));
+    expect(cleared?.value).toBe("");
+    expect(cleared?.maxAge).toBe(0);
+  });
+
+  it("answers a tampered, truncated, foreign or garbage cookie with a fresh session and an event", async () => {
+    const events: SessionEvent[] = [];
+    const sessions = createSessions<Data>({ secrets: [secret], codec, onEvent: (e) => events.push(e) });
+    const first = await sessions.load(request());
+    first.set("username", "alice");
+    const value = setCookieFor(await sessions.commit(first, new Response()))!.value!;
+    const flipped = value.slice(0, 10) + (value[10] === "A" ? "B" : "A") + value.slice(11);
+    const foreign = createSessions<Data>({ secrets: [oldSecret], codec });
+    const other = await foreign.load(request());
+    other.set("username", "mallory");
+    const foreignValue = setCookieFor(await foreign.commit(other, new Response()))!.value!;
+    const headers = [
+      `sid=${flipped}`,
+      `sid=${value.slice(0, value.length - 5)}`,
+      `sid=${foreignValue}`,
+      "sid=%%%; ===; ;;",
+      "sid=",
+      `sid="${"a".repeat(100)}`,
+      "sid=e30.e30",
+      "\u00ff\u0001=\u00fe",
+      ";".repeat(65_536),
+      `${"a=b;".repeat(16_384)}sid=${"x".repeat(1000)}`,
+    ];
+    for (const header of headers) {
+      const session = await sessions.load(request(header));
+      expect(session.isNew).toBe(true);
+      expect(session.get("username")).toBeUndefined();
+    }
+    const reasons = events.filter((e) => e.type === "cookie_rejected").map((e) => (e as { reason: string }).reason);
+    expect(reasons).toContain("unknown_key");
+    expect(reasons).toContain("malformed");
+    expect(reasons.length).toBeGreaterThanOrEqual(6);
+    for (const event of events) expect(JSON.stringify(event)).not.toContain(value.slice(0, 20));
+  });
+
+  it("tries duplicate cookie names in order and takes the first valid one", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], codec });
+    const make = async (name: string): Promise<string> => {
+      const session = await sessions.load(request());
+      session.set("username", name);
+      return setCookieFor(await sessions.commit(session, new Response()))!.value!;
+    };
+    const alice = await make("alice");
+    const bob = await make("bob");
+    expect((await sessions.load(request(`sid=garbage; sid=${alice}; sid=${bob}`))).get("username")).toBe("alice");
+    expect((await sessions.load(request(`sid=${bob}; other=1; sid=${alice}`))).get("username")).toBe("bob");
+  });
+});
+
+describe.each([
+  ["cookie mode", () => undefined],
+  ["store mode", () => memoryStore()],
+] as const)("timeouts in %s", (_mode, makeStore) => {
+  const setup = (options: Partial<SessionsOptions> = {}) => {
+    const clock = manualClock();
+    const events: SessionEvent[] = [];
+    const store = makeStore();
+    const sessions = createSessions<Data>({
+      secrets: [secret],
+      store,
+      idleTimeout: "30m",
+      absoluteTimeout: "2h",
+      clock: clock.now,
+      onEvent: (e) => events.push(e),
+      ...options,
+    });
+    return { clock, events, sessions };
+  };
+
+  it("ends a session left idle past idleTimeout, whatever the cookie says", async () => {
+    const { clock, events, sessions } = setup();
+    const first = await sessions.load(request());
+    first.set("username", "alice");
+    const cookie = cookieHeader(await sessions.commit(first, new Response()));
+    clock.advance(29 * 60_000);
+    expect((await sessions.load(request(cookie))).get("username")).toBe("alice");
+    clock.advance(2 * 60_000);
+    // The same cookie, 31 minutes after it was last renewed (the read above was within touchAfter, so no renewal).
+    const late = await sessions.load(request(cookie));
+    expect(late.isNew).toBe(true);
+    expect(events).toContainEqual({ type: "cookie_rejected", reason: "idle_timeout" });
+  });
+
+  it("slides the idle deadline on use but never past the absolute timeout", async () => {
+    const { clock, events, sessions } = setup();
+    const first = await sessions.load(request());
+    first.set("username", "alice");
+    let response = await sessions.commit(first, new Response());
+    let cookie = cookieHeader(response);
+    const createdAt = clock.now();
+    // A request every 20 minutes keeps the session alive for 2 hours and no longer.
+    for (let minute = 20; minute < 120; minute += 20) {
+      clock.advance(20 * 60_000);
+      const session = await sessions.load(request(cookie));
+      expect(session.get("username")).toBe("alice");
+      response = await sessions.commit(session, new Response());
+      const renewed = setCookieFor(response);
+      expect(renewed).toBeDefined();
+      cookie = `sid=${renewed!.value}`;
+      // The cookie's own lifetime never reaches past the absolute deadline either.
+      expect(clock.now() + renewed!.maxAge! * 1000).toBeLessThanOrEqual(createdAt + 2 * hour);
+    }
+    clock.advance(20 * 60_000);
+    expect((await sessions.load(request(cookie))).isNew).toBe(true);
+    expect(events).toContainEqual({ type: "cookie_rejected", reason: "absolute_timeout" });
+  });
+
+  it("renews at most once per touchAfter, not on every request", async () => {
+    const { clock, sessions } = setup({ touchAfter: "5m" });
+    const first = await sessions.load(request());
+    first.set("username", "alice");
+    let cookie = cookieHeader(await sessions.commit(first, new Response()));
+    let renewals = 0;
+    for (let i = 0; i < 30; i++) {
+      clock.advance(60_000);
+      const session = await sessions.load(request(cookie));
+      expect(session.get("username")).toBe("alice");
+      const response = await sessions.commit(session, new Response());
+      if (setCookieFor(response)) renewals++;
+      cookie = nextCookie(response, cookie)!;
+    }
+    // 30 minutes of one request a minute with touchAfter 5 minutes: renewed at minutes 5, 10, ... 30.
+    expect(renewals).toBe(6);
+  });
+});
+
+describe("cookie attributes", () => {
+  const issue = async (options: Partial<SessionsOptions>, url?: string, headers?: Record<string, string>) => {
+    const sessions = createSessions<Data>({ secrets: [secret], ...options });
+    const session = await sessions.load(request(undefined, { url, headers }));
+    session.set("username", "alice");
+    return (await sessions.commit(session, new Response())).headers.getSetCookie()[0]!;
+  };
+
+  it("defaults to HttpOnly, SameSite=Lax and Path=/, without Secure over plain HTTP", async () => {
+    const header = await issue({});
+    expect(header).toMatch(/^sid=[A-Za-z0-9_-]+;/);
+    expect(header).toContain("HttpOnly");
+    expect(header).toContain("SameSite=Lax");
+    expect(header).toContain("Path=/");
+    expect(header).not.toContain("Secure");
+  });
+
+  it("adds Secure for HTTPS requests, and believes X-Forwarded-Proto only with trustProxy", async () => {
+    expect(await issue({}, "https://app.test/")).toContain("Secure");
+    expect(await issue({}, undefined, { "x-forwarded-proto": "https" })).not.toContain("Secure");
+    expect(await issue({ trustProxy: true }, undefined, { "x-forwarded-proto": "https" })).toContain("Secure");
+    expect(await issue({ trustProxy: true }, "https://app.test/", { "x-forwarded-proto": "http" })).not.toContain("Secure");
+  });
+
+  it('gives prefix "host" a __Host- name with Secure and Path=/ and refuses options that break it', async () => {
+    const header = await issue({ cookie: { prefix: "host" } });
+    expect(header).toMatch(/^__Host-sid=/);
+    expect(header).toContain("Secure");
+    expect(header).toContain("Path=/");
+    expect(header).not.toContain("Domain");
+    for (const cookie of [{ prefix: "host", path: "/app" }, { prefix: "host", domain: "app.test" }, { prefix: "host", secure: false }] as const) {
+      const error = errorOf(() => createSessions({ secrets: [secret], cookie }));
+      expect(error.code).toBe("ERR_INVALID_OPTION");
+      expect(error.message).toMatch(/`cookie\.(path|domain|secure)`/);
+    }
+  });
+
+  it("refuses SameSite=None and Partitioned without Secure", () => {
+    expect(errorOf(() => createSessions({ secrets: [secret], cookie: { sameSite: "none" } })).code).toBe("ERR_INVALID_OPTION");
+    expect(errorOf(() => createSessions({ secrets: [secret], cookie: { partitioned: true } })).code).toBe("ERR_INVALID_OPTION");
+    expect(() => createSessions({ secrets: [secret], cookie: { sameSite: "none", partitioned: true, secure: true } })).not.toThrow();
+  });
+
+  it.each([["cookie mode"], ["store mode"]])("sends a deletion cookie with the same Path and Domain on destroy (%s)", async (mode) => {
+    const sessions = createSessions<Data>({
+      secrets: [secret],
+      store: mode === "store mode" ? memoryStore() : undefined,
+      cookie: { path: "/app", domain: "app.test" },
+    });
+    const first = await sessions.load(request());
+    first.set("username", "alice");
+    const cookie = cookieHeader(await sessions.commit(first, new Response()));
+    const second = await sessions.load(request(cookie));
+    await second.destroy();
+    const response = await sessions.commit(second, new Response());
+    const deletion = setCookieFor(response)!;
+    expect(deletion.value).toBe("");
+    expect(deletion.maxAge).toBe(0);
+    expect(deletion.path).toBe("/app");
+    expect(deletion.domain).toBe("app.test");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+  });
+});
+
+describe.each([
+  ["cookie mode", () => undefined],
+  ["store mode", () => memoryStore()],
+] as const)("caching headers in %s", (_mode, makeStore) => {
+  it("adds Vary: Cookie to every response whose session was read, and no-store only where a cookie is set", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
+    const untouched = await sessions.commit(await sessions.load(request()), new Response("hi", { headers: { vary: "Accept-Encoding" } }));
+    expect(untouched.headers.get("vary")).toBe("Accept-Encoding, Cookie");
+    expect(untouched.headers.get("cache-control")).toBeNull();
+    expect(untouched.headers.getSetCookie()).toEqual([]);
+
+    const session = await sessions.load(request());
+    session.set("username", "alice");
+    const setting = await sessions.commit(session, new Response("hi", { headers: { "cache-control": "public, max-age=600" } }));
+    expect(setting.headers.get("vary")).toBe("Cookie");
+    expect(setting.headers.get("cache-control")).toBe("no-store");
+    expect(setting.headers.getSetCookie()).toHaveLength(1);
+  });
+
+  it("commits onto a redirect, whose headers are immutable", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
+    const session = await sessions.load(request());
+    session.set("username", "alice");
+    const response = await sessions.commit(session, Response.redirect("http://app.test/", 303));
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("http://app.test/");
+    expect(setCookieFor(response)?.value).toBeTruthy();
+  });
+});
+
+describe.each([
+  ["cookie mode", () => undefined],
+  ["store mode", () => memoryStore()],
+] as const)("the session model in %s", (_mode, makeStore) => {
+  it("shows a flash message once, on a later request", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
+    const first = await sessions.load(request());
+    first.flash("notice", "Saved");
+    expect(first.readFlash("notice")).toBeUndefined();
+    const cookie = cookieHeader(await sessions.commit(first, new Response()));
+    const second = await sessions.load(request(cookie));
+    expect(second.readFlash("notice")).toBe("Saved");
+    expect(second.readFlash("notice")).toBeUndefined();
+    const response = await sessions.commit(second, new Response());
+    const third = await sessions.load(request(nextCookie(response, cookie)));
+    expect(third.readFlash("notice")).toBeUndefined();
+  });
+
+  it("refuses __proto__, constructor and values that are not JSON", async () => {
+    const sessions = createSessions<Record<string, unknown>>({ secrets: [secret], store: makeStore() });
+    const session = await sessions.load(request());
+    expect(() => session.set("__proto__", { admin: true })).toThrow(TesseraError);
+    expect(() => session.set("constructor", 1)).toThrow(TesseraError);
+    expect(() => session.set("profile", JSON.parse('{"__proto__": {"admin": true}}'))).toThrow(TesseraError);
+    expect(() => session.set("when", new Date())).toThrow(TesseraError);
+    expect(() => session.set("fn", () => 1)).toThrow(TesseraError);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    expect(session.has("when")).toBe(false);
+  });
+
+  it("gives values that cannot be changed behind the session's back", async () => {
+    const sessions = createSessions<{ cart?: string[] }>({ secrets: [secret], store: makeStore() });
+    const session = await sessions.load(request());
+    session.set("cart", ["a"]);
+    expect(() => session.get("cart")!.push("b")).toThrow(TypeError);
+    session.update("cart", (cart) => [...(cart ?? []), "b"]);
+    expect(session.get("cart")).toEqual(["a", "b"]);
+  });
+
+  it("signIn binds the user, restarts the absolute timeout and issues a new cookie", async () => {
+    const clock = manualClock();
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore(), clock: clock.now });
+    const first = await sessions.load(request());
+    first.set("visits", 1);
+    const before = cookieHeader(await sessions.commit(first, new Response()));
+    clock.advance(60_000);
+    const second = await sessions.load(request(before));
+    await second.signIn("alice");
+    second.set("username", "alice");
+    const after = cookieHeader(await sessions.commit(second, new Response()));
+    expect(after).not.toBe(before);
+    const third = await sessions.load(request(after));
+    expect(third.userId).toBe("alice");
+    expect(third.get("visits")).toBe(1);
+    expect(third.createdAt).toBe(clock.now());
+  });
+
+  it("refuses changes after commit with a typed error", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
+    const session = await sessions.load(request());
+    await sessions.commit(session, new Response());
+    expect(() => session.set("username", "late")).toThrow(TesseraError);
+    await expect(sessions.commit(session, new Response())).rejects.toBeInstanceOf(TesseraError);
+  });
+});
+
+describe("a user's sessions (store mode)", () => {
+  it("lists a user's sessions with the current one marked, and revokes the others", async () => {
+    const clock = manualClock();
+    const sessions = createSessions<Data>({ secrets: [secret], store: memoryStore(), clock: clock.now });
+    const cookies: string[] = [];
+    for (const agent of ["Firefox", "Chromium", "Safari"]) {
+      const session = await sessions.load(request(undefined, { headers: { "user-agent": agent } }));
+      await session.signIn("alice");
+      cookies.push(cookieHeader(await sessions.commit(session, new Response())));
+      clock.advance(1000);
+    }
+    const current = await sessions.load(request(cookies[1]));
+    const listed = await sessions.userSessions("alice", { current });
+    expect(listed.map((s) => s.userAgent)).toEqual(["Safari", "Chromium", "Firefox"]);
+    expect(listed.map((s) => s.current)).toEqual([false, true, false]);
+    for (const cookie of cookies) for (const entry of listed) expect(entry.id).not.toContain(cookie.slice(4));
+
+    expect(await sessions.revokeUserSessions("alice", { except: current })).toBe(2);
+    expect((await sessions.load(request(cookies[0]))).isNew).toBe(true);
+    expect((await sessions.load(request(cookies[2]))).isNew).toBe(true);
+    expect((await sessions.load(request(cookies[1]))).userId).toBe("alice");
+    const [remaining] = await sessions.userSessions("alice");
+    expect(await sessions.revokeSession("bob", remaining!.id)).toBe(false);
+    expect(await sessions.revokeSession("alice", remaining!.id)).toBe(true);
+    expect((await sessions.load(request(cookies[1]))).isNew).toBe(true);
+  });
+
+  it("says plainly that cookie mode cannot list or revoke sessions", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret] });
+    await expect(sessions.userSessions("alice")).rejects.toMatchObject({ code: "ERR_NOT_SUPPORTED" });
+    await expect(sessions.revokeUserSessions("alice")).rejects.toMatchObject({ code: "ERR_NOT_SUPPORTED" });
+  });
+});
+
+describe("what never leaks", () => {
+  it("puts no token, cookie value or secret in any event or error", async () => {
+    const events: SessionEvent[] = [];
+    const store = memoryStore();
+    const sessions = createSessions<Data>({ secrets: [secret, oldSecret], store, onEvent: (e) => events.push(e), storeTimeout: 0.2 });
+    const session = await sessions.load(request());
+    session.set("username", "alice");
+    const cookie = cookieHeader(await sessions.commit(session, new Response()));
+    const token = cookie.slice("sid=".length);
+    await sessions.load(request(`sid=${token.slice(1)}x; sid=${token}`));
+    await store.close();
+    const error = await sessions.load(request(cookie)).then(
+      () => undefined,
+      (e: unknown) => e as TesseraError,
+    );
+    expect(error?.code).toBe("ERR_STORE_UNAVAILABLE");
+    const seen = JSON.stringify(events) + String(error?.message) + String(error?.stack) + String((error?.cause as Error)?.message);
+    for (const needle of [token, token.slice(1, 20), secret, oldSecret]) expect(seen).not.toContain(needle);
+    expect(events.some((e) => e.type === "store_error")).toBe(true);
+  });
+});
