@@ -1,13 +1,18 @@
 // createSessions end to end on the Fetch API, in cookie mode (sealed and signed) and store mode.
 
 import { describe, expect, it } from "vitest";
-import { createSessions, TesseraError, type SessionEvent, type SessionsOptions } from "../src/index.js";
+import { createSessions, TesseraError, type SessionEvent, type SessionsOptions, type Store } from "../src/index.js";
 import { memoryStore } from "../src/stores/memory/index.js";
 import { cookieHeader, manualClock, nextCookie, oldSecret, request, secret, setCookieFor } from "./helpers.js";
 
 type Data = { username?: string; visits?: number; big?: string; profile?: unknown };
 
 const hour = 3_600_000;
+
+const modes: [string, () => Store | undefined][] = [
+  ["cookie mode", () => undefined],
+  ["store mode", () => memoryStore()],
+];
 
 function errorOf(fn: () => unknown): TesseraError {
   try {
@@ -161,10 +166,7 @@ describe.each(["sealed", "signed"] as const)("cookie mode (%s)", (codec) => {
   });
 });
 
-describe.each([
-  ["cookie mode", () => undefined],
-  ["store mode", () => memoryStore()],
-] as const)("timeouts in %s", (_mode, makeStore) => {
+describe.each(modes)("timeouts in %s", (_mode, makeStore) => {
   const setup = (options: Partial<SessionsOptions> = {}) => {
     const clock = manualClock();
     const events: SessionEvent[] = [];
@@ -302,10 +304,7 @@ describe("cookie attributes", () => {
   });
 });
 
-describe.each([
-  ["cookie mode", () => undefined],
-  ["store mode", () => memoryStore()],
-] as const)("caching headers in %s", (_mode, makeStore) => {
+describe.each(modes)("caching headers in %s", (_mode, makeStore) => {
   it("adds Vary: Cookie to every response whose session was read, and no-store only where a cookie is set", async () => {
     const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
     const untouched = await sessions.commit(await sessions.load(request()), new Response("hi", { headers: { vary: "Accept-Encoding" } }));
@@ -332,10 +331,7 @@ describe.each([
   });
 });
 
-describe.each([
-  ["cookie mode", () => undefined],
-  ["store mode", () => memoryStore()],
-] as const)("the session model in %s", (_mode, makeStore) => {
+describe.each(modes)("the session model in %s", (_mode, makeStore) => {
   it("shows a flash message once, on a later request", async () => {
     const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
     const first = await sessions.load(request());

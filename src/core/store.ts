@@ -62,7 +62,7 @@ export interface Store {
 }
 
 /**
- * A function that makes a store from its options. Implementations say so:
+ * A function that makes a store from its options (optional when `Options` includes `undefined`). Implementations say so:
  * `export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => ...`.
  */
-export type StoreFactory<Options> = (options: Options) => Store;
+export type StoreFactory<Options> = undefined extends Options ? (options?: Options) => Store : (options: Options) => Store;

@@ -1,0 +1,174 @@
+// tessera/node over real HTTP on 127.0.0.1, through the package's public entry points, with a SQLite store on disk.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSessions, type Sessions } from "tessera";
+import { nodeSessions } from "tessera/node";
+import { sqliteStore } from "tessera/stores/sqlite";
+import { secret } from "./helpers.js";
+
+type Data = { username?: string; count?: number; a?: number; b?: number };
+
+describe("tessera/node over real HTTP", () => {
+  let dir: string;
+  let server: Server;
+  let sessions: Sessions<Data>;
+  let base: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tessera-node-"));
+    const store = sqliteStore({ path: join(dir, "sessions.db"), gcIntervalSeconds: 0, busyTimeoutMs: 100 });
+    sessions = createSessions<Data>({ secrets: [secret], store, storeTimeout: 1 });
+    const node = nodeSessions(sessions);
+    server = createServer(
+      node.handler(async (req, res, session) => {
+        const url = new URL(req.url!, "http://127.0.0.1");
+        switch (url.pathname) {
+          case "/login":
+            await session.signIn(url.searchParams.get("user")!);
+            session.set("username", url.searchParams.get("user")!);
+            res.writeHead(303, { location: "/" }).end();
+            return;
+          case "/":
+            res.setHeader("content-type", "text/plain");
+            res.end(session.has("username") ? `Hello ${session.get("username")}!` : "Please log in.");
+            return;
+          case "/logout":
+            await session.destroy();
+            res.statusCode = 303;
+            res.setHeader("location", "/");
+            res.end();
+            return;
+          case "/count":
+            session.update("count", (n) => (n ?? 0) + 1);
+            res.end(String(session.get("count")));
+            return;
+          case "/set": {
+            const key = url.searchParams.get("key") as "a" | "b";
+            // Both requests load before either commits, so their writes really race.
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            session.set(key, 1);
+            res.end("ok");
+            return;
+          }
+          case "/stream":
+            session.set("username", "streamer");
+            res.write("part one, ");
+            res.write("part two");
+            res.end();
+            return;
+          case "/plain":
+            res.end("no session here");
+            return;
+          case "/throws":
+            throw new Error("handler failed");
+          default:
+            res.statusCode = 404;
+            res.end("not found");
+        }
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await sessions.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = (path: string, cookie?: string) =>
+    fetch(base + path, { redirect: "manual", headers: cookie ? { cookie } : {} });
+  const sessionCookie = (response: Response): string | undefined => {
+    const header = response.headers.getSetCookie().find((h) => h.startsWith("sid="));
+    return header?.split(";")[0];
+  };
+
+  it("logs in with a new id, greets the user, and logs out so that the old cookie is dead", async () => {
+    const anonymous = await get("/count");
+    const planted = sessionCookie(anonymous)!;
+    expect(planted).toMatch(/^sid=[A-Za-z0-9_-]{43}$/);
+
+    const login = await get("/login?user=alice", planted);
+    expect(login.status).toBe(303);
+    const cookie = sessionCookie(login)!;
+    expect(cookie).not.toBe(planted);
+    expect(login.headers.get("cache-control")).toBe("no-store");
+    expect(login.headers.get("vary")).toBe("Cookie");
+    expect(await (await get("/", cookie)).text()).toBe("Hello alice!");
+    // The id planted before login was retired: session fixation is closed.
+    expect(await (await get("/", planted)).text()).toBe("Please log in.");
+
+    const logout = await get("/logout", cookie);
+    expect(logout.headers.getSetCookie()[0]).toMatch(/^sid=; Max-Age=0; Path=\//);
+    expect(await (await get("/", cookie)).text()).toBe("Please log in.");
+  });
+
+  it("commits before the head goes out when the handler streams with write()", async () => {
+    const response = await get("/stream");
+    expect(await response.text()).toBe("part one, part two");
+    const cookie = sessionCookie(response)!;
+    expect(await (await get("/", cookie)).text()).toBe("Hello streamer!");
+  });
+
+  it("sets no cookie on a response that never touched the session, and still varies on Cookie", async () => {
+    const response = await get("/plain");
+    expect(await response.text()).toBe("no session here");
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(response.headers.get("vary")).toBe("Cookie");
+    expect(response.headers.get("cache-control")).toBeNull();
+  });
+
+  it("answers a tampered or hostile cookie as a logged-out visitor, never a 500", async () => {
+    for (const cookie of ["sid=" + "A".repeat(43), "sid=%00%ff", "sid=" + "x".repeat(4000), ";".repeat(8000), "sid=a; sid=b; sid=c; sid=d; sid=e"]) {
+      const response = await get("/", cookie);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe("Please log in.");
+    }
+  });
+
+  it("keeps every increment of 50 concurrent requests on one session", async () => {
+    const cookie = sessionCookie(await get("/count"))!;
+    const responses = await Promise.all(Array.from({ length: 50 }, () => get("/count", cookie)));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(await (await get("/count", cookie)).text()).toBe("52");
+  });
+
+  it("keeps both keys when two concurrent requests set different keys", async () => {
+    const cookie = sessionCookie(await get("/count"))!;
+    await Promise.all([get("/set?key=a", cookie), get("/set?key=b", cookie)]);
+    const session = await sessions.load(new Request(base, { headers: { cookie } }));
+    expect([session.get("a"), session.get("b")]).toEqual([1, 1]);
+  });
+
+  it("answers 500 without a stack trace when a handler throws", async () => {
+    const response = await get("/throws");
+    expect(response.status).toBe(500);
+    const body = await response.text();
+    expect(body).toBe("Internal Server Error\n");
+  });
+
+  it("answers 503 while the store is locked by another process, then recovers without a restart", async () => {
+    const cookie = sessionCookie(await get("/count"))!;
+    // Another connection holds the write lock past the store's busy timeout: writes fail, as in an outage.
+    const other = new Database(join(dir, "sessions.db"));
+    other.exec("BEGIN EXCLUSIVE");
+    try {
+      const down = await get("/count", cookie);
+      expect(down.status).toBe(503);
+      expect(down.headers.getSetCookie()).toEqual([]);
+      expect(await down.text()).toBe("Service Unavailable\n");
+    } finally {
+      other.exec("ROLLBACK");
+      other.close();
+    }
+    // Nothing was half-written: the failed increment is not there, and the next one succeeds.
+    expect(await (await get("/count", cookie)).text()).toBe("2");
+  });
+});
