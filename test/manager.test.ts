@@ -346,6 +346,18 @@ describe.each(modes)("the session model in %s", (_mode, makeStore) => {
     expect(third.readFlash("notice")).toBeUndefined();
   });
 
+  it("keeps a flash message left in the same request that read the previous one", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
+    const first = await sessions.load(request());
+    first.flash("notice", "old");
+    const cookie = cookieHeader(await sessions.commit(first, new Response()));
+    const second = await sessions.load(request(cookie));
+    second.flash("notice", "new");
+    expect(second.readFlash("notice")).toBe("old");
+    const third = await sessions.load(request(nextCookie(await sessions.commit(second, new Response()), cookie)));
+    expect(third.readFlash("notice")).toBe("new");
+  });
+
   it("refuses __proto__, constructor and values that are not JSON", async () => {
     const sessions = createSessions<Record<string, unknown>>({ secrets: [secret], store: makeStore() });
     const session = await sessions.load(request());
@@ -391,6 +403,26 @@ describe.each(modes)("the session model in %s", (_mode, makeStore) => {
     await sessions.commit(session, new Response());
     expect(() => session.set("username", "late")).toThrow(TesseraError);
     await expect(sessions.commit(session, new Response())).rejects.toBeInstanceOf(TesseraError);
+  });
+});
+
+describe("requests in flight (store mode)", () => {
+  it("does not clear the new cookie when a request in flight finds its id rotated by a sign-in", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: memoryStore() });
+    const first = await sessions.load(request());
+    first.set("visits", 1);
+    const cookie = cookieHeader(await sessions.commit(first, new Response()));
+    const slow = await sessions.load(request(cookie));
+    const login = await sessions.load(request(cookie));
+    await login.signIn("alice");
+    const signedIn = cookieHeader(await sessions.commit(login, new Response()));
+    slow.set("visits", 2);
+    const late = await sessions.commit(slow, new Response());
+    // Nothing that would overwrite the signed-in cookie in the browser, and nothing written back.
+    expect(late.headers.getSetCookie()).toEqual([]);
+    expect((await sessions.load(request(cookie))).isNew).toBe(true);
+    const current = await sessions.load(request(signedIn));
+    expect([current.userId, current.get("visits")]).toEqual(["alice", 1]);
   });
 });
 

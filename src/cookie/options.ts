@@ -46,8 +46,13 @@ export const defaults = Object.freeze({
 
 /** RFC 6265 §4.1.1 cookie-name: an RFC 7230 token. */
 const cookieNameRegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** RFC 6265 §4.1.1 path-value: any CHAR except CTLs or ";", and tessera requires it to start with "/". */
-const pathRegExp = /^\/[\u0020-\u003A\u003C-\u007E]*$/;
+/** RFC 6265bis §4.1.3: names led by "__Secure-" or "__Host-" (matched case-insensitively) carry rules browsers enforce. */
+const reservedPrefixRegExp = /^__(?:secure|host)-/i;
+/**
+ * RFC 6265 §4.1.1 path-value: any CHAR except CTLs or ";", and tessera requires it to start with "/". "<" is
+ * refused too, because the `cookie` package's serializer refuses it and would otherwise throw at every commit.
+ */
+const pathRegExp = /^\/[\u0020-\u003A\u003D-\u007E]*$/;
 /** RFC 6265 §4.1.1 domain-value: a subdomain per RFC 1034 §3.5, optionally led by a dot. */
 const domainRegExp = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
@@ -60,8 +65,10 @@ const domainRegExp = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a
 export function resolveCookieOptions(options: CookieOptions = {}): CookieSettings {
   const base = options.name ?? defaults.name;
   if (!cookieNameRegExp.test(base)) fail("cookie.name", "must be a cookie-name token (letters, digits and !#$%&'*+-.^_`|~)");
+  // Spelt into the name, a prefix would skip the checks below and the browser would drop the cookie instead.
+  if (reservedPrefixRegExp.test(base)) fail("cookie.name", 'must not start with "__Host-" or "__Secure-"; set `cookie.prefix` instead');
   const path = options.path ?? defaults.path;
-  if (!pathRegExp.test(path)) fail("cookie.path", 'must start with "/" and hold no ";" or control characters');
+  if (!pathRegExp.test(path)) fail("cookie.path", 'must start with "/" and hold only printable ASCII other than ";" and "<"');
   const domain = options.domain;
   if (domain !== undefined && !domainRegExp.test(domain)) fail("cookie.domain", "must be a host name such as example.com");
   const sameSite = options.sameSite ?? defaults.sameSite;

@@ -24,13 +24,15 @@ export function toMilliseconds(value: Duration, option: string): number {
     const match = durationRegExp.exec(value);
     if (match) seconds = Number(match[1]) * unitSeconds[match[2] as keyof typeof unitSeconds];
   }
-  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) {
+  // A value that rounds to 0 ms or overflows to Infinity (1e308) is no usable duration either.
+  const milliseconds = seconds === undefined ? Number.NaN : Math.round(seconds * 1000);
+  if (!Number.isSafeInteger(milliseconds) || milliseconds <= 0) {
     throw new TesseraError(
       "ERR_INVALID_OPTION",
       `\`${option}\` must be a positive number of seconds or a string such as "30m" (got ${describe(value)})`,
     );
   }
-  return Math.round(seconds * 1000);
+  return milliseconds;
 }
 
 function describe(value: unknown): string {

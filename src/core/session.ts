@@ -262,11 +262,10 @@ export function replayChanges(record: SessionRecord, changes: readonly Change[])
   return { data, flash: applyFlashChanges(record.flash, changes), meta: record.meta };
 }
 
+/** Messages read by this request go; messages it left stay, whatever order the two happened in. */
 function applyFlashChanges(flash: Record<string, JsonValue>, changes: readonly Change[]): Record<string, JsonValue> {
   let copy: Record<string, JsonValue> | undefined;
-  for (const change of changes) {
-    if (change.kind === "flash") (copy ??= { ...flash })[change.key] = change.value;
-    else if (change.kind === "readFlash") delete (copy ??= { ...flash })[change.key];
-  }
+  for (const change of changes) if (change.kind === "readFlash") delete (copy ??= { ...flash })[change.key];
+  for (const change of changes) if (change.kind === "flash") (copy ??= { ...flash })[change.key] = change.value;
   return copy ?? flash;
 }

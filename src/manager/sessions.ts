@@ -112,8 +112,8 @@ export const defaults = Object.freeze({
   storeTimeout: "5s",
   /** Duplicate session cookies tried at most, so a header stuffed with them costs bounded store reads. */
   maxCandidates: 4,
-  /** Compare-and-set attempts before `ERR_SESSION_CONFLICT`. */
-  maxWriteAttempts: 16,
+  /** Compare-and-set attempts before `ERR_SESSION_CONFLICT` (in-process writers queue, so only other processes race). */
+  maxWriteAttempts: 32,
 } as const);
 
 /**
@@ -142,12 +142,30 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     throw new TesseraError("ERR_INVALID_OPTION", "`touchAfter` must be shorter than `idleTimeout`");
   }
   const storeTimeoutMs = toMilliseconds(options.storeTimeout ?? defaults.storeTimeout, "storeTimeout");
+  // setTimeout fires at once for delays over 2^31 - 1 ms, which would fail every store call.
+  if (storeTimeoutMs > maxTimerMs) throw new TesseraError("ERR_INVALID_OPTION", "`storeTimeout` must be at most 24 days");
   const clock = options.clock ?? Date.now;
   const trustProxy = options.trustProxy === true;
   const store = options.store;
   const codec = store ? undefined : pickCodec(options.codec ?? "sealed", ring);
   const codecContext = { cookieName: cookie.name };
   const onEvent = options.onEvent;
+  const writeQueues = new Map<string, Promise<unknown>>();
+
+  /** Runs `task` after every earlier task queued under `id` in this process has settled. */
+  const serialize = <T>(id: string, task: () => Promise<T>): Promise<T> => {
+    const previous = writeQueues.get(id);
+    const run = previous ? previous.then(task, task) : task();
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    writeQueues.set(id, tail);
+    void tail.then(() => {
+      if (writeQueues.get(id) === tail) writeQueues.delete(id);
+    });
+    return run;
+  };
 
   const emit = (event: SessionEvent): void => {
     if (!onEvent) return;
@@ -285,32 +303,38 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     }
     const touch = isTouchDue(state.base.meta, now, policy);
     if (!changed && !touch) return unchanged;
-    const id = hashToken(state.token);
-    let record = currentRecord(state);
-    let version = state.version!;
-    for (let attempt = 1; ; attempt++) {
-      const meta: SessionMeta = touch ? { ...record.meta, lastSeenAt: Math.max(now, record.meta.lastSeenAt) } : record.meta;
-      const toWrite: SessionRecord = { ...record, meta };
-      const written = await call("update", (s) => s.update(id, toWrite, version, writeOptions(meta)));
-      if (written !== undefined) {
-        state.version = written;
-        return touch ? setting(setCookie(state, state.token, meta, now)) : unchanged;
+    const token = state.token;
+    const id = hashToken(token);
+    // Writes to one session from this process go one at a time, so they conflict only with other processes.
+    return serialize(id, async () => {
+      let record = currentRecord(state);
+      let version = state.version!;
+      for (let attempt = 1; ; attempt++) {
+        const meta: SessionMeta = touch ? { ...record.meta, lastSeenAt: Math.max(now, record.meta.lastSeenAt) } : record.meta;
+        const toWrite: SessionRecord = { ...record, meta };
+        const written = await call("update", (s) => s.update(id, toWrite, version, writeOptions(meta)));
+        if (written !== undefined) {
+          state.version = written;
+          return touch ? setting(setCookie(state, token, meta, now)) : unchanged;
+        }
+        emit({ type: "write_conflict", attempt });
+        const fresh = await call("get", (s) => s.get(id));
+        if (fresh === undefined || checkTimeouts(fresh.record.meta, now, policy) !== "valid") {
+          // Destroyed, rotated or expired by another request while this one ran: never written back. No cookie
+          // either: the browser already holds the deletion, or the rotated id another response carried.
+          emit({ type: "session_gone" });
+          return unchanged;
+        }
+        if (!changed) return unchanged;
+        if (attempt >= defaults.maxWriteAttempts) {
+          throw new TesseraError("ERR_SESSION_CONFLICT", `session write lost ${attempt} compare-and-set races in a row`);
+        }
+        record = replayChanges(fresh.record, state.changes);
+        version = fresh.version;
+        // Another process won the race: back off a little, with jitter, so racing writers do not move in step.
+        if (attempt > 1) await delay(Math.random() * Math.min(100, 2 ** attempt));
       }
-      emit({ type: "write_conflict", attempt });
-      const fresh = await call("get", (s) => s.get(id));
-      if (fresh === undefined || checkTimeouts(fresh.record.meta, now, policy) !== "valid") {
-        // Destroyed (or expired) by another request while this one ran: never written back.
-        emit({ type: "session_gone" });
-        state.token = undefined;
-        return setting(clearCookie(state));
-      }
-      if (!changed) return unchanged;
-      if (attempt >= defaults.maxWriteAttempts) {
-        throw new TesseraError("ERR_SESSION_CONFLICT", `session write lost ${attempt} compare-and-set races in a row`);
-      }
-      record = replayChanges(fresh.record, state.changes);
-      version = fresh.version;
-    }
+    });
   };
 
   const commitToCookie = (state: SessionState, now: number): ResponseChanges => {
@@ -384,6 +408,13 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       if (store) await store.close();
     },
   };
+}
+
+/** The longest delay setTimeout honours. */
+const maxTimerMs = 2 ** 31 - 1;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function pickCodec(choice: "sealed" | "signed" | Codec, ring: ReturnType<typeof createKeyRing>): Codec {

@@ -6,7 +6,7 @@ import { decodeRecord, encodeRecord } from "../../core/wire.js";
 
 /** Options of `memoryStore`. */
 export interface MemoryStoreOptions {
-  /** Records kept at most; past it, expired ones are swept, then the least recently used evicted. @default 10000 */
+  /** Records kept at most; past it, expired ones are swept, then the least recently written evicted. @default 10000 */
   maxEntries?: number;
   /** How often expired records are swept, in seconds. @default 60 */
   sweepIntervalSeconds?: number;
@@ -16,6 +16,9 @@ export interface MemoryStoreOptions {
 
 /** Defaults of `memoryStore`. */
 export const defaults = Object.freeze({ maxEntries: 10_000, sweepIntervalSeconds: 60 } as const);
+
+/** The longest delay setInterval honours (a signed 32-bit count of ms); a longer one fires after 1 ms. */
+const maxTimerMs = 2 ** 31 - 1;
 
 interface Entry {
   /** The record as JSON, so callers never share objects with the store. */
@@ -35,6 +38,12 @@ export const memoryStore: StoreFactory<MemoryStoreOptions | undefined> = (option
   const maxEntries = options.maxEntries ?? defaults.maxEntries;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
     throw new TesseraError("ERR_INVALID_OPTION", "`maxEntries` must be a positive integer");
+  }
+  const sweepIntervalSeconds = options.sweepIntervalSeconds ?? defaults.sweepIntervalSeconds;
+  // setInterval turns 0, a negative number, NaN or more than 2^31 - 1 ms into 1 ms: a sweep of every entry a
+  // thousand times a second.
+  if (!(sweepIntervalSeconds > 0 && sweepIntervalSeconds * 1000 <= maxTimerMs)) {
+    throw new TesseraError("ERR_INVALID_OPTION", `\`sweepIntervalSeconds\` must be a number of seconds above 0 and at most ${maxTimerMs / 1000}`);
   }
   const clock = options.clock ?? Date.now;
   const entries = new Map<string, Entry>();
@@ -69,7 +78,7 @@ export const memoryStore: StoreFactory<MemoryStoreOptions | undefined> = (option
     entries.delete(id);
     entries.set(id, entry);
   };
-  const timer = setInterval(sweep, (options.sweepIntervalSeconds ?? defaults.sweepIntervalSeconds) * 1000);
+  const timer = setInterval(sweep, sweepIntervalSeconds * 1000);
   timer.unref();
   let closed = false;
   const assertOpen = (): void => {

@@ -36,6 +36,9 @@ export const defaults = Object.freeze({
 /** A table name tessera will interpolate into SQL: an identifier, nothing else. */
 const tableRegExp = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
+/** The longest delay setInterval honours (a signed 32-bit count of ms); a longer one fires after 1 ms. */
+const maxTimerMs = 2 ** 31 - 1;
+
 interface Row {
   id: string;
   version: number;
@@ -52,6 +55,20 @@ interface Row {
 export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
   const table = options.table ?? defaults.table;
   if (!tableRegExp.test(table)) throw new TesseraError("ERR_INVALID_OPTION", "`table` must be an SQL identifier");
+  const busyTimeoutMs = options.busyTimeoutMs ?? defaults.busyTimeoutMs;
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`busyTimeoutMs` must be a whole number of milliseconds, 0 or more");
+  }
+  const batchSize = options.gcBatchSize ?? defaults.gcBatchSize;
+  // A batch of 0 (or less) would never finish: gc loops until a batch deletes fewer rows than the batch size.
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`gcBatchSize` must be a positive integer");
+  }
+  const gcSeconds = options.gcIntervalSeconds ?? defaults.gcIntervalSeconds;
+  // setInterval turns NaN or more than 2^31 - 1 ms into 1 ms: garbage collection a thousand times a second.
+  if (!(gcSeconds >= 0 && gcSeconds * 1000 <= maxTimerMs)) {
+    throw new TesseraError("ERR_INVALID_OPTION", `\`gcIntervalSeconds\` must be 0 (off) or a number of seconds up to ${maxTimerMs / 1000}`);
+  }
   const owned = options.database === undefined;
   let db: Database.Database;
   if (options.database) {
@@ -64,10 +81,11 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     db = new Database(path);
   }
-  // WAL lets readers and one writer in several processes work at once; busy_timeout waits for the lock
-  // instead of failing at once; synchronous=NORMAL is durable across process crashes in WAL mode.
+  // busy_timeout waits for another process's lock instead of failing at once; it is set first because switching
+  // to WAL takes a lock too. WAL lets readers and one writer in several processes work at once;
+  // synchronous=NORMAL is durable across process crashes in WAL mode.
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma("journal_mode = WAL");
-  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? defaults.busyTimeoutMs))}`);
   db.pragma("synchronous = NORMAL");
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${table} (
@@ -90,7 +108,6 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
   const removeUser = db.prepare(`DELETE FROM ${table} WHERE user_id = ? AND id IS NOT ?`);
   const collect = db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires_at <= ? LIMIT ?)`);
   const clock = options.clock ?? Date.now;
-  const batchSize = options.gcBatchSize ?? defaults.gcBatchSize;
 
   const gc = async (now = clock()): Promise<number> => {
     let removed = 0;
@@ -102,7 +119,6 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
-  const gcSeconds = options.gcIntervalSeconds ?? defaults.gcIntervalSeconds;
   const timer = gcSeconds > 0 ? setInterval(() => void gc().catch(() => undefined), gcSeconds * 1000) : undefined;
   timer?.unref();
 

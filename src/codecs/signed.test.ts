@@ -1,0 +1,260 @@
+import { describe, it, expect } from "vitest";
+import { createHmac, hkdfSync } from "node:crypto";
+import type { CodecContext } from "../core/codec.js";
+import { CodecError, type CodecFailure } from "../core/errors.js";
+import { checkTimeouts, type TimeoutPolicy } from "../core/policy.js";
+import type { SessionRecord } from "../core/record.js";
+import { encodeRecord } from "../core/wire.js";
+import { createKeyRing } from "../crypto/keyring.js";
+import { sign } from "../crypto/sign.js";
+import { createSignedCodec } from "./signed.js";
+
+const secret = "signed-codec-test-secret-32bytes";
+const oldSecret = "signed-codec-old-secret-32-bytes";
+const otherSecret = "signed-codec-other-secret-32byte";
+const ring = createKeyRing([secret]);
+const codec = createSignedCodec(ring);
+const sid: CodecContext = { cookieName: "sid" };
+
+const t0 = Date.UTC(2026, 0, 1);
+const record: SessionRecord = {
+  data: { username: "alice", cart: ["book", "pen"], visits: 3 },
+  flash: { notice: "Saved" },
+  meta: { createdAt: t0, lastSeenAt: t0 + 60_000, userId: "u-42", userAgent: "Mozilla/5.0" },
+};
+
+/** The CodecError reason `decode` throws; fails the test for any other outcome. */
+function reasonFor(value: string, context: CodecContext = sid, using = codec): CodecFailure {
+  try {
+    using.decode(value, context);
+  } catch (err) {
+    expect(err).toBeInstanceOf(CodecError);
+    return (err as CodecError).reason;
+  }
+  throw new Error("expected decode to throw a CodecError");
+}
+
+/** A value's payload text and signature bytes. */
+function split(value: string): { payload: string; signature: Buffer } {
+  const dot = value.lastIndexOf(".");
+  return { payload: value.slice(0, dot), signature: Buffer.from(value.slice(dot + 1), "base64url") };
+}
+
+describe("signed codec", () => {
+  it("round-trips a record, metadata and flash included", () => {
+    const value = codec.encode(record, sid);
+    const decoded = codec.decode(value, sid);
+    expect(decoded.record).toEqual(record);
+    expect(decoded.keyIndex).toBe(0);
+  });
+
+  it("gives the same value for the same record and secret", () => {
+    expect(codec.encode(record, sid)).toBe(createSignedCodec(createKeyRing([secret])).encode(record, sid));
+  });
+
+  it("writes a readable payload: base64url of the record's JSON", () => {
+    const value = codec.encode(record, sid);
+    const { payload } = split(value);
+    expect(payload).toMatch(/^[A-Za-z0-9_-]+$/);
+    const json = Buffer.from(payload, "base64url").toString("utf8");
+    expect(json).toBe(encodeRecord(record));
+    expect(JSON.parse(json)).toEqual({
+      v: 1,
+      c: t0,
+      s: t0 + 60_000,
+      u: "u-42",
+      a: "Mozilla/5.0",
+      d: { username: "alice", cart: ["book", "pen"], visits: 3 },
+      f: { notice: "Saved" },
+    });
+  });
+
+  it("matches its known-answer vector", () => {
+    const known = createSignedCodec(createKeyRing(["tessera known-answer secret #0001"]));
+    const fixed: SessionRecord = {
+      data: { username: "alice", cart: ["book", "pen"] },
+      flash: { notice: "Saved" },
+      meta: { createdAt: 1767225600000, lastSeenAt: 1767227400000, userId: "u-42" },
+    };
+    const vector =
+      "eyJ2IjoxLCJjIjoxNzY3MjI1NjAwMDAwLCJzIjoxNzY3MjI3NDAwMDAwLCJkIjp7InVzZXJuYW1lIjoiYWxpY2UiLCJjYXJ0IjpbImJvb2siLCJwZW4iXX0sInUiOiJ1LTQyIiwiZiI6eyJub3RpY2UiOiJTYXZlZCJ9fQ" +
+      ".ASVM_c3SzUBUiwqtvT3Dbki4pqXchD3DEt4JGfkpuOUL7ycpSg";
+    expect(known.encode(fixed, sid)).toBe(vector);
+    expect(known.decode(vector, sid).record).toEqual(fixed);
+  });
+
+  it("signs version, key id, cookie name and payload with HMAC-SHA256 under an HKDF-derived key", () => {
+    const value = codec.encode(record, sid);
+    const { payload, signature } = split(value);
+    const key = Buffer.from(hkdfSync("sha256", Buffer.from(secret), Buffer.from("tessera.keyring.v1"), "tessera/sign/hmac-sha256", 32));
+    const keyId = Buffer.from(hkdfSync("sha256", Buffer.from(secret), Buffer.from("tessera.keyring.v1"), "tessera/key-id", 4));
+    const header = Buffer.concat([Buffer.from([1]), keyId]);
+    const mac = createHmac("sha256", key).update(header).update("tessera.signed\0sid\0").update(payload).digest();
+    expect(signature.equals(Buffer.concat([header, mac]))).toBe(true);
+  });
+
+  describe("tamper", () => {
+    it("rejects a value whose last character was changed to any other base64url character", () => {
+      const value = codec.encode(record, sid);
+      const last = value.at(-1)!;
+      // Includes the spellings that differ only in pad bits, which a lax base64url decoder reads as the same bytes.
+      for (const replacement of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+        if (replacement === last) continue;
+        expect(["bad_signature", "malformed"]).toContain(reasonFor(value.slice(0, -1) + replacement));
+      }
+    });
+
+    it("rejects a value with any one payload character changed", () => {
+      const value = codec.encode(record, sid);
+      const dot = value.lastIndexOf(".");
+      for (let i = 0; i < dot; i++) {
+        const replacement = value[i] === "A" ? "B" : "A";
+        expect(["bad_signature", "malformed"], `char ${i}`).toContain(reasonFor(value.slice(0, i) + replacement + value.slice(i + 1)));
+      }
+    });
+
+    it("rejects a value with any one signature byte flipped, for the reason that byte carries", () => {
+      const value = codec.encode(record, sid);
+      const { payload, signature } = split(value);
+      for (let i = 0; i < signature.length; i++) {
+        const changed = Buffer.from(signature);
+        changed[i]! ^= 0x01;
+        const expected = i === 0 ? "unsupported_version" : i < 5 ? "unknown_key" : "bad_signature";
+        expect(reasonFor(`${payload}.${changed.toString("base64url")}`), `byte ${i}`).toBe(expected);
+      }
+    });
+
+    it("rejects a payload re-encoded with a changed field as bad_signature", () => {
+      const { payload, signature } = split(codec.encode(record, sid));
+      const forged = Buffer.from(Buffer.from(payload, "base64url").toString().replace('"u-42"', '"u-43"')).toString("base64url");
+      expect(forged).not.toBe(payload);
+      expect(reasonFor(`${forged}.${signature.toString("base64url")}`)).toBe("bad_signature");
+    });
+
+    it("rejects characters outside base64url and extra dots as malformed", () => {
+      const value = codec.encode(record, sid);
+      for (const bad of ["+", "/", "=", " ", "%"]) expect(reasonFor(value.slice(0, 5) + bad + value.slice(6))).toBe("malformed");
+      expect(reasonFor(value.replace(".", ".."))).toBe("malformed");
+      expect(reasonFor(`x.${value}`)).toBe("malformed");
+      expect(reasonFor(value + ".")).toBe("malformed");
+    });
+  });
+
+  describe("truncation", () => {
+    it("rejects every proper prefix of a value", () => {
+      const value = codec.encode(record, sid);
+      for (let length = 0; length < value.length; length++) {
+        expect(["malformed", "bad_signature"], `length ${length}`).toContain(reasonFor(value.slice(0, length)));
+      }
+    });
+
+    it("rejects a value with leading payload characters removed", () => {
+      const value = codec.encode(record, sid);
+      for (const cut of [1, 2, 4, 8]) expect(["malformed", "bad_signature"], `cut ${cut}`).toContain(reasonFor(value.slice(cut)));
+    });
+  });
+
+  describe("wrong key", () => {
+    it("rejects a value signed under another secret as unknown_key", () => {
+      const other = createSignedCodec(createKeyRing([otherSecret]));
+      expect(reasonFor(other.encode(record, sid))).toBe("unknown_key");
+    });
+
+    it("rejects a value carrying a known key id but signed with another key as bad_signature", () => {
+      const other = createSignedCodec(createKeyRing([otherSecret]));
+      const { payload, signature } = split(other.encode(record, sid));
+      ring.current.id.copy(signature, 1);
+      expect(reasonFor(`${payload}.${signature.toString("base64url")}`)).toBe("bad_signature");
+    });
+  });
+
+  describe("expiry", () => {
+    const policy: TimeoutPolicy = { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000, touchAfterMs: 60_000 };
+
+    it("carries createdAt and lastSeenAt through unchanged for the manager's policy to judge", () => {
+      const { record: back } = codec.decode(codec.encode(record, sid), sid);
+      expect(back.meta).toEqual(record.meta);
+      expect(checkTimeouts(back.meta, t0 + 61_000, policy)).toBe("valid");
+    });
+
+    it("decodes an old session whose metadata the policy then refuses", () => {
+      const old = codec.encode({ ...record, meta: { createdAt: t0, lastSeenAt: t0 } }, sid);
+      const { record: back } = codec.decode(old, sid);
+      expect(checkTimeouts(back.meta, t0 + policy.idleMs, policy)).toBe("idle_timeout");
+      expect(checkTimeouts(back.meta, t0 + policy.absoluteMs, policy)).toBe("absolute_timeout");
+    });
+  });
+
+  describe("rotation", () => {
+    const oldCodec = createSignedCodec(createKeyRing([oldSecret]));
+
+    it("verifies a value signed under an old secret with keyIndex 1 when the old secret is listed second", () => {
+      const value = oldCodec.encode(record, sid);
+      const decoded = createSignedCodec(createKeyRing([secret, oldSecret])).decode(value, sid);
+      expect(decoded.keyIndex).toBe(1);
+      expect(decoded.record).toEqual(record);
+    });
+
+    it("signs under the first secret of the ring", () => {
+      const rotated = createSignedCodec(createKeyRing([secret, oldSecret]));
+      expect(rotated.encode(record, sid)).toBe(codec.encode(record, sid));
+    });
+
+    it("refuses a value signed under an old secret once that secret is dropped", () => {
+      expect(reasonFor(oldCodec.encode(record, sid))).toBe("unknown_key");
+    });
+  });
+
+  it("rejects a value issued under cookie name a when read under cookie name b", () => {
+    const value = codec.encode(record, { cookieName: "a" });
+    expect(codec.decode(value, { cookieName: "a" }).record).toEqual(record);
+    expect(reasonFor(value, { cookieName: "b" })).toBe("bad_signature");
+    expect(reasonFor(codec.encode(record, sid), { cookieName: "si" })).toBe("bad_signature");
+  });
+
+  it("rejects an unsupported version byte as unsupported_version", () => {
+    const { payload, signature } = split(codec.encode(record, sid));
+    for (const version of [0, 2, 255]) {
+      signature[0] = version;
+      expect(reasonFor(`${payload}.${signature.toString("base64url")}`), `version ${version}`).toBe("unsupported_version");
+    }
+  });
+
+  it("throws only CodecError for garbage", () => {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ;\"%é\0";
+    const random = (length: number, chars: string): string =>
+      Array.from({ length }, () => chars[Math.floor(Math.random() * chars.length)]).join("");
+    const header = Buffer.concat([Buffer.from([1]), ring.current.id, Buffer.alloc(32)]).toString("base64url");
+    const garbage = [
+      "",
+      ".",
+      "..",
+      "!!!",
+      "a.",
+      ".a",
+      "e30.e30",
+      random(5000, alphabet),
+      random(5000, alphabet.slice(0, 64)),
+      `${random(4000, alphabet.slice(0, 64))}.${random(50, alphabet.slice(0, 64))}`,
+      // A real version and key id with a zero MAC over noise.
+      `${random(3000, alphabet.slice(0, 64))}.${header}`,
+    ];
+    for (const value of garbage) {
+      expect(() => codec.decode(value, sid), JSON.stringify(value.slice(0, 20))).toThrow(CodecError);
+    }
+  });
+
+  it("rejects a correctly signed payload that is not a record as bad_payload", () => {
+    const signRaw = (json: string): string => {
+      const payload = Buffer.from(json).toString("base64url");
+      const header = Buffer.concat([Buffer.from([1]), ring.current.id]);
+      const mac = sign(ring.current.signKey, header, Buffer.from("tessera.signed\0sid\0"), Buffer.from(payload));
+      return `${payload}.${Buffer.concat([header, mac]).toString("base64url")}`;
+    };
+    expect(codec.decode(signRaw(encodeRecord(record)), sid).record).toEqual(record);
+    expect(reasonFor(signRaw("not json"))).toBe("bad_payload");
+    expect(reasonFor(signRaw('{"v":1,"c":1,"s":1,"d":{"x":{"constructor":{"prototype":1}}}}'))).toBe("bad_payload");
+    expect(reasonFor(signRaw(`{"v":1,"c":1,"s":1,"d":{"x":${"[".repeat(10_000)}${"]".repeat(10_000)}}}`))).toBe("bad_payload");
+    expect(reasonFor(signRaw('{"v":2,"c":1,"s":1,"d":{}}'))).toBe("unsupported_version");
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, it, expect } from "vitest";
+import { parseSetCookie } from "cookie";
+import { TesseraError } from "../core/errors.js";
+import { resolveCookieOptions } from "./options.js";
+import { maxCookieBytes, serializeSetCookie, type CookieAttributes } from "./serialize.js";
+
+const lax: CookieAttributes = resolveCookieOptions().attributes;
+const token = "q3VYbqIjyvq3ewRPNbQvKzvwM3YwXcMy61Yfb5T2c9o";
+
+function tooLarge(name: string, value: string): TesseraError {
+  try {
+    serializeSetCookie(name, value, lax, 60);
+  } catch (err) {
+    expect(err).toBeInstanceOf(TesseraError);
+    expect((err as TesseraError).code).toBe("ERR_COOKIE_TOO_LARGE");
+    return err as TesseraError;
+  }
+  throw new Error("expected ERR_COOKIE_TOO_LARGE");
+}
+
+describe("serializeSetCookie", () => {
+  it("writes HttpOnly, SameSite=Lax and Path=/ by default, without Secure, Domain or Partitioned", () => {
+    const header = serializeSetCookie("sid", token, lax, 3600);
+    const parsed = parseSetCookie(header);
+    expect(parsed).toMatchObject({ name: "sid", value: token, path: "/", httpOnly: true, sameSite: "lax", maxAge: 3600 });
+    expect(parsed.secure).toBeFalsy();
+    expect(parsed.domain).toBeUndefined();
+    expect(parsed.partitioned).toBeFalsy();
+    expect(header).toMatch(/^sid=q3VYbq[^;]*; Max-Age=3600; Path=\/; Expires=[^;]+ GMT; HttpOnly; SameSite=Lax$/);
+  });
+
+  it("sets Expires to match Max-Age", () => {
+    const before = Date.now();
+    const parsed = parseSetCookie(serializeSetCookie("sid", token, lax, 3600));
+    const expires = parsed.expires!.getTime();
+    expect(expires).toBeGreaterThanOrEqual(Math.floor((before + 3_600_000) / 1000) * 1000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 3_600_000);
+  });
+
+  it("writes every attribute a prefixed, cross-site, partitioned cookie needs", () => {
+    const settings = resolveCookieOptions({ prefix: "host", sameSite: "none", partitioned: true });
+    const parsed = parseSetCookie(serializeSetCookie(settings.name, token, settings.attributes, 60));
+    expect(parsed).toMatchObject({ name: "__Host-sid", value: token, path: "/", secure: true, httpOnly: true, sameSite: "none", partitioned: true });
+    expect(parsed.domain).toBeUndefined();
+  });
+
+  it("writes Domain, a custom path and SameSite=Strict when asked", () => {
+    const settings = resolveCookieOptions({ domain: "example.com", path: "/app", sameSite: "strict", httpOnly: false });
+    const parsed = parseSetCookie(serializeSetCookie(settings.name, token, settings.attributes, 60));
+    expect(parsed).toMatchObject({ domain: "example.com", path: "/app", sameSite: "strict" });
+    expect(parsed.httpOnly).toBeFalsy();
+  });
+
+  it("writes Max-Age=0 and an Expires in 1970 to delete the cookie", () => {
+    const header = serializeSetCookie("sid", "", lax, 0);
+    const parsed = parseSetCookie(header);
+    expect(header).toContain("Max-Age=0");
+    expect(parsed.maxAge).toBe(0);
+    expect(parsed.value).toBe("");
+    expect(parsed.expires?.getTime()).toBe(0);
+  });
+
+  it("writes neither Max-Age nor Expires for a cookie that ends with the browser session", () => {
+    const parsed = parseSetCookie(serializeSetCookie("sid", token, lax));
+    expect(parsed.maxAge).toBeUndefined();
+    expect(parsed.expires).toBeUndefined();
+  });
+
+  it("allows exactly 4096 bytes of name plus value", () => {
+    expect(maxCookieBytes).toBe(4096);
+    const value = "v".repeat(4096 - 3);
+    expect(parseSetCookie(serializeSetCookie("sid", value, lax, 60)).value).toBe(value);
+  });
+
+  it("refuses 4097 bytes of name plus value with ERR_COOKIE_TOO_LARGE, giving the size but never the value", () => {
+    const value = "S3cr3tV4lue".repeat(373); // 4103 characters
+    const err = tooLarge("sid", value);
+    expect(err.message).toContain(`${3 + value.length} bytes`);
+    expect(err.message).toContain("4096");
+    expect(err.message).not.toContain("S3cr3tV4lue");
+    expect(tooLarge("sid", "x".repeat(4094)).message).toContain("4097 bytes");
+  });
+
+  it("counts the name toward the limit", () => {
+    const value = "v".repeat(4090);
+    expect(() => serializeSetCookie("sid", value, lax, 60)).not.toThrow();
+    expect(tooLarge("a-long-name", value).message).toContain(`${11 + 4090} bytes`);
+  });
+});

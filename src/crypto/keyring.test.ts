@@ -1,0 +1,117 @@
+import { describe, it, expect } from "vitest";
+import { TesseraError } from "../core/errors.js";
+import { createKeyRing, minimumSecretBytes, type Secret } from "./keyring.js";
+
+const secretA = "a-secret-of-exactly-thirty-two-b";
+const secretB = "another-secret-thirty-two-bytes!";
+
+/** The error `fn` throws; fails the test when it throws nothing. */
+function thrown(fn: () => unknown): TesseraError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(TesseraError);
+    return err as TesseraError;
+  }
+  throw new Error("expected a TesseraError, nothing was thrown");
+}
+
+describe("createKeyRing", () => {
+  it("refuses a missing secrets option with ERR_SECRET_MISSING", () => {
+    expect(thrown(() => createKeyRing(undefined)).code).toBe("ERR_SECRET_MISSING");
+  });
+
+  it("refuses an empty secrets array with ERR_SECRET_MISSING", () => {
+    expect(thrown(() => createKeyRing([])).code).toBe("ERR_SECRET_MISSING");
+  });
+
+  it("refuses a secret that is neither a string nor bytes with ERR_SECRET_MISSING naming its position", () => {
+    const err = thrown(() => createKeyRing([secretA, 42 as unknown as Secret]));
+    expect(err.code).toBe("ERR_SECRET_MISSING");
+    expect(err.message).toContain("secrets[1]");
+  });
+
+  it("refuses a secret shorter than 32 bytes, naming its position and length but not the secret", () => {
+    const short = "tooShortSecret";
+    const err = thrown(() => createKeyRing([secretA, short]));
+    expect(err.code).toBe("ERR_SECRET_TOO_SHORT");
+    expect(err.name).toBe("TesseraError");
+    expect(err.message).toContain("`secrets[1]`");
+    expect(err.message).toContain(`got ${short.length}`);
+    expect(err.message).not.toContain(short);
+  });
+
+  it("counts a secret's UTF-8 bytes, not its characters", () => {
+    const sixteenChars = "é".repeat(16); // 32 bytes
+    expect(createKeyRing([sixteenChars]).keys).toHaveLength(1);
+    const thirtyOneBytes = "é".repeat(15) + "a";
+    const err = thrown(() => createKeyRing([thirtyOneBytes]));
+    expect(err.code).toBe("ERR_SECRET_TOO_SHORT");
+    expect(err.message).toContain("got 31");
+    expect(err.message).not.toContain(thirtyOneBytes);
+  });
+
+  it("accepts a secret of exactly 32 bytes and refuses one of 31", () => {
+    expect(minimumSecretBytes).toBe(32);
+    expect(() => createKeyRing(["x".repeat(32)])).not.toThrow();
+    expect(thrown(() => createKeyRing(["x".repeat(31)])).code).toBe("ERR_SECRET_TOO_SHORT");
+    expect(() => createKeyRing([new Uint8Array(32).fill(7)])).not.toThrow();
+    expect(thrown(() => createKeyRing([new Uint8Array(31).fill(7)])).code).toBe("ERR_SECRET_TOO_SHORT");
+  });
+
+  it("refuses the same secret listed twice with ERR_SECRET_DUPLICATE, naming both positions but not the secret", () => {
+    const err = thrown(() => createKeyRing([secretA, secretB, secretA]));
+    expect(err.code).toBe("ERR_SECRET_DUPLICATE");
+    expect(err.message).toContain("secrets[2]");
+    expect(err.message).toContain("secrets[0]");
+    expect(err.message).not.toContain(secretA);
+  });
+
+  it("treats a string and the same bytes as a Uint8Array as one secret", () => {
+    const err = thrown(() => createKeyRing([secretA, new TextEncoder().encode(secretA)]));
+    expect(err.code).toBe("ERR_SECRET_DUPLICATE");
+  });
+
+  it("derives the same key id and key material from the same secret in two rings", () => {
+    const one = createKeyRing([secretA]);
+    const two = createKeyRing([secretB, secretA]);
+    expect(one.current.id.length).toBe(4);
+    expect(two.keys[1]!.id.equals(one.current.id)).toBe(true);
+    expect(two.keys[1]!.idNumber).toBe(one.current.idNumber);
+    expect(two.keys[1]!.sealKey.export().equals(one.current.sealKey.export())).toBe(true);
+    expect(two.keys[1]!.signKey.export().equals(one.current.signKey.export())).toBe(true);
+  });
+
+  it("derives different ids and keys from different secrets", () => {
+    const ring = createKeyRing([secretA, secretB]);
+    const [a, b] = ring.keys;
+    expect(a!.id.equals(b!.id)).toBe(false);
+    expect(a!.sealKey.export().equals(b!.sealKey.export())).toBe(false);
+    expect(a!.signKey.export().equals(b!.signKey.export())).toBe(false);
+  });
+
+  it("derives different key material for sealing and for signing", () => {
+    const { current } = createKeyRing([secretA]);
+    const sealKey = current.sealKey.export();
+    const signKey = current.signKey.export();
+    expect(sealKey.length).toBe(32);
+    expect(signKey.length).toBe(32);
+    expect(sealKey.equals(signKey)).toBe(false);
+    expect(sealKey.equals(Buffer.from(secretA))).toBe(false);
+    expect(signKey.equals(Buffer.from(secretA))).toBe(false);
+  });
+
+  it("makes the first secret current and finds every secret by id with its position", () => {
+    const ring = createKeyRing([secretA, secretB]);
+    expect(ring.current).toBe(ring.keys[0]);
+    expect(ring.find(ring.keys[0]!.idNumber)?.index).toBe(0);
+    expect(ring.find(ring.keys[1]!.idNumber)).toEqual({ keys: ring.keys[1], index: 1 });
+    expect(ring.find(ring.keys[0]!.id.readUInt32BE(0))?.keys).toBe(ring.keys[0]);
+  });
+
+  it("finds nothing for an id no secret derived", () => {
+    const ring = createKeyRing([secretA]);
+    const other = createKeyRing([secretB]);
+    expect(ring.find(other.current.idNumber)).toBeUndefined();
+  });
+});

@@ -1,0 +1,287 @@
+// The conformance suite on every embedded store, and what each one promises beyond the contract.
+
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { createSessions, type SessionRecord, type Store } from "../src/index.js";
+import { memoryStore } from "../src/stores/memory/index.js";
+import { sqliteStore } from "../src/stores/sqlite/index.js";
+import { describeStore, setCookies, sha256 } from "./store-conformance.js";
+
+const hour = 3_600_000;
+const record = (data: SessionRecord["data"] = {}, userId?: string): SessionRecord => ({
+  data,
+  flash: {},
+  meta: { createdAt: 1_700_000_000_000, lastSeenAt: 1_700_000_000_000, ...(userId === undefined ? {} : { userId }) },
+});
+const writeAt = (expiresAt: number) => ({ expiresAt, ttlSeconds: 60 });
+
+describeStore("memory", { make: () => memoryStore() });
+
+const sqliteDir = mkdtempSync(join(tmpdir(), "tessera-sqlite-"));
+const sqlitePaths = new WeakMap<Store, string>();
+let sqliteFiles = 0;
+
+describeStore("sqlite", {
+  make: () => {
+    const path = join(sqliteDir, `conformance-${++sqliteFiles}.db`);
+    const store = sqliteStore({ path });
+    sqlitePaths.set(store, path);
+    return store;
+  },
+  dump: (store) => {
+    const db = new Database(sqlitePaths.get(store)!, { readonly: true });
+    try {
+      return JSON.stringify(db.prepare("SELECT * FROM tessera_sessions").all());
+    } finally {
+      db.close();
+    }
+  },
+  cleanup: () => rmSync(sqliteDir, { recursive: true, force: true }),
+});
+
+describe("memory store", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("evicts the least recently written record when it is full", () => {
+    const store = memoryStore({ maxEntries: 3 });
+    const later = Date.now() + hour;
+    for (const id of ["a", "b", "c"]) store.create(id, record({ id }), writeAt(later));
+    store.update("a", record({ id: "a", again: true }), 1, writeAt(later));
+    store.create("d", record({ id: "d" }), writeAt(later));
+    expect(store.get("b")).toBeUndefined();
+    expect(["a", "c", "d"].map((id) => store.get(id) !== undefined)).toEqual([true, true, true]);
+    store.create("e", record({ id: "e" }), writeAt(later));
+    expect(store.get("c")).toBeUndefined();
+    expect(["a", "d", "e"].map((id) => store.get(id) !== undefined)).toEqual([true, true, true]);
+    store.close();
+  });
+
+  it("sweeps expired records before it evicts a live one", () => {
+    let now = 1_000_000;
+    const store = memoryStore({ maxEntries: 3, clock: () => now });
+    store.create("live-old", record({}, "alice"), writeAt(now + hour));
+    store.create("expiring", record({}, "alice"), writeAt(now + 10));
+    store.create("live-new", record(), writeAt(now + hour));
+    now += 10;
+    store.create("next", record(), writeAt(now + hour));
+    expect(store.get("expiring")).toBeUndefined();
+    expect(["live-old", "live-new", "next"].map((id) => store.get(id) !== undefined)).toEqual([true, true, true]);
+    expect((store.listByUser("alice") as { id: string }[]).map((s) => s.id)).toEqual(["live-old"]);
+    store.close();
+  });
+
+  it("keeps the user index in step when it evicts", () => {
+    const store = memoryStore({ maxEntries: 1 });
+    store.create("a", record({}, "alice"), writeAt(Date.now() + hour));
+    store.create("b", record({}, "bob"), writeAt(Date.now() + hour));
+    expect(store.listByUser("alice")).toEqual([]);
+    expect(store.deleteByUser("alice")).toBe(0);
+    store.close();
+  });
+
+  it("sweeps expired records on its own interval without being asked", () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    let now = 1_000_000;
+    const store = memoryStore({ sweepIntervalSeconds: 30, clock: () => now });
+    store.create("short", record({}, "alice"), writeAt(now + 1000));
+    store.create("long", record(), writeAt(now + hour));
+    now += 1000;
+    expect(store.get("short")).toBeDefined();
+    vi.advanceTimersByTime(30_000);
+    expect(store.get("short")).toBeUndefined();
+    expect(store.get("long")).toBeDefined();
+    expect(store.listByUser("alice")).toEqual([]);
+    store.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("refuses a maxEntries that is not a positive integer", () => {
+    for (const maxEntries of [0, -1, 1.5, Number.NaN]) {
+      expect(() => memoryStore({ maxEntries }), String(maxEntries)).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
+    }
+  });
+
+  it("refuses a sweep interval that setInterval would turn into a 1 ms loop", () => {
+    for (const sweepIntervalSeconds of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, 30 * 24 * 3600]) {
+      expect(() => memoryStore({ sweepIntervalSeconds }), String(sweepIntervalSeconds)).toThrow(
+        expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+      );
+    }
+  });
+});
+
+describe("sqlite store", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-sqlite-own-"));
+  let files = 0;
+  const fresh = () => join(dir, `store-${++files}.db`);
+  const open: { close(): unknown }[] = [];
+  afterEach(() => {
+    for (const handle of open.splice(0)) handle.close();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("runs the database file in WAL mode", () => {
+    const path = fresh();
+    open.push(sqliteStore({ path }));
+    const other = new Database(path, { readonly: true });
+    open.push(other);
+    expect(other.pragma("journal_mode", { simple: true })).toBe("wal");
+  });
+
+  it("waits busyTimeoutMs for another connection's lock, 2000 ms unless told otherwise", () => {
+    const given = new Database(fresh());
+    open.push(given);
+    open.push(sqliteStore({ database: given, busyTimeoutMs: 1234 }));
+    expect(given.pragma("busy_timeout", { simple: true })).toBe(1234);
+    const defaulted = new Database(fresh(), { timeout: 0 });
+    open.push(defaulted);
+    open.push(sqliteStore({ database: defaulted }));
+    expect(defaulted.pragma("busy_timeout", { simple: true })).toBe(2000);
+  });
+
+  it("indexes expiry and user id, and its gc and user lookups use those indexes", () => {
+    const db = new Database(fresh());
+    open.push(db);
+    open.push(sqliteStore({ database: db }));
+    const indexed = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tessera_sessions' AND sql IS NOT NULL")
+      .all()
+      .map((row) => (row as { name: string }).name);
+    const columns = indexed.map((name) => (db.pragma(`index_info(${name})`) as { name: string }[]).map((c) => c.name).join(","));
+    expect(columns.sort()).toEqual(["expires_at", "user_id"]);
+    const plan = (sql: string) => JSON.stringify(db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(1));
+    expect(plan("SELECT id FROM tessera_sessions WHERE expires_at <= ?")).toMatch(/USING (COVERING )?INDEX tessera_sessions_expires_at/);
+    expect(plan("SELECT id FROM tessera_sessions WHERE user_id = ?")).toMatch(/USING (COVERING )?INDEX tessera_sessions_user_id/);
+  });
+
+  it("collects expired rows in batches of gcBatchSize, letting the event loop in between", async () => {
+    const db = new Database(fresh());
+    open.push(db);
+    const store = sqliteStore({ database: db, gcBatchSize: 500, gcIntervalSeconds: 0 });
+    open.push(store);
+    const now = Date.now();
+    db.transaction(() => {
+      for (let i = 0; i < 2500; i++) store.create(`expired-${i}`, record({ i }), writeAt(now - 1 - i));
+      for (let i = 0; i < 7; i++) store.create(`live-${i}`, record({ i }, "alice"), writeAt(now + hour));
+    })();
+    const expiredLeft = () => (db.prepare("SELECT count(*) AS n FROM tessera_sessions WHERE id LIKE 'expired-%'").get() as { n: number }).n;
+
+    const collecting = store.gc!(now);
+    const midway = await new Promise<number>((resolve) => setImmediate(() => resolve(expiredLeft())));
+    expect(midway).toBeGreaterThan(0);
+    expect(midway).toBeLessThan(2500);
+    expect(midway % 500).toBe(0);
+    expect(await collecting).toBe(2500);
+    expect(expiredLeft()).toBe(0);
+    expect(store.listByUser("alice")).toHaveLength(7);
+    expect(await store.gc!(now)).toBe(0);
+  });
+
+  it("refuses a gcBatchSize that is not a positive integer", () => {
+    for (const gcBatchSize of [0, -1, 2.5, Number.NaN]) {
+      expect(() => sqliteStore({ path: ":memory:", gcBatchSize }), String(gcBatchSize)).toThrow(
+        expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+      );
+    }
+  });
+
+  it("refuses a gc interval that setInterval would turn into a 1 ms loop", () => {
+    for (const gcIntervalSeconds of [-1, Number.NaN, Number.POSITIVE_INFINITY, 30 * 24 * 3600]) {
+      expect(() => sqliteStore({ path: ":memory:", gcIntervalSeconds }), String(gcIntervalSeconds)).toThrow(
+        expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+      );
+    }
+    const off = sqliteStore({ path: ":memory:", gcIntervalSeconds: 0 });
+    open.push(off);
+    expect(off.name).toBe("sqlite");
+  });
+
+  it("refuses a busyTimeoutMs that is not a whole number of milliseconds", () => {
+    for (const busyTimeoutMs of [-1, 1.5, Number.NaN]) {
+      expect(() => sqliteStore({ path: ":memory:", busyTimeoutMs }), String(busyTimeoutMs)).toThrow(
+        expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+      );
+    }
+  });
+
+  it("refuses a table name that is not an SQL identifier", () => {
+    expect(() => sqliteStore({ path: ":memory:", table: "sessions; DROP TABLE users" })).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+    );
+  });
+
+  it("leaves a database it was given open when it closes", () => {
+    const db = new Database(fresh());
+    open.push(db);
+    const store = sqliteStore({ database: db, table: "app_sessions" });
+    store.create("id", record({ a: 1 }), writeAt(Date.now() + hour));
+    store.close();
+    expect(db.open).toBe(true);
+    expect((db.prepare("SELECT count(*) AS n FROM app_sessions").get() as { n: number }).n).toBe(1);
+  });
+
+  it("keeps every increment when several processes update one session in one file at once", async () => {
+    const path = fresh();
+    const processes = 3;
+    const requestsEach = 10;
+    const fixture = fileURLToPath(new URL("./fixtures/sqlite-counter.ts", import.meta.url));
+    const children: ChildProcessWithoutNullStreams[] = [];
+    const lines: AsyncIterator<string>[] = [];
+    try {
+      // The children open the fresh file at the same moment, so creating the schema races as well.
+      for (let i = 0; i < processes; i++) {
+        const child = spawn(process.execPath, ["--import", "tsx", fixture, path, String(requestsEach)], { cwd: process.cwd() });
+        children.push(child);
+        lines.push(createInterface({ input: child.stdout })[Symbol.asyncIterator]());
+      }
+      const stderr = children.map((child) => {
+        let text = "";
+        child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        return () => text;
+      });
+      const nextLine = async (i: number): Promise<string> => {
+        const line = await lines[i]!.next();
+        if (line.done) throw new Error(`child ${i} ended early: ${stderr[i]!()}`);
+        return line.value;
+      };
+      // Readiness: each child says "ready" once its store is open.
+      expect(await Promise.all(children.map((_, i) => nextLine(i)))).toEqual(Array(processes).fill("ready"));
+
+      const store = sqliteStore({ path, gcIntervalSeconds: 0 });
+      open.push(store);
+      const sessions = createSessions<{ count?: number }>({ secrets: ["conformance suite secret, 48 bytes long........"], store });
+      const first = await sessions.load(new Request("https://app.test/"));
+      first.set("count", 0);
+      const token = setCookies(await sessions.commit(first, new Response("ok")))[0]!.value;
+
+      for (const child of children) child.stdin.end(`${token}\n`);
+      const reports = (await Promise.all(children.map((_, i) => nextLine(i)))).map(
+        (line) => JSON.parse(line) as { ok: number; failed: string[]; conflicts: number },
+      );
+      const exits = await Promise.all(
+        children.map((child) => (child.exitCode !== null ? child.exitCode : new Promise((resolve) => child.once("exit", resolve)))),
+      );
+      expect(exits).toEqual(Array(processes).fill(0));
+
+      const succeeded = reports.reduce((sum, r) => sum + r.ok, 0);
+      const after = await sessions.load(new Request("https://app.test/", { headers: { cookie: `sid=${token}` } }));
+      // Every commit that succeeded is counted once: no update lost, none applied twice.
+      expect(after.get("count")).toBe(succeeded);
+      expect(reports.flatMap((r) => r.failed)).toEqual([]);
+      expect(succeeded).toBe(processes * requestsEach);
+      expect((await store.get(sha256(token)))?.version).toBe(processes * requestsEach + 1);
+      // The compare-and-set path really ran: concurrent requests collided and were replayed.
+      expect(reports.reduce((sum, r) => sum + r.conflicts, 0)).toBeGreaterThan(0);
+    } finally {
+      for (const child of children) if (child.exitCode === null) child.kill();
+    }
+  }, 60_000);
+});
