@@ -1,0 +1,56 @@
+// Hono: a middleware that loads the session into `c.get("session")` and commits it on the way out.
+
+import type { Context, MiddlewareHandler } from "hono";
+import type { SessionData } from "../../core/data.js";
+import { StoreUnavailableError } from "../../core/errors.js";
+import type { Session } from "../../core/session.js";
+import { applyChanges, factsOf, type Sessions } from "../../manager/sessions.js";
+
+/** The Hono environment the middleware provides: `c.get("session")` typed from the session's data. */
+export type SessionEnv<D extends SessionData = SessionData> = { Variables: { session: Session<D> } };
+
+/** Options of `honoSessions`. */
+export interface HonoSessionsOptions {
+  /** The response when the store is down. @default a plain-text 503 */
+  onUnavailable?: (c: Context) => Response | Promise<Response>;
+}
+
+/**
+ * The session middleware for Hono. A store that is down answers 503 (by default), before or after the handler.
+ *
+ * @example
+ * const app = new Hono<SessionEnv<{ username?: string }>>();
+ * app.use(honoSessions(sessions));
+ * app.get("/", (c) => c.text(`Hello ${c.get("session").get("username") ?? "guest"}`));
+ */
+export function honoSessions<D extends SessionData>(
+  sessions: Sessions<D>,
+  options: HonoSessionsOptions = {},
+): MiddlewareHandler<SessionEnv<D>> {
+  const unavailable =
+    options.onUnavailable ??
+    ((c: Context) => c.text("Service Unavailable", 503, { "Cache-Control": "no-store", "Retry-After": "5" }));
+  return async (c, next) => {
+    let session: Session<D>;
+    try {
+      session = await sessions.loadFrom(factsOf(c.req.raw, sessions.trustProxy));
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return unavailable(c);
+      throw error;
+    }
+    c.set("session", session);
+    await next();
+    let response: Response;
+    try {
+      response = applyChanges(c.res, await sessions.commitHeaders(session));
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      response = await unavailable(c);
+    }
+    if (response !== c.res) {
+      // Assigning over a response makes Hono merge the old one's headers in; clear it first.
+      c.res = undefined;
+      c.res = response;
+    }
+  };
+}
