@@ -10,7 +10,7 @@ export type {
 } from "./manager/sessions.js";
 export type { SessionEvent, RejectionReason } from "./manager/events.js";
 export { Session } from "./core/session.js";
-export { TesseraError, StoreUnavailableError, CodecError, isTesseraError } from "./core/errors.js";
+export { TesseraError, StoreUnavailableError, CodecError, isTesseraError, isStoreUnavailable } from "./core/errors.js";
 export type { TesseraErrorCode, CodecFailure } from "./core/errors.js";
 export type { Duration } from "./core/duration.js";
 export type { JsonValue, SessionData } from "./core/data.js";

@@ -89,3 +89,14 @@ export class CodecError extends TesseraError {
 export function isTesseraError(value: unknown): value is TesseraError {
   return value instanceof TesseraError;
 }
+
+/**
+ * Whether an error means the session store is down: a `StoreUnavailableError`, or any tessera error with the code
+ * `ERR_STORE_UNAVAILABLE` (as a store may throw). Adapters answer 503 for these.
+ *
+ * @example
+ * if (isStoreUnavailable(err)) return new Response("Try again", { status: 503 });
+ */
+export function isStoreUnavailable(error: unknown): error is TesseraError {
+  return error instanceof TesseraError && error.code === "ERR_STORE_UNAVAILABLE";
+}

@@ -2,7 +2,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import type { SessionData } from "../../core/data.js";
-import { StoreUnavailableError } from "../../core/errors.js";
+import { isStoreUnavailable } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
 import { applyChanges, factsOf, type Sessions } from "../../manager/sessions.js";
 
@@ -35,7 +35,7 @@ export function honoSessions<D extends SessionData>(
     try {
       session = await sessions.loadFrom(factsOf(c.req.raw, sessions.trustProxy));
     } catch (error) {
-      if (error instanceof StoreUnavailableError) return unavailable(c);
+      if (isStoreUnavailable(error)) return unavailable(c);
       throw error;
     }
     c.set("session", session);
@@ -44,7 +44,7 @@ export function honoSessions<D extends SessionData>(
     try {
       response = applyChanges(c.res, await sessions.commitHeaders(session));
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
+      if (!(isStoreUnavailable(error))) throw error;
       response = await unavailable(c);
     }
     if (response !== c.res) {

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { SessionData } from "../../core/data.js";
-import { StoreUnavailableError, TesseraError } from "../../core/errors.js";
+import { isStoreUnavailable, TesseraError } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
 import type { RequestFacts, ResponseChanges, Sessions } from "../../manager/sessions.js";
 
@@ -158,7 +158,7 @@ function respondWithError(res: ServerResponse, error: unknown): void {
     res.destroy();
     return;
   }
-  const unavailable = error instanceof StoreUnavailableError;
+  const unavailable = isStoreUnavailable(error);
   for (const name of res.getHeaderNames()) res.removeHeader(name);
   res.statusCode = unavailable ? 503 : 500;
   res.setHeader("Content-Type", "text/plain; charset=utf-8");

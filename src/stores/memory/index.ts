@@ -1,7 +1,7 @@
 // The memory store: one process, bounded, expired records swept. For development, tests and single instances.
 
 import type { ListedSession, StoreFactory, StoredSession } from "../../core/store.js";
-import { TesseraError } from "../../core/errors.js";
+import { StoreUnavailableError, TesseraError } from "../../core/errors.js";
 import { decodeRecord, encodeRecord } from "../../core/wire.js";
 
 /** Options of `memoryStore`. */
@@ -82,7 +82,7 @@ export const memoryStore: StoreFactory<MemoryStoreOptions | undefined> = (option
   timer.unref();
   let closed = false;
   const assertOpen = (): void => {
-    if (closed) throw new TesseraError("ERR_STORE_UNAVAILABLE", "the memory store was closed");
+    if (closed) throw new StoreUnavailableError("memory store (closed)");
   };
 
   return {

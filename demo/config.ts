@@ -1,0 +1,77 @@
+// The demo's configuration, read from the environment with safe defaults.
+
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Duration } from "tessera";
+
+export interface DemoConfig {
+  port: number;
+  host: string;
+  secrets: string[];
+  /** `sqlite:<path>`, `memory`, `cookie`, or a `redis://`, `postgres://` or `memcached://` URL. */
+  store: string;
+  idleTimeout: Duration | undefined;
+  absoluteTimeout: Duration | undefined;
+  trustProxy: boolean;
+  /** Printed once at start-up (never contains a secret). */
+  warnings: string[];
+}
+
+/** A configuration the demo refuses to start with; the message says what to set. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const secretFile = "data/secret.key";
+
+/**
+ * Reads PORT, HOST, SECRET_KEY, SECRET_KEY_FALLBACKS, SESSION_STORE, SESSION_IDLE_TIMEOUT,
+ * SESSION_ABSOLUTE_TIMEOUT and TRUST_PROXY. In development a missing SECRET_KEY is generated once into
+ * data/secret.key (mode 0600); in production it stops the start.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
+  const warnings: string[] = [];
+  const production = env.NODE_ENV === "production";
+  let secret = env.SECRET_KEY;
+  if (!secret) {
+    if (production) {
+      throw new ConfigError("SECRET_KEY must be set when NODE_ENV=production (32 bytes or more; try: openssl rand -base64 32)");
+    }
+    secret = developmentSecret(warnings);
+  }
+  const fallbacks = (env.SECRET_KEY_FALLBACKS ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError("PORT must be a port number");
+  return {
+    port,
+    host: env.HOST || "127.0.0.1",
+    secrets: [secret, ...fallbacks],
+    store: env.SESSION_STORE || "sqlite:data/sessions.db",
+    idleTimeout: duration(env.SESSION_IDLE_TIMEOUT),
+    absoluteTimeout: duration(env.SESSION_ABSOLUTE_TIMEOUT),
+    trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+    warnings,
+  };
+}
+
+function developmentSecret(warnings: string[]): string {
+  if (!existsSync(secretFile)) {
+    mkdirSync(dirname(secretFile), { recursive: true });
+    writeFileSync(secretFile, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
+    warnings.push(`SECRET_KEY is not set: generated a development key in ${secretFile}. Set SECRET_KEY in production.`);
+  } else {
+    warnings.push(`SECRET_KEY is not set: using the development key in ${secretFile}.`);
+  }
+  chmodSync(secretFile, 0o600);
+  return readFileSync(secretFile, "utf8").trim();
+}
+
+/** "30m", "12h" or a number of seconds; tessera checks the value itself. */
+function duration(value: string | undefined): Duration | undefined {
+  if (value === undefined || value === "") return undefined;
+  return (/^\d+(\.\d+)?$/.test(value) ? Number(value) : value) as Duration;
+}

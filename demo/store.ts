@@ -1,0 +1,19 @@
+// SESSION_STORE to a tessera store. Each store is its own subpath, so only the chosen driver is loaded.
+
+import type { Store } from "tessera";
+import { ConfigError } from "./config.js";
+
+/** The store for `spec`, or undefined for cookie mode. */
+export async function openStore(spec: string): Promise<Store | undefined> {
+  if (spec === "cookie") return undefined;
+  if (spec === "memory") return (await import("tessera/stores/memory")).memoryStore();
+  if (spec.startsWith("sqlite:")) {
+    return (await import("tessera/stores/sqlite")).sqliteStore({ path: spec.slice("sqlite:".length) || "data/sessions.db" });
+  }
+  throw new ConfigError(`SESSION_STORE must be sqlite:<path>, memory or cookie (got a value of ${spec.length} characters)`);
+}
+
+/** How the store is described in logs: the scheme only, never credentials in a URL. */
+export function describeStore(spec: string): string {
+  return spec.split(":")[0] ?? spec;
+}
