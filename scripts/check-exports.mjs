@@ -21,6 +21,18 @@ for (const [subpath, target] of Object.entries(pkg.exports)) {
     failed++;
   }
 }
+// The type check resolves "tessera/..." to the sources; its paths must list exactly the exports.
+const checkConfig = JSON.parse(readFileSync(new URL("../tsconfig.check.json", import.meta.url), "utf8"));
+for (const [subpath, target] of Object.entries(pkg.exports)) {
+  if (typeof target === "string") continue;
+  const specifier = subpath === "." ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
+  const source = `./${target.default.slice("./dist/".length).replace(/\.js$/, ".ts").replace(/^/, "src/")}`;
+  if (checkConfig.compilerOptions.paths?.[specifier]?.[0] !== source) {
+    console.error(`tsconfig.check.json: "paths" must map ${specifier} to ${source}`);
+    failed++;
+  }
+}
+
 // The core entry point must not pull in a database driver (DESIGN.md): import it alone in a fresh process.
 const probe = spawnSync(
   process.execPath,

@@ -1,6 +1,6 @@
 // tessera: session management for TypeScript web servers. The core entry point loads no database driver.
 
-export { createSessions, defaults, factsOf, applyChanges } from "./manager/sessions.js";
+export { createSessions, defaults, factsOf, applyChanges, varyWithCookie } from "./manager/sessions.js";
 export type {
   RequestFacts,
   ResponseChanges,

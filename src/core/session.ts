@@ -82,6 +82,11 @@ export class Session<D extends SessionData = SessionData> {
     return Object.hasOwn(this[sessionState].data, key);
   }
 
+  /** The keys that hold a value. */
+  keys(): string[] {
+    return Object.keys(this[sessionState].data);
+  }
+
   /** Sets `key`; throws `ERR_INVALID_SESSION_DATA` for a value that is not plain JSON. */
   set<K extends keyof D & string>(key: K, value: D[K]): void {
     const stored = checkEntry(key, value);

@@ -467,9 +467,22 @@ export function applyChanges(response: Response, changes: ResponseChanges): Resp
 }
 
 function writeHeaders(headers: Headers, changes: ResponseChanges): void {
-  const vary = headers.get("vary");
-  if (vary === null) headers.set("vary", "Cookie");
-  else if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(vary)) headers.set("vary", `${vary}, Cookie`);
+  const vary = varyWithCookie(headers.get("vary"));
+  if (vary !== undefined) headers.set("vary", vary);
   for (const value of changes.setCookie) headers.append("set-cookie", value);
   if (changes.noStore) headers.set("cache-control", "no-store");
+}
+
+/** A `Vary` list that names Cookie (or `*`). */
+const varyCookieRegExp = /(^|,)\s*(cookie|\*)\s*(,|$)/i;
+
+/**
+ * The `Vary` header value to set so that it includes Cookie, or `undefined` when it already does.
+ *
+ * @example
+ * varyWithCookie("Accept-Encoding"); // "Accept-Encoding, Cookie"
+ */
+export function varyWithCookie(vary: string | null | undefined): string | undefined {
+  if (!vary) return "Cookie";
+  return varyCookieRegExp.test(vary) ? undefined : `${vary}, Cookie`;
 }

@@ -1,0 +1,73 @@
+// Fastify: a plugin that loads `request.session` in onRequest and commits it in onSend, before the head goes out.
+
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify";
+import type { SessionData } from "../../core/data.js";
+import { isStoreUnavailable } from "../../core/errors.js";
+import type { Session } from "../../core/session.js";
+import { varyWithCookie, type ResponseChanges, type Sessions } from "../../manager/sessions.js";
+import { factsOf } from "../node-http.js";
+
+/** Options of the `fastifySessions` plugin. */
+export interface FastifySessionsOptions {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any data type: the plugin only moves sessions
+  sessions: Sessions<any>;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The tessera session, set by the `fastifySessions` plugin (tessera/fastify). */
+    session: Session<SessionData>;
+  }
+}
+
+/**
+ * The session plugin for Fastify 4 and 5. A store that is down answers 503 through Fastify's error handler.
+ *
+ * @example
+ * await fastify.register(fastifySessions, { sessions });
+ * fastify.get("/", async (request) => `Hello ${request.session.get("username") ?? "guest"}`);
+ */
+export const fastifySessions: FastifyPluginAsync<FastifySessionsOptions> = Object.assign(
+  async (fastify: FastifyInstance, options: FastifySessionsOptions) => {
+    const { sessions } = options;
+    fastify.decorateRequest("session", null as unknown as Session<SessionData>);
+    fastify.addHook("onRequest", async (request) => {
+      try {
+        request.session = await sessions.loadFrom(factsOf(request.raw, sessions.trustProxy));
+      } catch (error) {
+        throw asHttpError(error);
+      }
+    });
+    fastify.addHook("onSend", async (request, reply, payload) => {
+      const session = request.session;
+      if (!session) return payload;
+      let changes: ResponseChanges;
+      try {
+        changes = await sessions.commitHeaders(session);
+      } catch (error) {
+        throw asHttpError(error);
+      }
+      applyChanges(reply, changes);
+      return payload;
+    });
+  },
+  {
+    // What fastify-plugin sets: the plugin decorates the parent scope rather than an encapsulated child.
+    [Symbol.for("skip-override")]: true,
+    [Symbol.for("fastify.display-name")]: "tessera",
+  },
+);
+
+function applyChanges(reply: FastifyReply, changes: ResponseChanges): void {
+  const current = reply.getHeader("vary");
+  const vary = varyWithCookie(Array.isArray(current) ? current.join(", ") : current === undefined ? undefined : String(current));
+  if (vary !== undefined) reply.header("vary", vary);
+  // Fastify appends Set-Cookie values rather than replacing them.
+  for (const value of changes.setCookie) reply.header("set-cookie", value);
+  if (changes.noStore) reply.header("cache-control", "no-store");
+}
+
+function asHttpError(error: unknown): unknown {
+  if (isStoreUnavailable(error)) Object.assign(error, { statusCode: 503 });
+  return error;
+}

@@ -1,0 +1,164 @@
+// tessera/express where express-session used to be: passport-local unchanged, express-session's habits
+// (properties, in-place changes, callbacks), streams, and a store outage reaching next(err) as a 503.
+
+import express, { type NextFunction, type Request, type Response } from "express";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import passport from "passport";
+import { Strategy as LocalStrategy } from "passport-local";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSessions, type Sessions } from "tessera";
+import { expressSessions } from "tessera/express";
+import { sqliteStore } from "tessera/stores/sqlite";
+import { secret } from "./helpers.js";
+
+const users = new Map([["alice", { id: "u1", username: "alice", password: "wonderland" }]]);
+
+describe("tessera/express with passport-local and express-session habits", () => {
+  let dir: string;
+  let server: Server;
+  let url: string;
+  let sessions: Sessions;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tessera-express-"));
+    sessions = createSessions({ secrets: [secret], store: sqliteStore({ path: join(dir, "sessions.db"), gcIntervalSeconds: 0 }) });
+
+    passport.use(
+      new LocalStrategy((username, password, done) => {
+        const user = users.get(username);
+        done(null, user && user.password === password ? user : false);
+      }),
+    );
+    passport.serializeUser((user, done) => done(null, (user as { id: string }).id));
+    passport.deserializeUser((id: string, done) => done(null, [...users.values()].find((u) => u.id === id) ?? false));
+
+    const app = express();
+    app.use(express.urlencoded({ extended: false }));
+    app.use(expressSessions(sessions));
+    app.use(passport.session());
+    app.post("/login", passport.authenticate("local", { failureRedirect: "/login-failed" }), (_req, res) => {
+      res.redirect(303, "/me");
+    });
+    app.get("/me", (req, res) => {
+      if (!req.user) return void res.status(401).send("nobody");
+      res.send((req.user as { username: string }).username);
+    });
+    app.post("/logout", (req, res, next) => {
+      req.logout((error) => (error ? next(error) : res.redirect(303, "/me")));
+    });
+    app.get("/cart/add", (req, res) => {
+      // express-session habits: properties, and objects changed in place.
+      const session = req.session as unknown as { cart?: string[]; views?: number };
+      if (!session.cart) session.cart = [];
+      session.cart.push(String(req.query.item));
+      session.views = (session.views ?? 0) + 1;
+      res.json({ cart: session.cart, views: session.views });
+    });
+    app.get("/cart", (req, res) => {
+      res.json(Object.assign({}, req.session));
+    });
+    app.get("/stream", (req, res) => {
+      (req.session as unknown as { streamed: boolean }).streamed = true;
+      Readable.from(["one ", "two ", "three"]).pipe(res);
+    });
+    app.get("/save-callback", (req, res) => {
+      (req.session as unknown as { saved: string }).saved = "yes";
+      req.session.save((error) => res.send(error ? "error" : "saved"));
+    });
+    app.use((error: { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+      res.status(error.status ?? 500).send(`error ${error.status ?? 500}`);
+    });
+    server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await sessions.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = (path: string, cookie?: string, init: RequestInit = {}) =>
+    fetch(url + path, { ...init, headers: { ...(cookie ? { cookie } : {}), ...(init.headers as object) }, redirect: "manual" });
+  const cookieOf = (response: Response | globalThis.Response) => {
+    const header = (response as globalThis.Response).headers.getSetCookie().find((h) => h.startsWith("sid="));
+    return header?.split(";")[0];
+  };
+  const login = (password: string, cookie?: string) =>
+    call("/login", cookie, {
+      method: "POST",
+      body: new URLSearchParams({ username: "alice", password }),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+
+  it("logs in with passport-local, under a new session id, and logs out", async () => {
+    const planted = cookieOf(await call("/cart/add?item=tea"))!;
+    const response = await login("wonderland", planted);
+    expect(response.status).toBe(303);
+    const cookie = cookieOf(response)!;
+    expect(cookie).toMatch(/^sid=[A-Za-z0-9_-]{43}$/);
+    expect(cookie).not.toBe(planted);
+    expect(await (await call("/me", cookie)).text()).toBe("alice");
+    // The pre-login session id no longer resolves.
+    expect((await call("/me", planted)).status).toBe(401);
+
+    const logout = await call("/logout", cookie, { method: "POST" });
+    expect(logout.status).toBe(303);
+    expect((await call("/me", cookie)).status).toBe(401);
+    const after = cookieOf(logout);
+    expect(after).not.toBe(cookie);
+  });
+
+  it("refuses a wrong password without a session", async () => {
+    const response = await login("wrong");
+    expect(response.headers.get("location")).toBe("/login-failed");
+    expect((await call("/me", cookieOf(response))).status).toBe(401);
+  });
+
+  it("saves objects changed in place and properties set directly", async () => {
+    const first = await call("/cart/add?item=tea");
+    const cookie = cookieOf(first)!;
+    expect(await first.json()).toEqual({ cart: ["tea"], views: 1 });
+    expect(await (await call("/cart/add?item=cake", cookie)).json()).toEqual({ cart: ["tea", "cake"], views: 2 });
+    expect(await (await call("/cart", cookie)).json()).toEqual({ cart: ["tea", "cake"], views: 2 });
+  });
+
+  it("commits before a piped stream writes the head", async () => {
+    const response = await call("/stream");
+    expect(await response.text()).toBe("one two three");
+    expect(await (await call("/cart", cookieOf(response))).json()).toEqual({ streamed: true });
+  });
+
+  it("calls save's callback, as express-session code expects", async () => {
+    const response = await call("/save-callback");
+    expect(await response.text()).toBe("saved");
+    expect(await (await call("/cart", cookieOf(response))).json()).toEqual({ saved: "yes" });
+  });
+
+  it("passes a store outage while loading to next(err) with status 503", async () => {
+    const cookie = cookieOf(await call("/cart/add?item=tea"))!;
+    const broken = createSessions({ secrets: [secret], store: sqliteStore({ path: join(dir, "other.db"), gcIntervalSeconds: 0 }) });
+    await broken.close();
+    const app = express();
+    app.use(expressSessions(broken));
+    app.get("/", (_req, res) => void res.send("unreachable"));
+    app.use((error: { status?: number; code?: string }, _req: Request, res: Response, _next: NextFunction) => {
+      res.status(error.status ?? 500).send(`${error.status} ${error.code}`);
+    });
+    const other = createServer(app);
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    try {
+      const response = await fetch(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`, { headers: { cookie } });
+      expect(response.status).toBe(503);
+      expect(await response.text()).toBe("503 ERR_STORE_UNAVAILABLE");
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+});
