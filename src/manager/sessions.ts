@@ -182,6 +182,17 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       throw error;
     });
 
+  /** A stored session, or undefined when there is none or it cannot be decoded (a corrupt record is no session). */
+  const readRecord = async (id: string) => {
+    try {
+      return await call("get", (s) => s.get(id));
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      emit({ type: "cookie_rejected", reason: error.reason });
+      return undefined;
+    }
+  };
+
   const lifecycle = {
     async retire(session: Session<SessionData>): Promise<void> {
       const state = session[sessionState];
@@ -224,14 +235,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
           continue;
         }
         const id = hashToken(value);
-        let stored;
-        try {
-          stored = await call("get", (s) => s.get(id));
-        } catch (error) {
-          if (!(error instanceof CodecError)) throw error;
-          emit({ type: "cookie_rejected", reason: error.reason });
-          continue;
-        }
+        const stored = await readRecord(id);
         if (stored === undefined) {
           emit({ type: "cookie_rejected", reason: "unknown_session" });
           continue;
@@ -318,7 +322,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
           return touch ? setting(setCookie(state, token, meta, now)) : unchanged;
         }
         emit({ type: "write_conflict", attempt });
-        const fresh = await call("get", (s) => s.get(id));
+        const fresh = await readRecord(id);
         if (fresh === undefined || checkTimeouts(fresh.record.meta, now, policy) !== "valid") {
           // Destroyed, rotated or expired by another request while this one ran: never written back. No cookie
           // either: the browser already holds the deletion, or the rotated id another response carried.
@@ -399,7 +403,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     },
     async revokeSession(userId, id) {
       requireStore("revokeSession");
-      const stored = await call("get", (s) => s.get(id));
+      const stored = await readRecord(id);
       if (stored === undefined || stored.record.meta.userId !== userId) return false;
       await call("delete", (s) => s.delete(id));
       return true;

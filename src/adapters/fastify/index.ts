@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify";
 import type { SessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
-import type { Session } from "../../core/session.js";
+import type { Session as TesseraSession } from "../../core/session.js";
 import { varyWithCookie, type ResponseChanges, type Sessions } from "../../manager/sessions.js";
 import { factsOf } from "../node-http.js";
 
@@ -16,7 +16,7 @@ export interface FastifySessionsOptions {
 declare module "fastify" {
   interface FastifyRequest {
     /** The tessera session, set by the `fastifySessions` plugin (tessera/fastify). */
-    session: Session<SessionData>;
+    session: TesseraSession<SessionData>;
   }
 }
 
@@ -30,7 +30,7 @@ declare module "fastify" {
 export const fastifySessions: FastifyPluginAsync<FastifySessionsOptions> = Object.assign(
   async (fastify: FastifyInstance, options: FastifySessionsOptions) => {
     const { sessions } = options;
-    fastify.decorateRequest("session", null as unknown as Session<SessionData>);
+    fastify.decorateRequest("session", null as unknown as TesseraSession<SessionData>);
     fastify.addHook("onRequest", async (request) => {
       try {
         request.session = await sessions.loadFrom(factsOf(request.raw, sessions.trustProxy));
