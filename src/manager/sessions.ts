@@ -1,6 +1,6 @@
 // createSessions: the composition root joining a codec, the cookie rules, the key ring and a store.
 
-import type { Codec } from "../core/codec.js";
+import type { Codec, Decoded } from "../core/codec.js";
 import type { SessionData } from "../core/data.js";
 import { toMilliseconds, type Duration } from "../core/duration.js";
 import { CodecError, TesseraError } from "../core/errors.js";
@@ -12,7 +12,7 @@ import { createKeyRing, type Secret } from "../crypto/keyring.js";
 import { createToken, hashToken, isToken } from "../crypto/tokens.js";
 import { resolveCookieOptions, type CookieOptions } from "../cookie/options.js";
 import { readCookieValues } from "../cookie/parse.js";
-import { serializeSetCookie } from "../cookie/serialize.js";
+import { createSetCookieWriter } from "../cookie/serialize.js";
 import { createSealedCodec } from "../codecs/sealed.js";
 import { createSignedCodec } from "../codecs/signed.js";
 import type { SessionEvent } from "./events.js";
@@ -35,6 +35,11 @@ export interface SessionsOptions {
   touchAfter?: Duration;
   /** Believe `X-Forwarded-Proto` from a proxy in front. @default false */
   trustProxy?: boolean;
+  /**
+   * Cookie mode: how many cookie values already opened are remembered, by their exact text, so a repeat visit
+   * skips the decryption (timeouts are still judged on every request). 0 turns it off. @default 1000
+   */
+  decodeCacheSize?: number;
   /** Every store call is abandoned after this long, failing closed. @default "5s" */
   storeTimeout?: Duration;
   /** The time (epoch ms). @default Date.now */
@@ -110,6 +115,8 @@ export const defaults = Object.freeze({
   touchFraction: 10,
   /** @default "5s" */
   storeTimeout: "5s",
+  /** Cookie values already opened, remembered per manager. */
+  decodeCacheSize: 1000,
   /** Duplicate session cookies tried at most, so a header stuffed with them costs bounded store reads. */
   maxCandidates: 4,
   /** Compare-and-set attempts before `ERR_SESSION_CONFLICT` (in-process writers queue, so only other processes race). */
@@ -149,6 +156,32 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   const store = options.store;
   const codec = store ? undefined : pickCodec(options.codec ?? "sealed", ring);
   const codecContext = { cookieName: cookie.name };
+  const decodeCacheSize = options.decodeCacheSize ?? defaults.decodeCacheSize;
+  if (!Number.isSafeInteger(decodeCacheSize) || decodeCacheSize < 0) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`decodeCacheSize` must be a whole number, 0 or more");
+  }
+  const decoded = new Map<string, Decoded>();
+
+  /**
+   * Opens a cookie value, or takes it from the values already opened. Only values that verified are kept, and
+   * they are frozen, since every request that sends the same value shares them.
+   */
+  const decode = (value: string): Decoded => {
+    const known = decoded.get(value);
+    if (known !== undefined) return known;
+    const fresh = codec!.decode(value, codecContext);
+    if (decodeCacheSize > 0) {
+      const { record } = fresh;
+      Object.freeze(record.data);
+      Object.freeze(record.flash);
+      Object.freeze(record.meta);
+      Object.freeze(record);
+      // Oldest first out: a Map iterates in insertion order.
+      if (decoded.size >= decodeCacheSize) decoded.delete(decoded.keys().next().value!);
+      decoded.set(value, fresh);
+    }
+    return fresh;
+  };
   const onEvent = options.onEvent;
   const writeQueues = new Map<string, Promise<unknown>>();
 
@@ -251,15 +284,15 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
         break;
       }
       try {
-        const decoded = codec!.decode(value, codecContext);
-        const verdict = checkTimeouts(decoded.record.meta, now, policy);
+        const opened = decode(value);
+        const verdict = checkTimeouts(opened.record.meta, now, policy);
         if (verdict !== "valid") {
           emit({ type: "cookie_rejected", reason: verdict });
           continue;
         }
-        adopt(state, decoded.record);
+        adopt(state, opened.record);
         state.token = value;
-        state.staleKey = decoded.keyIndex > 0;
+        state.staleKey = opened.keyIndex > 0;
         break;
       } catch (error) {
         if (!(error instanceof CodecError)) throw error;
@@ -269,17 +302,20 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     return new Session<D>(state, lifecycle);
   };
 
+  // One writer per Secure variant, so "auto" costs nothing per request.
+  const writers = {
+    plain: createSetCookieWriter(cookie.name, { ...cookie.attributes, secure: cookie.secure === true }),
+    secure: createSetCookieWriter(cookie.name, { ...cookie.attributes, secure: cookie.secure !== false }),
+  };
+  const writerFor = (state: SessionState) => (cookie.secure === "auto" ? (state.secure ? writers.secure : writers.plain) : writers.plain);
+
   const setCookie = (state: SessionState, value: string, meta: SessionMeta, now: number): string => {
-    const attributes = cookie.secure === "auto" ? { ...cookie.attributes, secure: state.secure } : cookie.attributes;
     const maxAge = cookie.persistent ? Math.max(1, Math.floor((expiresAt(meta, policy) - now) / 1000)) : undefined;
-    return serializeSetCookie(cookie.name, value, attributes, maxAge);
+    return writerFor(state)(value, maxAge);
   };
 
-  const clearCookie = (state: SessionState): string => {
-    // Same Path and Domain as the cookie being cleared, or the browser keeps it (RFC 6265 §5.3 step 11).
-    const attributes = cookie.secure === "auto" ? { ...cookie.attributes, secure: state.secure } : cookie.attributes;
-    return serializeSetCookie(cookie.name, "", attributes, 0);
-  };
+  // Same Path and Domain as the cookie being cleared, or the browser keeps it (RFC 6265 §5.3 step 11).
+  const clearCookie = (state: SessionState): string => writerFor(state)("", 0);
 
   const writeOptions = (meta: SessionMeta): StoreWriteOptions => {
     const at = expiresAt(meta, policy);

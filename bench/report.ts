@@ -1,0 +1,174 @@
+// Benchmark results: medians of the repeats, ratios within one run, a markdown table and an SVG bar chart.
+
+export interface Measurement {
+  contestant: string;
+  group: "bare" | "tessera" | "peer";
+  framework: string;
+  kind: "none" | "cookie" | "store";
+  workload: string;
+  repeat: number;
+  requestsPerSecond: number;
+  p99Ms: number;
+  cpuMicrosPerRequest: number;
+  errors: number;
+}
+
+export interface Row {
+  contestant: string;
+  group: Measurement["group"];
+  framework: string;
+  kind: Measurement["kind"];
+  workload: string;
+  requestsPerSecond: number;
+  p99Ms: number;
+  cpuMicrosPerRequest: number;
+  /** Server CPU µs per request over the bare framework it runs on, same workload. */
+  addedMicros: number | undefined;
+  ratioToBareNode: number | undefined;
+  /** Requests per second over the best peer of the same kind (cookie or store), same workload. */
+  ratioToBestPeer: number | undefined;
+  bestPeer: string | undefined;
+  errors: number;
+}
+
+const bareNames: Record<string, string> = { node: "bare node:http", fastify: "bare Fastify", express: "bare Express", hono: "bare Hono" };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * One row per contestant and workload: medians of the repeats, then ratios against rows of the same run.
+ *
+ * @example
+ * const rows = summarize(measurements);
+ */
+export function summarize(measurements: Measurement[]): Row[] {
+  const groups = new Map<string, Measurement[]>();
+  for (const m of measurements) {
+    const key = `${m.workload}\u0000${m.contestant}`;
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  const rows: Row[] = [...groups.values()].map((ms) => {
+    const first = ms[0]!;
+    return {
+      contestant: first.contestant,
+      group: first.group,
+      framework: first.framework,
+      kind: first.kind,
+      workload: first.workload,
+      requestsPerSecond: median(ms.map((m) => m.requestsPerSecond)),
+      p99Ms: median(ms.map((m) => m.p99Ms)),
+      cpuMicrosPerRequest: median(ms.map((m) => m.cpuMicrosPerRequest)),
+      addedMicros: undefined,
+      ratioToBareNode: undefined,
+      ratioToBestPeer: undefined,
+      bestPeer: undefined,
+      errors: ms.reduce((sum, m) => sum + m.errors, 0),
+    };
+  });
+  for (const row of rows) {
+    const sameWorkload = rows.filter((r) => r.workload === row.workload);
+    const bareNode = sameWorkload.find((r) => r.contestant === bareNames.node);
+    const bareFramework = sameWorkload.find((r) => r.contestant === bareNames[row.framework]);
+    if (bareNode) row.ratioToBareNode = row.requestsPerSecond / bareNode.requestsPerSecond;
+    if (bareFramework && row.group !== "bare") row.addedMicros = row.cpuMicrosPerRequest - bareFramework.cpuMicrosPerRequest;
+    if (row.group === "tessera") {
+      const peers = sameWorkload.filter((r) => r.group === "peer" && r.kind === row.kind);
+      const best = peers.sort((a, b) => b.requestsPerSecond - a.requestsPerSecond)[0];
+      if (best) {
+        row.ratioToBestPeer = row.requestsPerSecond / best.requestsPerSecond;
+        row.bestPeer = best.contestant;
+      }
+    }
+  }
+  return rows;
+}
+
+const fixed = (value: number | undefined, digits: number) => (value === undefined || Number.isNaN(value) ? "" : value.toFixed(digits));
+
+/**
+ * A markdown table per workload, with the run's settings and machine.
+ *
+ * @example
+ * writeFileSync("bench/results/latest.md", renderTable(rows, meta));
+ */
+export function renderTable(
+  rows: Row[],
+  meta: { machine: string; quick: boolean; settings: { warmupSeconds: number; seconds: number; repeats: number; distinct: number }; connections: number; date: string },
+): string {
+  const lines = [
+    `# tessera benchmark${meta.quick ? " (quick)" : ""}`,
+    "",
+    `${meta.date}, ${meta.machine}. Each server in its own process, autocannon in another, 127.0.0.1, ${meta.connections} connections, ` +
+      `${meta.settings.warmupSeconds} s warm-up, median of ${meta.settings.repeats} runs of ${meta.settings.seconds} s, contestants interleaved. ` +
+      `W1 reads the session and greets the user; W2 changes it on every request; W1 distinct reads across ${meta.settings.distinct} sessions. ` +
+      "CPU is the server process's utime + stime over the run, per request; added µs is over the bare framework it runs on; " +
+      "the peer ratio compares with the fastest peer of the same kind (cookie or store) in the same workload.",
+    "",
+  ];
+  for (const workload of [...new Set(rows.map((r) => r.workload))]) {
+    lines.push(`## ${workload}`, "");
+    lines.push("| contestant | req/s | p99 ms | server CPU µs/req | added µs | × bare node:http | × best peer | errors |");
+    lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    const sorted = rows
+      .filter((r) => r.workload === workload)
+      .sort((a, b) => ["bare", "tessera", "peer"].indexOf(a.group) - ["bare", "tessera", "peer"].indexOf(b.group) || b.requestsPerSecond - a.requestsPerSecond);
+    for (const r of sorted) {
+      const peer = r.ratioToBestPeer === undefined ? "" : `${fixed(r.ratioToBestPeer, 2)} (${r.bestPeer})`;
+      lines.push(
+        `| ${r.contestant} | ${fixed(r.requestsPerSecond, 0)} | ${fixed(r.p99Ms, 1)} | ${fixed(r.cpuMicrosPerRequest, 1)} | ${fixed(r.addedMicros, 1)} | ${fixed(r.ratioToBareNode, 2)} | ${peer} | ${r.errors} |`,
+      );
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+const escapeXml = (text: string) => text.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * Horizontal bars: requests per second as a ratio to bare node:http, W1 and W2 side by side per contestant.
+ *
+ * @example
+ * writeFileSync("bench/results/latest.svg", renderChart(rows));
+ */
+export function renderChart(rows: Row[]): string {
+  const names = [...new Set(rows.map((r) => r.contestant))];
+  const series = [
+    { workload: "W1", color: "#3451b2" },
+    { workload: "W2", color: "#e0803c" },
+  ];
+  const barHeight = 9;
+  const rowHeight = barHeight * series.length + 8;
+  const left = 250;
+  const width = 820;
+  const scale = (width - left - 60) / Math.max(1, ...rows.map((r) => r.ratioToBareNode ?? 0));
+  const height = 40 + names.length * rowHeight + 30;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui, sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="10" y="20" font-size="13" font-weight="bold">Requests per second, × bare node:http (same run)</text>`,
+  ];
+  series.forEach((s, i) => {
+    parts.push(`<rect x="${left + i * 90}" y="28" width="10" height="10" fill="${s.color}"/><text x="${left + 14 + i * 90}" y="37">${s.workload}</text>`);
+  });
+  names.forEach((name, index) => {
+    const y = 48 + index * rowHeight;
+    parts.push(`<text x="${left - 8}" y="${y + rowHeight / 2}" text-anchor="end">${escapeXml(name)}</text>`);
+    series.forEach((s, i) => {
+      const row = rows.find((r) => r.contestant === name && r.workload === s.workload);
+      if (!row?.ratioToBareNode) return;
+      const w = row.ratioToBareNode * scale;
+      parts.push(`<rect x="${left}" y="${y + i * barHeight}" width="${w.toFixed(1)}" height="${barHeight - 1}" fill="${s.color}"/>`);
+      parts.push(`<text x="${left + w + 4}" y="${y + i * barHeight + barHeight - 1}" font-size="9">${row.ratioToBareNode.toFixed(2)}</text>`);
+    });
+  });
+  const x1 = left + scale;
+  parts.push(`<line x1="${x1}" y1="44" x2="${x1}" y2="${height - 24}" stroke="#999" stroke-dasharray="3 3"/>`);
+  parts.push(`<text x="${x1}" y="${height - 10}" text-anchor="middle" fill="#666">1.0 = bare node:http</text>`);
+  parts.push("</svg>");
+  return parts.join("\n");
+}

@@ -1,0 +1,169 @@
+// `npm run bench` (full) and `npm run bench -- --quick`: every contestant in its own process, the load generator
+// (autocannon) in this one, all on 127.0.0.1, 50 connections, a warm-up, then each measurement three times with
+// contestants interleaved (A B C, A B C, A B C) so drift hits all alike. Prints and writes a markdown table, the
+// raw JSON and an SVG chart under bench/results/.
+
+import autocannon from "autocannon";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { connect } from "node:net";
+import { cpus, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { contestants, type Contestant } from "./contestants.js";
+import { renderChart, renderTable, summarize, type Measurement } from "./report.js";
+
+const quick = process.argv.includes("--quick");
+const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
+const settings = quick
+  ? { warmupSeconds: 1, seconds: 2, repeats: 3, distinct: 2_000 }
+  : { warmupSeconds: 2, seconds: 5, repeats: 3, distinct: 10_000 };
+const connections = 50;
+const here = dirname(fileURLToPath(import.meta.url));
+const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs")).href;
+const clockTicks = 100; // USER_HZ on Linux
+
+export type Workload = "W1" | "W2" | "W1 distinct";
+const workloads: { name: Workload; path: string; sessions: number }[] = [
+  { name: "W1", path: "/w1", sessions: connections },
+  { name: "W2", path: "/w2", sessions: connections },
+  { name: "W1 distinct", path: "/w1", sessions: settings.distinct },
+];
+
+interface Running {
+  contestant: Contestant;
+  child: ChildProcess;
+  url: string;
+}
+
+function reachable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function start(contestant: Contestant): Promise<Running> {
+  const child = spawn(process.execPath, ["--import", tsxLoader, join(here, "server.ts"), contestant.name], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, NODE_ENV: "production" },
+  });
+  return new Promise((resolve, reject) => {
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /ready (\d+)/.exec(output);
+      if (match) resolve({ contestant, child, url: `http://127.0.0.1:${match[1]}` });
+    });
+    child.once("exit", (code) => reject(new Error(`${contestant.name} exited with ${code}`)));
+  });
+}
+
+/** utime + stime of a process, in microseconds. */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / clockTicks;
+}
+
+/** Cookies for `count` sessions, each made by one GET /login (none for contestants that set no cookie). */
+async function sessionsFor(url: string, count: number): Promise<string[]> {
+  const cookies: string[] = [];
+  for (let i = 0; i < count; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, count - i) }, async () => {
+        const response = await fetch(`${url}/login`);
+        await response.arrayBuffer();
+        return response.headers
+          .getSetCookie()
+          .map((header) => header.split(";")[0])
+          .join("; ");
+      }),
+    );
+    cookies.push(...batch);
+  }
+  return cookies;
+}
+
+async function load(url: string, path: string, cookies: string[], seconds: number) {
+  let next = 0;
+  return autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: "GET",
+        path,
+        setupRequest: (request) => {
+          const cookie = cookies[next++ % cookies.length];
+          return cookie ? { ...request, headers: { ...request.headers, cookie } } : request;
+        },
+      },
+    ],
+  });
+}
+
+async function main(): Promise<void> {
+  const available = { redis: await reachable(6379), postgres: await reachable(5432) };
+  const chosen = contestants.filter((c) => (!quick || c.quick) && (!only || c.name.includes(only) || c.group === "bare"));
+  const skipped = chosen.filter((c) => c.needs && !available[c.needs]);
+  for (const c of skipped) console.warn(`skipping ${c.name}: ${c.needs} is not running on 127.0.0.1`);
+  const running: Running[] = [];
+  for (const contestant of chosen.filter((c) => !skipped.includes(c))) {
+    try {
+      running.push(await start(contestant));
+    } catch (error) {
+      console.warn(`skipping ${contestant.name}: ${(error as Error).message}`);
+    }
+  }
+  const measurements: Measurement[] = [];
+  try {
+    for (const workload of workloads) {
+      const cookies = new Map<Running, string[]>();
+      for (const server of running) cookies.set(server, await sessionsFor(server.url, workload.sessions));
+      for (const server of running) await load(server.url, workload.path, cookies.get(server)!, settings.warmupSeconds);
+      for (let repeat = 1; repeat <= settings.repeats; repeat++) {
+        for (const server of running) {
+          const before = cpuMicros(server.child.pid!);
+          const result = await load(server.url, workload.path, cookies.get(server)!, settings.seconds);
+          const cpu = cpuMicros(server.child.pid!) - before;
+          const requests = result.requests.total;
+          measurements.push({
+            contestant: server.contestant.name,
+            group: server.contestant.group,
+            framework: server.contestant.framework,
+            kind: server.contestant.kind,
+            workload: workload.name,
+            repeat,
+            requestsPerSecond: requests / settings.seconds,
+            p99Ms: result.latency.p99,
+            cpuMicrosPerRequest: requests > 0 ? cpu / requests : Number.NaN,
+            errors: result.errors + result.non2xx + result.timeouts,
+          });
+          process.stdout.write(
+            `${workload.name.padEnd(12)} #${repeat} ${server.contestant.name.padEnd(34)} ${(requests / settings.seconds).toFixed(0).padStart(7)} req/s  ${(cpu / requests).toFixed(1).padStart(6)} µs CPU${result.non2xx + result.errors > 0 ? `  ${result.non2xx + result.errors} errors` : ""}\n`,
+          );
+        }
+      }
+    }
+  } finally {
+    for (const server of running) server.child.kill();
+  }
+
+  const summary = summarize(measurements);
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}`;
+  const table = renderTable(summary, { machine, quick, settings, connections, date: new Date().toISOString() });
+  const resultsDir = join(here, "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const stem = quick ? "quick" : "latest";
+  writeFileSync(join(resultsDir, `${stem}.json`), JSON.stringify({ machine, settings, connections, quick, measurements, summary }, null, 2));
+  writeFileSync(join(resultsDir, `${stem}.md`), table);
+  writeFileSync(join(resultsDir, `${stem}.svg`), renderChart(summary));
+  console.log(`\n${table}`);
+  console.log(`written: bench/results/${stem}.md, ${stem}.json, ${stem}.svg`);
+}
+
+await main();
