@@ -23,14 +23,16 @@ const headerBytes = 1 + 4 + ivBytes;
  */
 export function createSealedCodec(ring: KeyRing, serializer: PayloadSerializer = jsonSerializer): Codec {
   const aads = new Map<string, Buffer>();
-  // The AAD is version byte, key id and cookie name, so a value is bound to where it was issued.
+  // The AAD is version byte, key id and cookie name, so a value is bound to where it was issued. Built once
+  // per key and cookie name.
   const aadFor = (context: CodecContext, header: Buffer): Buffer => {
-    let name = aads.get(context.cookieName);
-    if (name === undefined) {
-      name = Buffer.from(`tessera.sealed\0${context.cookieName}`);
-      aads.set(context.cookieName, name);
+    const cacheKey = `${header.readUInt32BE(1)}\0${context.cookieName}`;
+    let aad = aads.get(cacheKey);
+    if (aad === undefined) {
+      aad = Buffer.concat([header.subarray(0, 5), Buffer.from(`tessera.sealed\0${context.cookieName}`)]);
+      if (aads.size < 64) aads.set(cacheKey, aad);
     }
-    return Buffer.concat([header.subarray(0, 5), name]);
+    return aad;
   };
   return {
     name: "sealed",

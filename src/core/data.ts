@@ -68,13 +68,32 @@ export function checkEntry(key: string, value: unknown): JsonValue {
 }
 
 /**
- * Reads an object of JSON values that came from outside (a cookie, a store), or `undefined` when it is not one.
+ * Takes an object just made by `JSON.parse` (so nobody else holds it) as session data: checks it in place for
+ * forbidden keys and depth and freezes every value inside, without copying. `undefined` when it is not an
+ * object or fails a check. The object itself stays unfrozen.
  *
  * @example
  * const data = toJsonObject(JSON.parse(text)) ?? {};
  */
 export function toJsonObject(value: unknown): Record<string, JsonValue> | undefined {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
-  const copy = toFrozenJson(value);
-  return copy === undefined ? undefined : { ...(copy as Record<string, JsonValue>) };
+  for (const key of Object.keys(value)) {
+    if (forbiddenKeys.has(key) || !freezeParsed((value as Record<string, unknown>)[key], 1)) return undefined;
+  }
+  return value as Record<string, JsonValue>;
+}
+
+/** Checks and freezes, in place, a value `JSON.parse` made: only depth and forbidden keys can be wrong. */
+function freezeParsed(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== "object") return true;
+  if (depth >= maxDepth) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!freezeParsed(item, depth + 1)) return false;
+  } else {
+    for (const key of Object.keys(value)) {
+      if (forbiddenKeys.has(key) || !freezeParsed((value as Record<string, unknown>)[key], depth + 1)) return false;
+    }
+  }
+  Object.freeze(value);
+  return true;
 }
