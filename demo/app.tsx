@@ -6,7 +6,7 @@ import { bodyLimit } from "hono/body-limit";
 import { getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import type { Sessions } from "tessera";
+import { isTesseraError, type Sessions } from "tessera";
 import { honoSessions, type SessionEnv } from "tessera/hono";
 import { CookiePage, ErrorPage, IndexPage, LoginPage, SessionsPage } from "./views.js";
 
@@ -94,17 +94,16 @@ export function createApp(sessions: Sessions<Data>, options: { trustProxy?: bool
     const session = c.get("session");
     const username = session.get("username");
     if (!username || !session.userId) return c.redirect("/login", 303);
-    const list = sessions.mode === "cookie" ? undefined : await sessions.userSessions(session.userId, { current: session });
+    // Cookie mode and memcached cannot list a user's sessions: the page says so instead.
+    const list = await sessions.userSessions(session.userId, { current: session }).catch(unlessUnsupported);
     return c.html(<SessionsPage username={username} sessions={list} flash={session.readFlash<string>("notice")} />);
   });
 
   app.post("/sessions/revoke-others", async (c) => {
     const session = c.get("session");
     if (!session.userId) return c.redirect("/login", 303);
-    if (sessions.mode !== "cookie") {
-      const count = await sessions.revokeUserSessions(session.userId, { except: session });
-      session.flash("notice", `Signed out ${count} other ${count === 1 ? "session" : "sessions"}.`);
-    }
+    const count = await sessions.revokeUserSessions(session.userId, { except: session }).catch(unlessUnsupported);
+    if (count !== undefined) session.flash("notice", `Signed out ${count} other ${count === 1 ? "session" : "sessions"}.`);
     return c.redirect("/sessions", 303);
   });
 
@@ -122,6 +121,12 @@ export function createApp(sessions: Sessions<Data>, options: { trustProxy?: bool
   });
 
   return app;
+}
+
+/** `undefined` for an operation the session store cannot do; any other error goes on. */
+function unlessUnsupported(error: unknown): undefined {
+  if (isTesseraError(error) && error.code === "ERR_NOT_SUPPORTED") return undefined;
+  throw error;
 }
 
 function isHttps(request: Request, trustProxy: boolean): boolean {

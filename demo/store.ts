@@ -10,7 +10,12 @@ export async function openStore(spec: string): Promise<Store | undefined> {
   if (spec.startsWith("sqlite:")) {
     return (await import("tessera/stores/sqlite")).sqliteStore({ path: spec.slice("sqlite:".length) || "data/sessions.db" });
   }
-  throw new ConfigError(`SESSION_STORE must be sqlite:<path>, memory or cookie (got a value of ${spec.length} characters)`);
+  if (/^rediss?:\/\//.test(spec)) return (await import("tessera/stores/redis")).redisStore({ url: spec });
+  if (/^postgres(ql)?:\/\//.test(spec)) return (await import("tessera/stores/postgres")).postgresStore({ url: spec });
+  if (spec.startsWith("memcached://")) return (await import("tessera/stores/memcached")).memcachedStore({ url: spec });
+  throw new ConfigError(
+    `SESSION_STORE must be sqlite:<path>, memory, cookie, or a redis://, postgres:// or memcached:// URL (got a value of ${spec.length} characters)`,
+  );
 }
 
 /** How the store is described in logs: the scheme only, never credentials in a URL. */

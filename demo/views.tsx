@@ -121,7 +121,7 @@ export function SessionsPage(props: { username: string; sessions: UserSessionInf
       <Flash message={props.flash} />
       <h1>Active sessions</h1>
       {props.sessions === undefined ? (
-        <p class="muted">Sessions live only in the browser's cookie in this mode, so they cannot be listed or revoked here.</p>
+        <p class="muted">This session store cannot list a user's sessions (cookie mode keeps them only in the browser), so they cannot be listed or revoked here.</p>
       ) : (
         <>
           <table>

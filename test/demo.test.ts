@@ -247,7 +247,9 @@ describe("the demo's configuration", () => {
     expect(output).not.toContain("hunter2");
   });
 
-  it.each(["cookie", "memory"])("signs a user in with SESSION_STORE=%s", async (store) => {
+  it.each(["cookie", "memory", "redis://127.0.0.1:6379", "postgres://postgres@127.0.0.1:5432/test", "memcached://127.0.0.1:11211"])(
+    "signs a user in with SESSION_STORE=%s",
+    async (store) => {
     const demo = await startDemo(dir, { SESSION_STORE: store, SECRET_KEY: "k".repeat(40) });
     try {
       const login = await fetch(`${demo.url}/login`, {
@@ -258,10 +260,15 @@ describe("the demo's configuration", () => {
       });
       const cookie = login.headers.getSetCookie().find((h) => h.startsWith("sid="))!.split(";")[0]!;
       expect(await (await fetch(`${demo.url}/`, { headers: { cookie } })).text()).toContain("Hello frank!");
+      // The sessions page lists, or says it cannot: never an error.
+      const page = await fetch(`${demo.url}/sessions`, { headers: { cookie } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(store === "cookie" || store.startsWith("memcached") ? /cannot list/ : /This browser/);
     } finally {
       expect(await demo.stop()).toBe(0);
     }
-  });
+    },
+  );
 
   it("marks my_cookie Secure when a trusted proxy says the request came over HTTPS", async () => {
     const demo = await startDemo(dir, { TRUST_PROXY: "1", SECRET_KEY: "k".repeat(40) });

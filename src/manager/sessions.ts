@@ -3,7 +3,7 @@
 import type { Codec, Decoded } from "../core/codec.js";
 import type { SessionData } from "../core/data.js";
 import { toMilliseconds, type Duration } from "../core/duration.js";
-import { CodecError, TesseraError } from "../core/errors.js";
+import { CodecError, isStoreUnavailable, TesseraError } from "../core/errors.js";
 import { checkTimeouts, expiresAt, isTouchDue, type TimeoutPolicy } from "../core/policy.js";
 import type { SessionMeta, SessionRecord } from "../core/record.js";
 import { currentRecord, replayChanges, Session, sessionState, type SessionState } from "../core/session.js";
@@ -211,7 +211,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
 
   const call = <T>(operation: string, fn: (store: Store) => T | Promise<T>): Promise<T> =>
     guard(operation, storeTimeoutMs, () => fn(store!)).catch((error: unknown) => {
-      if (!(error instanceof CodecError)) emit({ type: "store_error", operation, code: (error as TesseraError).code });
+      if (isStoreUnavailable(error)) emit({ type: "store_error", operation, code: error.code });
       throw error;
     });
 

@@ -1,0 +1,229 @@
+// The connect store: tessera sessions kept in any express-session store (connect-redis, connect-mongo, ...).
+
+import type { ListedSession, Store, StoreFactory, StoredSession, StoreWriteOptions } from "../../core/store.js";
+import { CodecError, TesseraError } from "../../core/errors.js";
+import type { SessionRecord } from "../../core/record.js";
+import { decodeRecord, encodeRecord } from "../../core/wire.js";
+
+/** An express-session callback; stores answer `(error)` or `(error, value)`. */
+type Callback = (error?: unknown, value?: unknown) => void;
+
+/**
+ * The store interface express-session defines (`express-session/session/store.js`): tessera needs `get`, `set` and
+ * `destroy`, and uses `all` for a user's sessions when the store has it. Every store on npm written for
+ * express-session or connect fits.
+ */
+export interface ConnectSessionStore {
+  get(sid: string, callback: (error: unknown, session?: unknown) => void): unknown;
+  set(sid: string, session: object, callback?: (error?: unknown) => void): unknown;
+  destroy(sid: string, callback?: (error?: unknown) => void): unknown;
+  /** Every session, as an array (connect-redis) or an object keyed by id (MemoryStore). */
+  all?(callback: (error: unknown, sessions?: unknown) => void): unknown;
+}
+
+/** Options of `connectStore`: the express-session store itself, or it with options. */
+export type ConnectStoreOptions =
+  | ConnectSessionStore
+  | {
+      /** The express-session store to keep sessions in. `close()` leaves it (and its client) open. */
+      store: ConnectSessionStore;
+      /**
+       * How long to wait for the store to call back before failing the call, in ms. A store that never calls back
+       * would otherwise hold this session's in-process lock for good. @default 5000
+       */
+      callTimeoutMs?: number;
+    };
+
+/** Defaults of `connectStore`. */
+export const defaults = Object.freeze({ callTimeoutMs: 5000 } as const);
+
+/** What tessera writes through `set`: a session object express-session stores understand, tessera's data inside. */
+export interface ConnectSession {
+  /**
+   * What express-session stores read a session's lifetime from: connect-redis, connect-mongo and MemoryStore read
+   * `expires`, others `maxAge`. Both say when the session's idle timeout runs out.
+   */
+  cookie: { originalMaxAge: number; maxAge: number; expires: Date };
+  tessera: {
+    /** The at-rest id again, for stores whose `all()` returns sessions without their ids. */
+    id: string;
+    /** Starts at 1 and grows by one on every update: compare-and-set reads it. */
+    version: number;
+    /** `record.meta.userId`, so a listing need not decode every record. */
+    userId?: string;
+    /** The record's JSON as text, so no store's rules on field names (MongoDB's `.` and `$`) touch session data. */
+    record: string;
+  };
+}
+
+/** The longest delay setTimeout honours. */
+const maxTimerMs = 2 ** 31 - 1;
+
+/** The tessera part of a session object a store gave back, or undefined when it is not one of ours. */
+function entryOf(session: unknown): ConnectSession["tessera"] | undefined {
+  if (session === null || typeof session !== "object") return undefined;
+  const entry = (session as Partial<ConnectSession>).tessera;
+  if (entry === null || typeof entry !== "object") return undefined;
+  const { id, version, userId, record } = entry;
+  if (typeof id !== "string" || typeof record !== "string" || !Number.isSafeInteger(version) || version < 1) return undefined;
+  if (userId !== undefined && typeof userId !== "string") return undefined;
+  return entry;
+}
+
+function sessionOf(id: string, version: number, record: SessionRecord, { ttlSeconds }: StoreWriteOptions): ConnectSession {
+  const maxAge = Math.max(1, Math.ceil(ttlSeconds)) * 1000;
+  const tessera: ConnectSession["tessera"] = { id, version, record: encodeRecord(record) };
+  if (record.meta.userId !== undefined) tessera.userId = record.meta.userId;
+  // By this machine's clock, not the manager's: the store compares `expires` with its own Date.now().
+  return { cookie: { originalMaxAge: maxAge, maxAge, expires: new Date(Date.now() + maxAge) }, tessera };
+}
+
+/**
+ * A store on top of an express-session store, so an app moving to tessera keeps its session backend. The version
+ * lives inside the stored session, and an update is get, compare, set: one process never loses an update (calls on
+ * one id take turns here), but two processes can, because express-session stores have no compare-and-set. Expiry
+ * is the backend's own, from `cookie.expires`; `listByUser` needs the store's `all()` and reads every session.
+ *
+ * @example
+ * import { RedisStore } from "connect-redis";
+ * const store = connectStore(new RedisStore({ client: redisClient, prefix: "sess:" }));
+ */
+export const connectStore: StoreFactory<ConnectStoreOptions> = (options) => {
+  const given = isSessionStore(options) ? { store: options } : options;
+  if (given === null || typeof given !== "object" || !isSessionStore(given.store)) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`connectStore` needs an express-session store: an object with get, set and destroy");
+  }
+  const backend = given.store;
+  const callTimeoutMs = ("callTimeoutMs" in given ? given.callTimeoutMs : undefined) ?? defaults.callTimeoutMs;
+  if (!Number.isSafeInteger(callTimeoutMs) || callTimeoutMs < 1 || callTimeoutMs > maxTimerMs) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`callTimeoutMs` must be a whole number of milliseconds above 0");
+  }
+  const constructorName = (backend.constructor as { name?: string } | undefined)?.name;
+  const backendName = constructorName && constructorName !== "Object" ? constructorName : "the express-session store";
+  let closed = false;
+  const queues = new Map<string, Promise<unknown>>();
+
+  /** Calls one callback-style method and settles with its answer, or fails after `callTimeoutMs`. */
+  const invoke = <T>(operation: string, call: (callback: Callback) => unknown): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => done(new Error(`${backendName} did not answer ${operation} within ${callTimeoutMs} ms`)), callTimeoutMs);
+      const done: Callback = (error, value) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error) reject(error instanceof Error ? error : new Error(`${backendName} failed on ${operation}: ${String(error)}`));
+        else resolve(value as T);
+      };
+      try {
+        const returned = call(done);
+        // Some stores (connect-redis) also return a promise; one rejecting after the callback must not go unhandled.
+        if (returned instanceof Promise) returned.catch((error: unknown) => done(error));
+      } catch (error) {
+        done(error);
+      }
+    });
+
+  /** Runs `task` after every earlier task on `id` in this store has settled: get-compare-set is atomic in-process. */
+  const exclusive = <T>(id: string, task: () => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new TesseraError("ERR_STORE_UNAVAILABLE", "the connect store was closed"));
+    const previous = queues.get(id);
+    const run = previous ? previous.then(task, task) : task();
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    queues.set(id, tail);
+    void tail.then(() => {
+      if (queues.get(id) === tail) queues.delete(id);
+    });
+    return run;
+  };
+
+  const read = async (id: string): Promise<{ found: false } | { found: true; entry: ConnectSession["tessera"] | undefined }> => {
+    const session = await invoke<unknown>("get", (callback) => backend.get(id, callback));
+    if (session === null || session === undefined) return { found: false };
+    return { found: true, entry: entryOf(session) };
+  };
+  const write = (id: string, session: ConnectSession): Promise<void> => invoke("set", (callback) => backend.set(id, session, callback));
+  const destroy = (id: string): Promise<void> => invoke("destroy", (callback) => backend.destroy(id, callback));
+
+  /** Every tessera session of `userId` the store's `all()` gives, skipping sessions that are not tessera's. */
+  const listUser = async (userId: string): Promise<ListedSession[]> => {
+    if (closed) throw new TesseraError("ERR_STORE_UNAVAILABLE", "the connect store was closed");
+    if (typeof backend.all !== "function") {
+      throw new TesseraError("ERR_NOT_SUPPORTED", `the connect store cannot list a user's sessions: ${backendName} has no all()`);
+    }
+    const all = await invoke<unknown>("all", (callback) => backend.all!(callback));
+    const sessions = Array.isArray(all) ? all : all !== null && typeof all === "object" ? Object.values(all) : [];
+    const listed: ListedSession[] = [];
+    for (const session of sessions) {
+      const entry = entryOf(session);
+      if (entry?.userId !== userId) continue;
+      try {
+        listed.push({ id: entry.id, record: decodeRecord(entry.record), version: entry.version });
+      } catch (error) {
+        // A record this version cannot read is no session anyone can load; leave it out of the list.
+        if (!(error instanceof CodecError)) throw error;
+      }
+    }
+    return listed;
+  };
+
+  const store: Store = {
+    name: "connect",
+    async get(id): Promise<StoredSession | undefined> {
+      // Reads need no turn: a store's get returns a whole session, the one before a write or the one after.
+      if (closed) throw new TesseraError("ERR_STORE_UNAVAILABLE", "the connect store was closed");
+      const current = await read(id);
+      if (!current.found) return undefined;
+      if (current.entry === undefined) throw new CodecError("bad_payload");
+      return { record: decodeRecord(current.entry.record), version: current.entry.version };
+    },
+    create(id, record, options) {
+      return exclusive(id, async () => {
+        if ((await read(id)).found) return false;
+        await write(id, sessionOf(id, 1, record, options));
+        return true;
+      });
+    },
+    update(id, record, expectedVersion, options) {
+      return exclusive(id, async () => {
+        const current = await read(id);
+        // Other processes can write between this read and the write below: see README.md, "What it cannot give".
+        if (!current.found || current.entry?.version !== expectedVersion) return undefined;
+        await write(id, sessionOf(id, expectedVersion + 1, record, options));
+        return expectedVersion + 1;
+      });
+    },
+    delete(id) {
+      return exclusive(id, () => destroy(id));
+    },
+    listByUser: listUser,
+    async deleteByUser(userId, exceptId) {
+      let removed = 0;
+      for (const { id } of await listUser(userId)) {
+        if (id === exceptId) continue;
+        // Checked again under the id's turn: the session may have moved to another user since the listing.
+        const gone = await exclusive(id, async () => {
+          const current = await read(id);
+          if (!current.found || current.entry?.userId !== userId) return false;
+          await destroy(id);
+          return true;
+        });
+        if (gone) removed++;
+      }
+      return removed;
+    },
+    close() {
+      closed = true;
+    },
+  };
+  return store;
+};
+
+function isSessionStore(value: unknown): value is ConnectSessionStore {
+  if (value === null || typeof value !== "object") return false;
+  const candidate = value as Partial<ConnectSessionStore>;
+  return typeof candidate.get === "function" && typeof candidate.set === "function" && typeof candidate.destroy === "function";
+}

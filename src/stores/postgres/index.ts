@@ -1,0 +1,268 @@
+// The PostgreSQL store: one table shared by every process, compare-and-set by version, expiry collected in batches.
+
+import pg from "pg";
+import type { ListedSession, Store, StoreFactory } from "../../core/store.js";
+import { TesseraError } from "../../core/errors.js";
+import { decodeRecord, encodeRecord } from "../../core/wire.js";
+
+/** Options of `postgresStore`. Give `url` or `pool`, not both. */
+export interface PostgresStoreOptions {
+  /** A connection string (`postgres://user@host:5432/db`); the store makes its own pool and ends it on `close()`. */
+  url?: string;
+  /**
+   * A pg pool to use instead of `url`; `close()` then leaves it open. Listen for its `"error"` events yourself:
+   * an idle client whose connection drops emits one, and an unhandled `"error"` ends the process.
+   */
+  pool?: pg.Pool;
+  /** The table, an SQL identifier of at most 48 characters (index names add a suffix). @default "tessera_sessions" */
+  table?: string;
+  /** Create the table and its indexes on first use when missing; `false` when `migrate()` runs at deploy. @default true */
+  createTable?: boolean;
+  /** Connections in the pool the store makes from `url`. @default 10 */
+  maxConnections?: number;
+  /** How long the store's own pool waits for a new connection before failing, in ms. @default 5000 */
+  connectionTimeoutMs?: number;
+  /**
+   * How long a statement may run, in ms: the server cancels it (`statement_timeout`) and the client gives up
+   * a second later (`query_timeout`), so a server that vanished without closing the connection fails fast too.
+   * Applies to the pool the store makes from `url`. @default 5000
+   */
+  statementTimeoutMs?: number;
+  /** How often expired rows are collected, in seconds; 0 turns the timer off (call `gc()` yourself). @default 600 */
+  gcIntervalSeconds?: number;
+  /** Rows deleted per garbage-collection batch; each batch is one short statement. @default 500 */
+  gcBatchSize?: number;
+  /** The time (epoch ms), for garbage collection. @default Date.now */
+  clock?: () => number;
+}
+
+/** Options of `migrate`. */
+export interface PostgresMigrateOptions {
+  /** @default "tessera_sessions" */
+  table?: string;
+}
+
+/** Defaults of `postgresStore`. */
+export const defaults = Object.freeze({
+  table: "tessera_sessions",
+  maxConnections: 10,
+  connectionTimeoutMs: 5000,
+  statementTimeoutMs: 5000,
+  gcIntervalSeconds: 600,
+  gcBatchSize: 500,
+} as const);
+
+/**
+ * A table name tessera will interpolate into SQL: an unquoted identifier, so PostgreSQL folds it to lower case
+ * everywhere alike. At most 48 characters so that `<table>_expires_at` stays under the 63-byte identifier limit,
+ * past which PostgreSQL silently truncates (and two index names could collide).
+ */
+const tableRegExp = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
+
+/** The first key of the advisory lock that serialises schema creation: "tessera" in a 32-bit integer. */
+const migrationLockClass = 0x7e55e7a;
+
+/** The longest delay setInterval honours (a signed 32-bit count of ms); a longer one fires after 1 ms. */
+const maxTimerMs = 2 ** 31 - 1;
+
+interface Row {
+  id: string;
+  version: number;
+  record: string;
+}
+
+function checkTable(table: string): void {
+  if (!tableRegExp.test(table)) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`table` must be an SQL identifier of at most 48 letters, digits and underscores");
+  }
+}
+
+function checkWholeMs(value: number, name: string, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min || value > maxTimerMs) {
+    throw new TesseraError("ERR_INVALID_OPTION", `\`${name}\` must be a whole number of milliseconds from ${min} to ${maxTimerMs}`);
+  }
+}
+
+/**
+ * Creates the sessions table and its indexes when missing. Safe to run from many processes at once: a
+ * transaction-scoped advisory lock makes them take turns, because `CREATE TABLE IF NOT EXISTS` alone races
+ * (the loser fails with a unique violation on the catalog). Run it at deploy and pass `createTable: false`
+ * when the application's database user may not create tables.
+ *
+ * Columns: `id` (SHA-256 of the token, primary key), `version` (compare-and-set), `user_id` (partial index),
+ * `expires_at` (epoch ms as bigint, indexed for garbage collection) and `record` (the record's JSON as text:
+ * `jsonb` would refuse a `\u0000` inside a string that the record format allows).
+ *
+ * @example
+ * await migrate(pool, { table: "app_sessions" });
+ */
+export async function migrate(pool: pg.Pool, options: PostgresMigrateOptions = {}): Promise<void> {
+  const table = options.table ?? defaults.table;
+  checkTable(table);
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [migrationLockClass, table.toLowerCase()]);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${table} (
+        id text PRIMARY KEY,
+        version integer NOT NULL,
+        user_id text,
+        expires_at bigint NOT NULL,
+        record text NOT NULL
+      )`);
+    await client.query(`CREATE INDEX IF NOT EXISTS ${table}_expires_at ON ${table} (expires_at)`);
+    await client.query(`CREATE INDEX IF NOT EXISTS ${table}_user_id ON ${table} (user_id) WHERE user_id IS NOT NULL`);
+    await client.query("COMMIT");
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    // A client whose statement failed may have a broken connection: hand it back as failed so the pool drops it.
+    client.release(failure);
+  }
+}
+
+/**
+ * A store in a PostgreSQL table, through node-postgres. Rows are keyed by the SHA-256 of the token; create is
+ * `INSERT ... ON CONFLICT DO NOTHING`, update is `UPDATE ... WHERE id = $1 AND version = $2`, and expired rows are
+ * deleted in small batches that skip rows other requests hold.
+ *
+ * @example
+ * const store = postgresStore({ url: process.env.DATABASE_URL! });
+ */
+export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
+  if (options === null || typeof options !== "object") {
+    throw new TesseraError("ERR_INVALID_OPTION", "`postgresStore` needs an options object with `url` or `pool`");
+  }
+  const table = options.table ?? defaults.table;
+  checkTable(table);
+  const batchSize = options.gcBatchSize ?? defaults.gcBatchSize;
+  // A batch of 0 (or less) would never finish: gc loops until a batch deletes fewer rows than the batch size.
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`gcBatchSize` must be a positive integer");
+  }
+  const gcSeconds = options.gcIntervalSeconds ?? defaults.gcIntervalSeconds;
+  // setInterval turns NaN or more than 2^31 - 1 ms into 1 ms: garbage collection a thousand times a second.
+  if (!(gcSeconds >= 0 && gcSeconds * 1000 <= maxTimerMs)) {
+    throw new TesseraError("ERR_INVALID_OPTION", `\`gcIntervalSeconds\` must be 0 (off) or a number of seconds up to ${maxTimerMs / 1000}`);
+  }
+  if ((options.url === undefined) === (options.pool === undefined)) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`postgresStore` needs exactly one of `url` and `pool`");
+  }
+  const owned = options.pool === undefined;
+  let pool: pg.Pool;
+  if (options.pool) {
+    pool = options.pool;
+  } else {
+    if (typeof options.url !== "string" || options.url.length === 0) {
+      throw new TesseraError("ERR_INVALID_OPTION", "`url` must be a PostgreSQL connection string");
+    }
+    const maxConnections = options.maxConnections ?? defaults.maxConnections;
+    if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
+      throw new TesseraError("ERR_INVALID_OPTION", "`maxConnections` must be a positive integer");
+    }
+    const connectionTimeoutMs = options.connectionTimeoutMs ?? defaults.connectionTimeoutMs;
+    checkWholeMs(connectionTimeoutMs, "connectionTimeoutMs", 1);
+    const statementTimeoutMs = options.statementTimeoutMs ?? defaults.statementTimeoutMs;
+    checkWholeMs(statementTimeoutMs, "statementTimeoutMs", 1);
+    pool = new pg.Pool({
+      connectionString: options.url,
+      max: maxConnections,
+      connectionTimeoutMillis: connectionTimeoutMs,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + 1000,
+      keepAlive: true,
+      // Idle connections do not keep the process alive; open requests still do.
+      allowExitOnIdle: true,
+      application_name: "tessera",
+    });
+    // An idle client whose connection drops (server restart, network cut) is reported here; pg-pool has already
+    // removed it, and the next query opens a new connection. Without a listener the event would end the process.
+    pool.on("error", () => undefined);
+  }
+  const clock = options.clock ?? Date.now;
+  const createTable = options.createTable ?? true;
+
+  let closed = false;
+  let ending: Promise<void> | undefined;
+  let ready: Promise<void> | undefined;
+  /** Creates the table on first use; a failed attempt (the server was down) is retried by the next call. */
+  const prepare = (): Promise<void> => {
+    ready ??= (async () => {
+      const found = await pool.query<{ table: string | null }>("SELECT to_regclass($1)::text AS table", [table]);
+      if (found.rows[0]?.table == null) await migrate(pool, { table });
+    })().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  };
+  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> => {
+    if (closed) throw new TesseraError("ERR_STORE_UNAVAILABLE", "the postgres store was closed");
+    if (createTable) await prepare();
+    return pool.query<R>(text, values);
+  };
+  const listed = (row: Row): ListedSession => ({ id: row.id, record: decodeRecord(row.record), version: row.version });
+
+  const gc = async (now = clock()): Promise<number> => {
+    let removed = 0;
+    for (;;) {
+      // SKIP LOCKED: a row a request is updating right now is left for the next run instead of waited for, and
+      // each batch is one short statement, so no request queues behind a large backlog.
+      const { rowCount } = await query(
+        `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        [now, batchSize],
+      );
+      removed += rowCount ?? 0;
+      if ((rowCount ?? 0) < batchSize) return removed;
+    }
+  };
+  const timer = gcSeconds > 0 ? setInterval(() => void gc().catch(() => undefined), gcSeconds * 1000) : undefined;
+  timer?.unref();
+
+  const store: Store = {
+    name: "postgres",
+    async get(id) {
+      const { rows } = await query<Row>(`SELECT id, version, record FROM ${table} WHERE id = $1`, [id]);
+      const row = rows[0];
+      return row === undefined ? undefined : { record: decodeRecord(row.record), version: row.version };
+    },
+    async create(id, record, { expiresAt }) {
+      const { rowCount } = await query(
+        `INSERT INTO ${table} (id, version, user_id, expires_at, record) VALUES ($1, 1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
+        [id, record.meta.userId ?? null, expiresAt, encodeRecord(record)],
+      );
+      return rowCount === 1;
+    },
+    async update(id, record, expectedVersion, { expiresAt }) {
+      // Under READ COMMITTED a second UPDATE at the same version waits for the first, then re-checks the WHERE
+      // clause against the row the first one wrote, and matches nothing: exactly one of them wins.
+      const { rowCount } = await query(
+        `UPDATE ${table} SET version = version + 1, user_id = $2, expires_at = $3, record = $4 WHERE id = $1 AND version = $5`,
+        [id, record.meta.userId ?? null, expiresAt, encodeRecord(record), expectedVersion],
+      );
+      return rowCount === 1 ? expectedVersion + 1 : undefined;
+    },
+    async delete(id) {
+      await query(`DELETE FROM ${table} WHERE id = $1`, [id]);
+    },
+    async listByUser(userId) {
+      const { rows } = await query<Row>(`SELECT id, version, record FROM ${table} WHERE user_id = $1`, [userId]);
+      return rows.map(listed);
+    },
+    async deleteByUser(userId, exceptId) {
+      const { rowCount } = await query(`DELETE FROM ${table} WHERE user_id = $1 AND id IS DISTINCT FROM $2`, [userId, exceptId ?? null]);
+      return rowCount ?? 0;
+    },
+    gc,
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      if (owned) await (ending ??= pool.end());
+    },
+  };
+  return store;
+};
