@@ -6,7 +6,8 @@ import { createClient } from "redis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createSessions, TesseraError, type SessionEvent, type SessionRecord, type Store } from "../src/index.js";
 import { connectStore, type ConnectSessionStore } from "../src/stores/connect/index.js";
-import { describeStore, setCookies, sha256 } from "./store-conformance.js";
+import { describeStore, sha256 } from "./store-conformance.js";
+import { request, thousandWriters, tokenOf, until } from "./store-scenarios.js";
 
 const redisUrl = process.env.TESSERA_REDIS_URL ?? "redis://127.0.0.1:6379";
 const secret = "connect store test secret, 48 bytes long.........";
@@ -48,19 +49,9 @@ const record = (data: SessionRecord["data"] = {}, userId?: string): SessionRecor
   meta: { createdAt: 1_700_000_000_000, lastSeenAt: 1_700_000_000_000, ...(userId === undefined ? {} : { userId }) },
 });
 const ttl = (ttlSeconds: number) => ({ expiresAt: Date.now() + ttlSeconds * 1000, ttlSeconds });
-const request = (token?: string) => new Request("https://app.test/", token === undefined ? {} : { headers: { cookie: `sid=${token}` } });
-const tokenOf = (response: Response): string => setCookies(response).find((c) => c.name === "sid" && c.value !== "")!.value;
 /** The sessions a MemoryStore holds, as the JSON text it keeps. */
 const held = (memory: session.MemoryStore): Record<string, string> => (memory as unknown as { sessions: Record<string, string> }).sessions;
 
-/** Polls `check` until it holds (a readiness probe, never a fixed wait); fails after `timeoutMs`. */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const memoryOf = new WeakMap<Store, session.MemoryStore>();
 describeStore("connect (express-session MemoryStore)", {
@@ -150,22 +141,7 @@ describe("connect store", () => {
 
   it("keeps every key when 1,000 requests set their own key on one session at once", async () => {
     const store = wrap(new session.MemoryStore());
-    const sessions = createSessions<Record<string, number>>({ secrets: [secret], store });
-    const first = await sessions.load(request());
-    first.set("seed", 0);
-    const token = tokenOf(await sessions.commit(first, new Response("ok")));
-    const results = await Promise.allSettled(
-      Array.from({ length: 1000 }, async (_, i) => {
-        const s = await sessions.load(request(token));
-        if (s.isNew) throw new Error("the session did not load");
-        s.set(`k${i}`, i);
-        await sessions.commit(s, new Response("ok"));
-      }),
-    );
-    expect(results.flatMap((r) => (r.status === "rejected" ? [String((r.reason as TesseraError).code ?? r.reason)] : []))).toEqual([]);
-    const after = await sessions.load(request(token));
-    for (let i = 0; i < 1000; i++) expect(after.get(`k${i}`), `k${i}`).toBe(i);
-    expect((await store.get(sha256(token)))?.version).toBeGreaterThan(1000);
+    await thousandWriters(store, secret);
   }, 60_000);
 
   it("shares a store with plain express-session sessions: never loads or lists them, never writes over them", async () => {

@@ -5,8 +5,9 @@ import { Client } from "memjs";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createSessions, TesseraError, type SessionEvent, type SessionRecord, type Store } from "../src/index.js";
 import { memcachedStore } from "../src/stores/memcached/index.js";
-import { startTcpProxy, type TcpProxy } from "./servers/tcp-proxy.js";
-import { describeStore, setCookies, sha256 } from "./store-conformance.js";
+import { startTcpProxy } from "./servers/tcp-proxy.js";
+import { describeStore, sha256 } from "./store-conformance.js";
+import { outage, request, thousandWriters, tokenOf, until } from "./store-scenarios.js";
 
 const host = process.env.TESSERA_MEMCACHED_HOST ?? "127.0.0.1";
 const port = Number(process.env.TESSERA_MEMCACHED_PORT ?? 11211);
@@ -28,17 +29,7 @@ const record = (data: SessionRecord["data"] = {}, userId?: string): SessionRecor
   meta: { createdAt: 1_700_000_000_000, lastSeenAt: 1_700_000_000_000, ...(userId === undefined ? {} : { userId }) },
 });
 const ttl = (ttlSeconds: number) => ({ expiresAt: Date.now() + ttlSeconds * 1000, ttlSeconds });
-const request = (token?: string) => new Request("https://app.test/", token === undefined ? {} : { headers: { cookie: `sid=${token}` } });
-const tokenOf = (response: Response): string => setCookies(response).find((c) => c.name === "sid" && c.value !== "")!.value;
 
-/** Polls `check` until it holds (a readiness probe, never a fixed wait); fails after `timeoutMs`. */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** One text-protocol command on a fresh connection, answered up to the line `END`. */
 function textCommand(command: string): Promise<string> {
@@ -234,22 +225,7 @@ describe("memcached store", () => {
 
   it("keeps every key when 1,000 requests set their own key on one session at once", async () => {
     const store = make();
-    const sessions = createSessions<Record<string, number>>({ secrets: [secret], store });
-    const first = await sessions.load(request());
-    first.set("seed", 0);
-    const token = tokenOf(await sessions.commit(first, new Response("ok")));
-    const results = await Promise.allSettled(
-      Array.from({ length: 1000 }, async (_, i) => {
-        const session = await sessions.load(request(token));
-        if (session.isNew) throw new Error("the session did not load");
-        session.set(`k${i}`, i);
-        await sessions.commit(session, new Response("ok"));
-      }),
-    );
-    expect(results.flatMap((r) => (r.status === "rejected" ? [String((r.reason as TesseraError).code ?? r.reason)] : []))).toEqual([]);
-    const after = await sessions.load(request(token));
-    for (let i = 0; i < 1000; i++) expect(after.get(`k${i}`), `k${i}`).toBe(i);
-    expect((await store.get(sha256(token)))?.version).toBeGreaterThan(1000);
+    await thousandWriters(store, secret);
   }, 60_000);
 
   it("leaves a client it was given open when it closes, and fails afterwards", async () => {
@@ -322,58 +298,3 @@ describe("memcached store", () => {
   }
 });
 
-interface OutageReport {
-  committedBeforeCut: { token: string; n: number }[];
-  failedDuringCut: { code: string; ms: number }[];
-}
-
-/**
- * Runs requests from 16 workers without pause, cuts the proxy once some have committed, waits for failures,
- * restores it and waits until requests succeed again. Throws if a failure is not a TesseraError.
- */
-async function outage(
-  proxy: TcpProxy,
-  sessions: ReturnType<typeof createSessions<{ n?: number; hits?: number }>>,
-  how: "close" | "reset",
-): Promise<OutageReport> {
-  const report: OutageReport = { committedBeforeCut: [], failedDuringCut: [] };
-  let succeededAfterRestore = 0;
-  let restored = false;
-  let stop = false;
-  let counter = 0;
-  const unexpected: unknown[] = [];
-  const worker = async (): Promise<void> => {
-    while (!stop) {
-      const n = ++counter;
-      const cutAtStart = proxy.isCut;
-      const started = Date.now();
-      try {
-        const session = await sessions.load(request());
-        session.set("n", n);
-        const token = tokenOf(await sessions.commit(session, new Response("ok")));
-        const again = await sessions.load(request(token));
-        again.update("hits", (h) => (h ?? 0) + 1);
-        await sessions.commit(again, new Response("ok"));
-        if (!proxy.isCut && !cutAtStart && !restored) report.committedBeforeCut.push({ token, n });
-        if (restored) succeededAfterRestore++;
-      } catch (error) {
-        if (!(error instanceof TesseraError)) unexpected.push(error);
-        else if (proxy.isCut && cutAtStart) report.failedDuringCut.push({ code: error.code, ms: Date.now() - started });
-      }
-    }
-  };
-  const workers = Array.from({ length: 16 }, worker);
-  try {
-    await until(() => report.committedBeforeCut.length >= 20, "requests commit before the cut");
-    proxy.cut({ how });
-    await until(() => report.failedDuringCut.length >= 30, "requests fail during the cut");
-    proxy.restore();
-    restored = true;
-    await until(() => succeededAfterRestore >= 30, "requests succeed after the restore");
-  } finally {
-    stop = true;
-    await Promise.all(workers);
-  }
-  expect(unexpected).toEqual([]);
-  return report;
-}
