@@ -1,7 +1,7 @@
 // node:http machinery shared by the adapters on it (node, express, fastify): request facts, response headers,
 // and holding the response head back until the session is committed.
 
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { ServerResponse, type IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { isStoreUnavailable } from "../core/errors.js";
 import { varyWithCookie, type RequestFacts, type ResponseChanges } from "../manager/sessions.js";
@@ -42,7 +42,73 @@ export function applyChanges(res: ServerResponse, changes: ResponseChanges): voi
 }
 
 /** A call held back until the session is committed. */
-type Held = { method: "writeHead" | "write" | "end"; args: unknown[] };
+type Held = { method: Method; args: unknown[] };
+type Method = "writeHead" | "write" | "end";
+type Methods = Record<Method, (...args: unknown[]) => unknown>;
+
+/** Per response: what is held, and the methods that really write. */
+interface HoldState {
+  original: Methods;
+  queue: Held[];
+  started: boolean;
+  released: boolean;
+  beforeHead: () => Promise<void>;
+}
+
+const holding = Symbol("tessera.holdHead");
+const methods: readonly Method[] = ["writeHead", "write", "end"];
+type Holdable = ServerResponse & { [holding]?: HoldState };
+
+/** Prototypes (such as Express's per-app `app.response`) whose methods already hold for responses with a state. */
+const patchedPrototypes = new WeakMap<object, Methods>();
+
+/**
+ * The methods that really write, for `res`. A response whose prototype is its framework's own (Express gives each
+ * app one) gets holding methods installed on that prototype once: per request only a state is attached, which
+ * keeps V8's view of the response's shape stable. A plain node:http response gets them on the instance, since
+ * node's shared ServerResponse.prototype is not ours to change.
+ */
+function installHolding(res: Holdable): Methods {
+  const proto = Object.getPrototypeOf(res) as Methods & object;
+  const ownMethod = methods.some((method) => Object.hasOwn(res, method));
+  if (proto !== ServerResponse.prototype && !ownMethod) {
+    let original = patchedPrototypes.get(proto);
+    if (original === undefined) {
+      original = { writeHead: proto.writeHead, write: proto.write, end: proto.end };
+      for (const method of methods) proto[method] = holdingMethod(method, original[method]);
+      patchedPrototypes.set(proto, original);
+    }
+    return original;
+  }
+  const original = { writeHead: res.writeHead, write: res.write, end: res.end } as unknown as Methods;
+  for (const method of methods) (res as unknown as Methods)[method] = holdingMethod(method, original[method]);
+  return original;
+}
+
+function holdingMethod(method: Method, original: (...args: unknown[]) => unknown) {
+  return function (this: Holdable, ...args: unknown[]): unknown {
+    const state = this[holding];
+    if (state === undefined || state.released) return original.apply(this, args);
+    state.queue.push({ method, args });
+    if (method !== "writeHead" && !state.started) {
+      state.started = true;
+      void flush(this, state);
+    }
+    return method === "write" ? true : this;
+  };
+}
+
+async function flush(res: Holdable, state: HoldState): Promise<void> {
+  try {
+    await state.beforeHead();
+  } catch (error) {
+    state.released = true;
+    respondWithError(res, error);
+    return;
+  }
+  state.released = true;
+  for (const held of state.queue) state.original[held.method].apply(res, held.args);
+}
 
 /**
  * Holds back the response head until `beforeHead` has run: `writeHead`, `write` and `end` are queued from the
@@ -50,41 +116,13 @@ type Held = { method: "writeHead" | "write" | "end"; args: unknown[] };
  * If `beforeHead` fails, the queued response is dropped and an error response sent instead.
  */
 export function holdHead(res: ServerResponse, beforeHead: () => Promise<void>): { abandon(): void } {
-  const original = { writeHead: res.writeHead, write: res.write, end: res.end };
-  const queue: Held[] = [];
-  let started = false;
-  const restore = (): void => {
-    res.writeHead = original.writeHead;
-    res.write = original.write;
-    res.end = original.end;
-  };
-  const flush = async (): Promise<void> => {
-    try {
-      await beforeHead();
-    } catch (error) {
-      restore();
-      respondWithError(res, error);
-      return;
-    }
-    restore();
-    for (const held of queue) (original[held.method] as (...args: unknown[]) => unknown).apply(res, held.args);
-  };
-  const hold = (method: Held["method"]) =>
-    function (this: ServerResponse, ...args: unknown[]) {
-      queue.push({ method, args });
-      if (method !== "writeHead" && !started) {
-        started = true;
-        void flush();
-      }
-      return method === "write" ? true : res;
-    };
-  res.writeHead = hold("writeHead") as ServerResponse["writeHead"];
-  res.write = hold("write") as ServerResponse["write"];
-  res.end = hold("end") as ServerResponse["end"];
+  const holdable = res as Holdable;
+  const state: HoldState = { original: installHolding(holdable), queue: [], started: false, released: false, beforeHead };
+  holdable[holding] = state;
   return {
     abandon() {
-      queue.length = 0;
-      restore();
+      state.queue.length = 0;
+      state.released = true;
     },
   };
 }
