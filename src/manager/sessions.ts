@@ -4,6 +4,7 @@ import type { Codec, Decoded } from "../core/codec.js";
 import type { SessionData } from "../core/data.js";
 import { toMilliseconds, type Duration } from "../core/duration.js";
 import { CodecError, isStoreUnavailable, TesseraError } from "../core/errors.js";
+import { createKeyedQueue } from "../core/queue.js";
 import { checkTimeouts, expiresAt, isTouchDue, type TimeoutPolicy } from "../core/policy.js";
 import type { SessionMeta, SessionRecord } from "../core/record.js";
 import { currentRecord, replayChanges, Session, sessionState, type SessionState } from "../core/session.js";
@@ -183,22 +184,8 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     return fresh;
   };
   const onEvent = options.onEvent;
-  const writeQueues = new Map<string, Promise<unknown>>();
-
-  /** Runs `task` after every earlier task queued under `id` in this process has settled. */
-  const serialize = <T>(id: string, task: () => Promise<T>): Promise<T> => {
-    const previous = writeQueues.get(id);
-    const run = previous ? previous.then(task, task) : task();
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    writeQueues.set(id, tail);
-    void tail.then(() => {
-      if (writeQueues.get(id) === tail) writeQueues.delete(id);
-    });
-    return run;
-  };
+  /** Writes to one session from this process go one at a time. */
+  const serialize = createKeyedQueue();
 
   const emit = (event: SessionEvent): void => {
     if (!onEvent) return;

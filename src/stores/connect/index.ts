@@ -2,6 +2,7 @@
 
 import type { ListedSession, Store, StoreFactory, StoredSession, StoreWriteOptions } from "../../core/store.js";
 import { CodecError, TesseraError } from "../../core/errors.js";
+import { createKeyedQueue } from "../../core/queue.js";
 import type { SessionRecord } from "../../core/record.js";
 import { decodeRecord, encodeRecord } from "../../core/wire.js";
 
@@ -101,7 +102,7 @@ export const connectStore: StoreFactory<ConnectStoreOptions> = (options) => {
   const constructorName = (backend.constructor as { name?: string } | undefined)?.name;
   const backendName = constructorName && constructorName !== "Object" ? constructorName : "the express-session store";
   let closed = false;
-  const queues = new Map<string, Promise<unknown>>();
+  const serialize = createKeyedQueue();
 
   /** Calls one callback-style method and settles with its answer, or fails after `callTimeoutMs`. */
   const invoke = <T>(operation: string, call: (callback: Callback) => unknown): Promise<T> =>
@@ -127,17 +128,7 @@ export const connectStore: StoreFactory<ConnectStoreOptions> = (options) => {
   /** Runs `task` after every earlier task on `id` in this store has settled: get-compare-set is atomic in-process. */
   const exclusive = <T>(id: string, task: () => Promise<T>): Promise<T> => {
     if (closed) return Promise.reject(new TesseraError("ERR_STORE_UNAVAILABLE", "the connect store was closed"));
-    const previous = queues.get(id);
-    const run = previous ? previous.then(task, task) : task();
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    queues.set(id, tail);
-    void tail.then(() => {
-      if (queues.get(id) === tail) queues.delete(id);
-    });
-    return run;
+    return serialize(id, task);
   };
 
   const read = async (id: string): Promise<{ found: false } | { found: true; entry: ConnectSession["tessera"] | undefined }> => {
