@@ -99,3 +99,24 @@ export async function outage(
   expect(unexpected).toEqual([]);
   return report;
 }
+
+/**
+ * What every outage must show: requests during the cut failed fast with ERR_STORE_UNAVAILABLE (and were reported
+ * as store errors), and every session committed before the cut reads back as it was acknowledged.
+ */
+export async function expectOutageHandled(
+  report: OutageReport,
+  sessions: ReturnType<typeof createSessions<{ n?: number; hits?: number }>>,
+  storeErrors: string[],
+): Promise<void> {
+  expect(report.failedDuringCut.length).toBeGreaterThan(0);
+  expect([...new Set(report.failedDuringCut.map((f) => f.code))]).toEqual(["ERR_STORE_UNAVAILABLE"]);
+  // Fast: a refused connection or the 0.5 s storeTimeout, never a hang (the bound is loose for slow machines).
+  expect(Math.max(...report.failedDuringCut.map((f) => f.ms))).toBeLessThan(2500);
+  expect(storeErrors.length).toBeGreaterThan(0);
+  for (const { token, n } of report.committedBeforeCut) {
+    const session = await sessions.load(request(token));
+    expect([session.isNew, session.get("n")], "a session committed before the cut").toEqual([false, n]);
+  }
+  expect(report.committedBeforeCut.length).toBeGreaterThan(10);
+}

@@ -1,4 +1,5 @@
 import { describe, it, expect } from "vitest";
+import { reasonFor as reasonOf } from "../../test/codec-conformance.js";
 import { createHmac, hkdfSync } from "node:crypto";
 import type { CodecContext } from "../core/codec.js";
 import { CodecError, type CodecFailure } from "../core/errors.js";
@@ -21,16 +22,8 @@ const record: SessionRecord = {
   meta: { createdAt: t0, lastSeenAt: t0 + 60_000, userId: "u-42", userAgent: "Mozilla/5.0" },
 };
 
-/** The CodecError reason `decode` throws; fails the test for any other outcome. */
-function reasonFor(value: string, context: CodecContext = sid, using = codec): CodecFailure {
-  try {
-    using.decode(value, context);
-  } catch (err) {
-    expect(err).toBeInstanceOf(CodecError);
-    return (err as CodecError).reason;
-  }
-  throw new Error("expected decode to throw a CodecError");
-}
+/** The CodecError reason `decode` throws (see test/codec-conformance.ts); fails the test for any other outcome. */
+const reasonFor = (value: string, context: CodecContext = sid, using = codec): CodecFailure => reasonOf(using, value, context);
 
 /** A value's payload text and signature bytes. */
 function split(value: string): { payload: string; signature: Buffer } {

@@ -5,6 +5,7 @@ import type { SessionData } from "../core/data.js";
 import { toMilliseconds, type Duration } from "../core/duration.js";
 import { CodecError, isStoreUnavailable, TesseraError } from "../core/errors.js";
 import { createKeyedQueue } from "../core/queue.js";
+import { maxTimerMs } from "../core/timing.js";
 import { checkTimeouts, expiresAt, isTouchDue, type TimeoutPolicy } from "../core/policy.js";
 import type { SessionMeta, SessionRecord } from "../core/record.js";
 import { currentRecord, replayChanges, Session, sessionState, type SessionState } from "../core/session.js";
@@ -437,8 +438,6 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   };
 }
 
-/** The longest delay setTimeout honours. */
-const maxTimerMs = 2 ** 31 - 1;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

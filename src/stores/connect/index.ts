@@ -4,6 +4,7 @@ import type { ListedSession, Store, StoreFactory, StoredSession, StoreWriteOptio
 import { CodecError, TesseraError } from "../../core/errors.js";
 import { createKeyedQueue } from "../../core/queue.js";
 import type { SessionRecord } from "../../core/record.js";
+import { maxTimerMs } from "../../core/timing.js";
 import { decodeRecord, encodeRecord } from "../../core/wire.js";
 
 /** An express-session callback; stores answer `(error)` or `(error, value)`. */
@@ -57,8 +58,6 @@ export interface ConnectSession {
   };
 }
 
-/** The longest delay setTimeout honours. */
-const maxTimerMs = 2 ** 31 - 1;
 
 /** The tessera part of a session object a store gave back, or undefined when it is not one of ours. */
 function entryOf(session: unknown): ConnectSession["tessera"] | undefined {

@@ -2,6 +2,7 @@
 
 import type { ListedSession, StoreFactory, StoredSession } from "../../core/store.js";
 import { StoreUnavailableError, TesseraError } from "../../core/errors.js";
+import { checkIntervalSeconds } from "../../core/timing.js";
 import { decodeRecord, encodeRecord } from "../../core/wire.js";
 
 /** Options of `memoryStore`. */
@@ -17,8 +18,6 @@ export interface MemoryStoreOptions {
 /** Defaults of `memoryStore`. */
 export const defaults = Object.freeze({ maxEntries: 10_000, sweepIntervalSeconds: 60 } as const);
 
-/** The longest delay setInterval honours (a signed 32-bit count of ms); a longer one fires after 1 ms. */
-const maxTimerMs = 2 ** 31 - 1;
 
 interface Entry {
   /** The record as JSON, so callers never share objects with the store. */
@@ -39,12 +38,9 @@ export const memoryStore: StoreFactory<MemoryStoreOptions | undefined> = (option
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
     throw new TesseraError("ERR_INVALID_OPTION", "`maxEntries` must be a positive integer");
   }
-  const sweepIntervalSeconds = options.sweepIntervalSeconds ?? defaults.sweepIntervalSeconds;
-  // setInterval turns 0, a negative number, NaN or more than 2^31 - 1 ms into 1 ms: a sweep of every entry a
-  // thousand times a second.
-  if (!(sweepIntervalSeconds > 0 && sweepIntervalSeconds * 1000 <= maxTimerMs)) {
-    throw new TesseraError("ERR_INVALID_OPTION", `\`sweepIntervalSeconds\` must be a number of seconds above 0 and at most ${maxTimerMs / 1000}`);
-  }
+  const sweepIntervalSeconds = checkIntervalSeconds("sweepIntervalSeconds", options.sweepIntervalSeconds ?? defaults.sweepIntervalSeconds, {
+    allowZero: false,
+  });
   const clock = options.clock ?? Date.now;
   const entries = new Map<string, Entry>();
   const byUser = new Map<string, Set<string>>();

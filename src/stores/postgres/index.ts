@@ -3,6 +3,7 @@
 import pg from "pg";
 import type { ListedSession, Store, StoreFactory } from "../../core/store.js";
 import { TesseraError } from "../../core/errors.js";
+import { checkBatchSize, checkIntervalSeconds, maxTimerMs } from "../../core/timing.js";
 import { decodeRecord, encodeRecord } from "../../core/wire.js";
 
 /** Options of `postgresStore`. Give `url` or `pool`, not both. */
@@ -62,8 +63,6 @@ const tableRegExp = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 /** The first key of the advisory lock that serialises schema creation: "tessera" in a 32-bit integer. */
 const migrationLockClass = 0x7e55e7a;
 
-/** The longest delay setInterval honours (a signed 32-bit count of ms); a longer one fires after 1 ms. */
-const maxTimerMs = 2 ** 31 - 1;
 
 interface Row {
   id: string;
@@ -139,16 +138,8 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
   }
   const table = options.table ?? defaults.table;
   checkTable(table);
-  const batchSize = options.gcBatchSize ?? defaults.gcBatchSize;
-  // A batch of 0 (or less) would never finish: gc loops until a batch deletes fewer rows than the batch size.
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
-    throw new TesseraError("ERR_INVALID_OPTION", "`gcBatchSize` must be a positive integer");
-  }
-  const gcSeconds = options.gcIntervalSeconds ?? defaults.gcIntervalSeconds;
-  // setInterval turns NaN or more than 2^31 - 1 ms into 1 ms: garbage collection a thousand times a second.
-  if (!(gcSeconds >= 0 && gcSeconds * 1000 <= maxTimerMs)) {
-    throw new TesseraError("ERR_INVALID_OPTION", `\`gcIntervalSeconds\` must be 0 (off) or a number of seconds up to ${maxTimerMs / 1000}`);
-  }
+  const batchSize = checkBatchSize(options.gcBatchSize ?? defaults.gcBatchSize);
+  const gcSeconds = checkIntervalSeconds("gcIntervalSeconds", options.gcIntervalSeconds ?? defaults.gcIntervalSeconds, { allowZero: true });
   if ((options.url === undefined) === (options.pool === undefined)) {
     throw new TesseraError("ERR_INVALID_OPTION", "`postgresStore` needs exactly one of `url` and `pool`");
   }

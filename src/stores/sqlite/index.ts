@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { ListedSession, Store, StoreFactory } from "../../core/store.js";
 import { TesseraError } from "../../core/errors.js";
+import { checkBatchSize, checkIntervalSeconds } from "../../core/timing.js";
 import { decodeRecord, encodeRecord } from "../../core/wire.js";
 
 /** Options of `sqliteStore`. */
@@ -36,8 +37,6 @@ export const defaults = Object.freeze({
 /** A table name tessera will interpolate into SQL: an identifier, nothing else. */
 const tableRegExp = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-/** The longest delay setInterval honours (a signed 32-bit count of ms); a longer one fires after 1 ms. */
-const maxTimerMs = 2 ** 31 - 1;
 
 interface Row {
   id: string;
@@ -59,16 +58,8 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new TesseraError("ERR_INVALID_OPTION", "`busyTimeoutMs` must be a whole number of milliseconds, 0 or more");
   }
-  const batchSize = options.gcBatchSize ?? defaults.gcBatchSize;
-  // A batch of 0 (or less) would never finish: gc loops until a batch deletes fewer rows than the batch size.
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
-    throw new TesseraError("ERR_INVALID_OPTION", "`gcBatchSize` must be a positive integer");
-  }
-  const gcSeconds = options.gcIntervalSeconds ?? defaults.gcIntervalSeconds;
-  // setInterval turns NaN or more than 2^31 - 1 ms into 1 ms: garbage collection a thousand times a second.
-  if (!(gcSeconds >= 0 && gcSeconds * 1000 <= maxTimerMs)) {
-    throw new TesseraError("ERR_INVALID_OPTION", `\`gcIntervalSeconds\` must be 0 (off) or a number of seconds up to ${maxTimerMs / 1000}`);
-  }
+  const batchSize = checkBatchSize(options.gcBatchSize ?? defaults.gcBatchSize);
+  const gcSeconds = checkIntervalSeconds("gcIntervalSeconds", options.gcIntervalSeconds ?? defaults.gcIntervalSeconds, { allowZero: true });
   const owned = options.database === undefined;
   let db: Database.Database;
   if (options.database) {
