@@ -525,7 +525,11 @@ describe("hardening regressions", () => {
   it.each(modes)("keeps a user signed in however many junk values are planted before the real cookie (%s)", async (_mode, makeStore) => {
     const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
     const victim = await issue(sessions, "alice");
-    const junk = Array.from({ length: 24 }, (_, i) => `__Host-sid=junk-${i}`).join("; ");
+    // Garbled values, and values of a token's shape with a forged tag or a sealed cookie's shape with a bad MAC.
+    const junk = [
+      ...Array.from({ length: 100 }, (_, i) => `__Host-sid=junk-${i}`),
+      ...Array.from({ length: 40 }, () => `__Host-sid=${Buffer.alloc(32, Math.random() * 255).toString("base64url")}.${"B".repeat(22)}`),
+    ].join("; ");
     expect((await sessions.load(https(`${junk}; __Host-sid=${victim}`))).get("username")).toBe("alice");
   });
 

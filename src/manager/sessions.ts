@@ -133,12 +133,20 @@ export const defaults = Object.freeze({
   /** Cookie values already opened, remembered per manager. */
   decodeCacheSize: 1000,
   /**
-   * Session cookie values read from one Cookie header at most. Values that are not well-formed never count: they
-   * are dropped without a store read or a decryption, so junk planted beside a user's cookie cannot push it out.
+   * Session cookie values read from one Cookie header at most; a header a server accepts (16 KiB in Node.js)
+   * holds fewer. Junk never pushes a user's own cookie out: see `maxLookups` and `maxOpenAttempts`.
    */
-  maxCandidates: 32,
-  /** Well-formed store tokens looked up per request at most, so a header stuffed with them costs bounded store reads. */
+  maxCandidates: 1024,
+  /**
+   * Store mode: store reads per request at most. Only values whose tag verifies (values this app made) are looked
+   * up, so forged or garbled values never count.
+   */
   maxLookups: 8,
+  /**
+   * Cookie mode: cookie values put through decryption (or signature checks) per request at most. Values a codec
+   * refuses as malformed before any cryptography never count.
+   */
+  maxOpenAttempts: 32,
   /** @default 65536 */
   maxRecordBytes: 65536,
   /** Compare-and-set attempts before `ERR_SESSION_CONFLICT` (in-process writers queue, so only other processes race). */
@@ -302,6 +310,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     // longest path first): malformed values are dropped for free, the rest tried in the order sent, and the first
     // that gives a live session wins.
     let lookups = 0;
+    let attempts = 0;
     for (const value of values) {
       if (store) {
         // The tag is checked before any store read: a value this app did not make costs no lookup.
@@ -343,6 +352,8 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       } catch (error) {
         if (!(error instanceof CodecError)) throw error;
         emit({ type: "cookie_rejected", reason: error.reason });
+        // Only a value that reached the cryptography counts (a known key id, a well-formed body).
+        if ((error.reason === "bad_signature" || error.reason === "bad_payload") && ++attempts >= defaults.maxOpenAttempts) break;
       }
     }
     return new Session<D>(state, lifecycle);
