@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createSessions, TesseraError, type SessionEvent, type SessionRecord, type Store } from "../src/index.js";
 import { memcachedStore } from "../src/stores/memcached/index.js";
 import { startTcpProxy } from "./servers/tcp-proxy.js";
+import { recordView, type RecordStore } from "./record-store.js";
 import { describeStore, sha256 } from "./store-conformance.js";
 import { expectOutageHandled, outage, request, thousandWriters, tokenOf, until } from "./store-scenarios.js";
 
@@ -91,10 +92,12 @@ describe("memcached store", () => {
     open.push(store);
     return store;
   };
+  /** `make`, seen through records. */
+  const view = (options: Partial<Parameters<typeof memcachedStore>[0]> = {}): RecordStore => recordView(make(options));
 
   it("keeps the version inside the value and the SHA-256 id in the key", async () => {
     const prefix = freshPrefix();
-    const store = make({ prefix });
+    const store = view({ prefix });
     await store.create("some-id", record({ a: 1 }), ttl(60));
     await store.update("some-id", record({ a: 2 }), 1, ttl(60));
     const value = (await raw.get(`${prefix}some-id`)).value?.toString("utf8");
@@ -104,7 +107,7 @@ describe("memcached store", () => {
   it("lets exactly one of two clients win a compare-and-set at the same version", async () => {
     const prefix = freshPrefix();
     // Two stores with their own connections stand for two processes.
-    const [one, two] = [make({ prefix }), make({ prefix })];
+    const [one, two] = [view({ prefix }), view({ prefix })];
     for (let round = 0; round < 20; round++) {
       const id = `race-${round}`;
       await one.create(id, record({ n: 0 }), ttl(60));
@@ -135,7 +138,7 @@ describe("memcached store", () => {
         retries,
       );
     const prefix = freshPrefix();
-    const store = memcachedStore({ client, prefix });
+    const store = recordView(memcachedStore({ client, prefix }));
     open.push(store);
     const value = (version: number, n: number) => `${version}\n${JSON.stringify({ v: 1, c: 0, s: 0, d: { n } })}`;
 
@@ -158,7 +161,7 @@ describe("memcached store", () => {
   });
 
   it("lets memcached expire a session by its ttlSeconds", async () => {
-    const store = make();
+    const store = view();
     await store.create("short", record({ a: 1 }), ttl(1));
     await store.create("long", record({ a: 2 }), ttl(3600));
     expect(await store.get("short")).toBeDefined();
@@ -168,7 +171,7 @@ describe("memcached store", () => {
 
   it("sends a TTL over 30 days as a unix time, which memcached would otherwise read as long past", async () => {
     const prefix = freshPrefix();
-    const store = make({ prefix });
+    const store = view({ prefix });
     const now = Math.floor(Date.now() / 1000);
     await store.create("forty-days", record({ a: 1 }), ttl(40 * day));
     await store.create("thirty-days", record({ a: 2 }), ttl(30 * day));
@@ -196,7 +199,8 @@ describe("memcached store", () => {
 
   it("fails a session larger than memcached's item limit with ERR_STORE_UNAVAILABLE, and keeps working", async () => {
     const store = make();
-    const sessions = createSessions({ secrets: [secret], store });
+    // Above the 1 MiB item limit, so the store (not the manager's record limit) is what refuses it.
+    const sessions = createSessions({ secrets: [secret], store, maxRecordBytes: 4 * 1024 * 1024 });
     const big = await sessions.load(request());
     big.set("blob", "x".repeat(2 * 1024 * 1024));
     const response = new Response("ok");
@@ -220,7 +224,7 @@ describe("memcached store", () => {
     const token = tokenOf(await sessions.commit(session, new Response("ok")));
     await raw.set(`${prefix}${sha256(token)}`, "not a session", { expires: 60 });
     expect((await sessions.load(request(token))).isNew).toBe(true);
-    expect(events).toContainEqual({ type: "cookie_rejected", reason: "bad_payload" });
+    expect(events).toContainEqual({ type: "record_rejected", reason: "bad_payload" });
   });
 
   it("keeps every key when 1,000 requests set their own key on one session at once", async () => {
@@ -232,7 +236,7 @@ describe("memcached store", () => {
     const client = Client.create(`${host}:${port}`, { retries: 1, timeout: 1, logger: { log: () => undefined } });
     open.push(client);
     const prefix = freshPrefix();
-    const store = memcachedStore({ client, prefix });
+    const store = recordView(memcachedStore({ client, prefix }));
     await store.create("a", record({ a: 1 }), ttl(60));
     await store.close();
     await store.close();
@@ -243,7 +247,7 @@ describe("memcached store", () => {
   it("closes the connection it opened when it closes", async () => {
     const proxy = await startTcpProxy({ host, port });
     open.push(proxy);
-    const store = memcachedStore({ url: `127.0.0.1:${proxy.port}`, prefix: freshPrefix() });
+    const store = recordView(memcachedStore({ url: `127.0.0.1:${proxy.port}`, prefix: freshPrefix() }));
     await store.create("a", record(), ttl(60));
     expect(proxy.connections).toBe(1);
     await store.close();

@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createSessions, type SessionRecord, type Store } from "../src/index.js";
 import { migrate, postgresStore } from "../src/stores/postgres/index.js";
 import { startTcpProxy, type TcpProxy } from "./servers/tcp-proxy.js";
+import { recordView, type RecordStore } from "./record-store.js";
 import { describeStore } from "./store-conformance.js";
 import { expectOutageHandled, outage, request, thousandWriters, until } from "./store-scenarios.js";
 
@@ -63,6 +64,8 @@ describe("postgres store", () => {
     open.push(store);
     return store;
   };
+  /** `make`, seen through records. */
+  const view = (options: Parameters<typeof postgresStore>[0]): RecordStore => recordView(make(options));
   /** A pool of the test's own whose statements are logged, so a test can count them. */
   const loggedPool = (): { pool: pg.Pool; statements: string[] } => {
     const pool = new pg.Pool({ connectionString: url, max: 4 });
@@ -80,7 +83,7 @@ describe("postgres store", () => {
   it("creates its table and both indexes on first use, once, when many processes' stores start at once", async () => {
     const table = freshTable();
     // Separate pools stand for separate processes: CREATE TABLE IF NOT EXISTS alone fails for all but one of them.
-    const stores = Array.from({ length: 8 }, () => make({ url, table, maxConnections: 2 }));
+    const stores = Array.from({ length: 8 }, () => view({ url, table, maxConnections: 2 }));
     const created = await Promise.all(stores.map((store, i) => store.create(`id-${i}`, record({ i }, "alice"), writeAt(Date.now() + hour))));
     expect(created).toEqual(Array(8).fill(true));
     expect(await stores[0]!.listByUser("alice")).toHaveLength(8);
@@ -120,7 +123,7 @@ describe("postgres store", () => {
 
   it("finds rows by expiry and by user through the indexes", async () => {
     const table = freshTable();
-    const store = make({ url, table });
+    const store = view({ url, table });
     await store.create("a", record({}, "alice"), writeAt(Date.now() + hour));
     const client = await admin.connect();
     try {
@@ -137,7 +140,7 @@ describe("postgres store", () => {
   });
 
   it("keeps strings the record format allows but jsonb would refuse", async () => {
-    const store = make({ url, table: freshTable() });
+    const store = view({ url, table: freshTable() });
     const tricky = record({ nul: "a\u0000b", lone: "\ud800", emoji: "🍪", quote: "it's \"x\"" });
     await store.create("tricky", tricky, writeAt(Date.now() + hour));
     expect(await store.get("tricky")).toEqual({ record: tricky, version: 1 });
@@ -151,7 +154,7 @@ describe("postgres store", () => {
   it("collects only expired rows, in batches of gcBatchSize", async () => {
     const table = freshTable();
     const { pool, statements } = loggedPool();
-    const store = make({ pool, table, gcBatchSize: 500 });
+    const store = view({ pool, table, gcBatchSize: 500 });
     const now = Date.now();
     for (let i = 0; i < 7; i++) await store.create(`live-${i}`, record({ i }, "alice"), writeAt(now + hour));
     await store.create("boundary", record(), writeAt(now));
@@ -173,7 +176,7 @@ describe("postgres store", () => {
   it("lets requests through while gc runs, and skips a row a request holds instead of waiting for it", async () => {
     const table = freshTable();
     const { pool, statements } = loggedPool();
-    const store = make({ pool, table, gcBatchSize: 100 });
+    const store = view({ pool, table, gcBatchSize: 100 });
     const now = Date.now();
     await store.create("live", record({ n: 1 }, "alice"), writeAt(now + hour));
     await store.create("held", record({ n: 2 }), writeAt(now - 1));
@@ -209,7 +212,7 @@ describe("postgres store", () => {
 
   it("collects on its own interval, unref'd, when gcIntervalSeconds is set", async () => {
     const table = freshTable();
-    const store = postgresStore({ url, table, gcIntervalSeconds: 0.05 });
+    const store = recordView(postgresStore({ url, table, gcIntervalSeconds: 0.05 }));
     open.push(store);
     await store.create("gone", record(), writeAt(Date.now() - 1));
     await store.create("kept", record(), writeAt(Date.now() + hour));
@@ -221,7 +224,7 @@ describe("postgres store", () => {
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     open.push({ close: () => pool.end() });
     const table = freshTable();
-    const store = postgresStore({ pool, table, gcIntervalSeconds: 0 });
+    const store = recordView(postgresStore({ pool, table, gcIntervalSeconds: 0 }));
     await store.create("a", record({ a: 1 }), writeAt(Date.now() + hour));
     await store.close();
     await store.close();
@@ -233,7 +236,7 @@ describe("postgres store", () => {
   it("ends the pool it made from url when it closes", async () => {
     const proxy = await startTcpProxy({ port: 5432 });
     open.push(proxy);
-    const store = postgresStore({ url: proxiedUrl(proxy), table: freshTable(), gcIntervalSeconds: 0 });
+    const store = recordView(postgresStore({ url: proxiedUrl(proxy), table: freshTable(), gcIntervalSeconds: 0 }));
     await store.create("a", record(), writeAt(Date.now() + hour));
     expect(proxy.connections).toBeGreaterThan(0);
     await store.close();
@@ -244,7 +247,7 @@ describe("postgres store", () => {
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     open.push({ close: () => pool.end() });
     const table = freshTable();
-    const store = make({ pool, table, createTable: false });
+    const store = view({ pool, table, createTable: false });
     await expect(store.get("a")).rejects.toMatchObject({ code: "42P01" });
     await migrate(pool, { table });
     expect(await store.create("a", record(), writeAt(Date.now() + hour))).toBe(true);
@@ -302,7 +305,7 @@ describe("postgres store", () => {
     session.set("n", 1);
     await expect(sessions.commit(session, new Response("ok"))).rejects.toMatchObject({ code: "ERR_STORE_UNAVAILABLE" });
     proxy.restore();
-    expect(await store.create("a", record(), writeAt(Date.now() + hour))).toBe(true);
+    expect(await recordView(store).create("a", record(), writeAt(Date.now() + hour))).toBe(true);
     const { rows } = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
     expect(rows[0]!.n).toBe("1");
   });

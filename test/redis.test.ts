@@ -6,16 +6,20 @@ import { createServer, type AddressInfo } from "node:net";
 import { createClient, createCluster } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
+  CodecError,
+  createKeyRing,
   createSessions,
+  decodeRecord,
   encodeRecord,
   TesseraError,
   type SessionEvent,
   type SessionRecord,
   type Store,
-  type StoreWriteOptions,
 } from "../src/index.js";
+import { tagToken } from "../src/crypto/token-tag.js";
 import { redisStore } from "../src/stores/redis/index.js";
-import { describeStore, setCookies, sha256 } from "./store-conformance.js";
+import { recordView, type RecordStore, type RecordWriteOptions } from "./record-store.js";
+import { describeStore, sessionCookie, setCookies, sha256 } from "./store-conformance.js";
 import { startRedisCluster, type RedisCluster } from "./servers/redis-cluster.js";
 import { freePort, startRedisServer, waitUntil, type RedisServer } from "./servers/redis-server.js";
 
@@ -29,7 +33,9 @@ let prefixes = 0;
 const nextPrefix = (): string => `${runPrefix}${++prefixes}:`;
 
 const freshId = (): string => sha256(randomBytes(32).toString("base64url"));
-const writeFor = (ttlSeconds: number): StoreWriteOptions => ({ expiresAt: Date.now() + ttlSeconds * 1000, ttlSeconds });
+/** A cookie value this app could have issued (its tag verifies) for a session no store holds: loading it reads the store. */
+const unknownToken = (): string => tagToken(createKeyRing([secret]), sessionCookie, randomBytes(32).toString("base64url"));
+const writeFor = (ttlSeconds: number): RecordWriteOptions => ({ expiresAt: Date.now() + ttlSeconds * 1000, ttlSeconds });
 const recordOf = (data: SessionRecord["data"] = {}, userId?: string): SessionRecord => ({
   data,
   flash: {},
@@ -37,11 +43,11 @@ const recordOf = (data: SessionRecord["data"] = {}, userId?: string): SessionRec
 });
 
 function request(token?: string): Request {
-  return new Request("https://app.test/", { headers: token === undefined ? {} : { cookie: `sid=${token}` } });
+  return new Request("https://app.test/", { headers: token === undefined ? {} : { cookie: `${sessionCookie}=${token}` } });
 }
 
 function tokenOf(response: Response): string | undefined {
-  return setCookies(response).find((cookie) => cookie.name === "sid" && cookie.value !== "")?.value;
+  return setCookies(response).find((cookie) => cookie.name === sessionCookie && cookie.value !== "")?.value;
 }
 
 /** Connects a plain client, for looking at what the store wrote. */
@@ -144,6 +150,8 @@ describe("redis store", () => {
     opened.push(store);
     return store;
   };
+  /** `open`, seen through records. */
+  const view = (options: Parameters<typeof redisStore>[0]): RecordStore => recordView(open(options));
   afterEach(async () => {
     for (const store of opened.splice(0)) await store.close();
   });
@@ -154,7 +162,7 @@ describe("redis store", () => {
 
   it("keeps a session in one hash-tagged key with the TTL it was given, and its user's set at least as long", async () => {
     const prefix = nextPrefix();
-    const store = open({ url: localUrl, prefix });
+    const store = view({ url: localUrl, prefix });
     expect(store.gc).toBeUndefined();
     const id = freshId();
     const record = recordOf({ cart: ["book"] }, "alice");
@@ -184,7 +192,7 @@ describe("redis store", () => {
 
   it("lists only a user's sessions that still exist, and prunes the ids of expired ones from the set", async () => {
     const prefix = nextPrefix();
-    const store = open({ url: localUrl, prefix });
+    const store = view({ url: localUrl, prefix });
     const [kept, expired] = [freshId(), freshId()];
     await store.create(kept, recordOf({ n: 1 }, "alice"), writeFor(600));
     await store.create(expired, recordOf({ n: 2 }, "alice"), writeFor(600));
@@ -200,7 +208,7 @@ describe("redis store", () => {
 
   it("never deletes a session listed under a user it no longer belongs to, and drops it from that set", async () => {
     const prefix = nextPrefix();
-    const store = open({ url: localUrl, prefix });
+    const store = view({ url: localUrl, prefix });
     const id = freshId();
     await store.create(id, recordOf({}, "bob"), writeFor(600));
     // A stale entry, as a process that died between a write and its index clean-up would leave.
@@ -214,18 +222,28 @@ describe("redis store", () => {
     expect((await store.listByUser("bob")).map((s) => s.id)).toEqual([id]);
   });
 
-  it("treats a corrupt hash as a codec error, which the manager turns into a fresh session", async () => {
+  it("returns a corrupt hash as text no decoder accepts, which the manager turns into a fresh session", async () => {
     const prefix = nextPrefix();
     const store = open({ url: localUrl, prefix });
-    const id = freshId();
+    const events: SessionEvent[] = [];
+    const sessions = createSessions({ secrets: [secret], store, onEvent: (e) => events.push(e) });
+    const token = unknownToken();
+    const id = sha256(token);
     await admin.hSet(`${prefix}session:{${id}}`, { v: "1", r: "{not json" });
-    await expect(Promise.resolve().then(() => store.get(id))).rejects.toMatchObject({ code: "ERR_CODEC" });
+    const corrupt = await store.get(id);
+    expect(corrupt).toEqual({ text: "{not json", version: 1 });
+    expect(() => decodeRecord(corrupt!.text)).toThrow(CodecError);
+    expect((await sessions.load(request(token))).isNew).toBe(true);
+    expect(events).toContainEqual({ type: "record_rejected", reason: "bad_payload" });
     await admin.hSet(`${prefix}session:{${id}}`, { v: "x", r: encodeRecord(recordOf()) });
-    await expect(Promise.resolve().then(() => store.get(id))).rejects.toMatchObject({ code: "ERR_CODEC" });
+    const badVersion = await store.get(id);
+    expect(badVersion).toEqual({ text: "", version: 1 });
+    expect(() => decodeRecord(badVersion!.text)).toThrow(CodecError);
+    expect((await sessions.load(request(token))).isNew).toBe(true);
   });
 
   it("loads its scripts again when the server's script cache was flushed", async () => {
-    const store = open({ url: localUrl, prefix: nextPrefix() });
+    const store = view({ url: localUrl, prefix: nextPrefix() });
     const id = freshId();
     await store.create(id, recordOf({ n: 1 }, "alice"), writeFor(600));
     await admin.scriptFlush();
@@ -297,7 +315,7 @@ describe("redis store", () => {
     const store = open({ url: `redis://127.0.0.1:${port}`, prefix: nextPrefix() });
     const sessions = createSessions({ secrets: [secret], store, storeTimeout: "10s" });
     const started = performance.now();
-    const error = await sessions.load(request(randomBytes(32).toString("base64url"))).catch((e: unknown) => e);
+    const error = await sessions.load(request(unknownToken())).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "ERR_STORE_UNAVAILABLE" });
     // Failed on the driver's error, not on the 10 s storeTimeout.
     expect((error as TesseraError).cause).toBeInstanceOf(Error);
@@ -311,7 +329,7 @@ describe("redis store", () => {
       const store = redisStore({ url: `redis://127.0.0.1:${port}`, prefix: nextPrefix(), connectTimeoutMs: 200 });
       const sessions = createSessions({ secrets: [secret], store, storeTimeout: "10s" });
       const started = performance.now();
-      const error = await sessions.load(request(randomBytes(32).toString("base64url"))).catch((e: unknown) => e);
+      const error = await sessions.load(request(unknownToken())).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "ERR_STORE_UNAVAILABLE" });
       expect((error as TesseraError).cause).toBeInstanceOf(Error);
       expect(performance.now() - started).toBeLessThan(2000);
@@ -368,7 +386,7 @@ describe("redis store start-up warning", () => {
       10_000,
       "the store reconnected after CLIENT KILL",
     );
-    await store.create(freshId(), recordOf({}), writeFor(60));
+    await recordView(store).create(freshId(), recordOf({}), writeFor(60));
     expect(warnings).toHaveLength(1);
 
     await serverAdmin.configSet("maxmemory-policy", "volatile-lru");
@@ -381,7 +399,7 @@ describe("redis store start-up warning", () => {
   it("says nothing when the policy is noeviction", async () => {
     await serverAdmin.configSet("maxmemory-policy", "noeviction");
     const { store, warnings } = warningsOf();
-    await store.create(freshId(), recordOf({}), writeFor(60));
+    await recordView(store).create(freshId(), recordOf({}), writeFor(60));
     await store.get(freshId());
     expect(warnings).toEqual([]);
   });
@@ -562,7 +580,7 @@ describe("redis cluster", () => {
     it("lists and revokes a user's sessions spread over every master, each session's key in its id's slot", async () => {
       const { store, prefix } = open();
       const ids = Array.from({ length: 30 }, freshId);
-      for (const id of ids) await store.create(id, recordOf({}, "alice"), writeFor(600));
+      for (const id of ids) await recordView(store).create(id, recordOf({}, "alice"), writeFor(600));
       const keysPerNode = await Promise.all(
         nodes.map(async (node) => {
           let count = 0;

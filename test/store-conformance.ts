@@ -566,7 +566,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
         const token = issuedToken(await sessions.commit(first, new Response("ok")));
         const id = sha256(token);
         const options = { expiresAt: Date.now() + hour, ttlSeconds: 3600, userId: "alice" };
-        for (const corrupt of ["{not json", "", '{"v":99}', "\u0000\uffff"]) {
+        for (const corrupt of ["{not json", "", '{"v":99}', "null"]) {
           const version = (await store.get(id))!.version;
           expect(await store.update(id, corrupt, version, options)).toBe(version + 1);
           const loaded = await sessions.load(request(token));

@@ -4,7 +4,7 @@
 import { expect } from "vitest";
 import { createSessions, TesseraError, type Store } from "../src/index.js";
 import type { TcpProxy } from "./servers/tcp-proxy.js";
-import { setCookies, sha256 } from "./store-conformance.js";
+import { sessionCookie, setCookies, sha256 } from "./store-conformance.js";
 
 /** Polls `check` until it holds (a readiness probe, never a fixed wait); fails after `timeoutMs`. */
 export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
@@ -16,10 +16,10 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
 }
 
 /** A Fetch API request carrying the session token, if any. */
-export const request = (token?: string) => new Request("https://app.test/", token === undefined ? {} : { headers: { cookie: `sid=${token}` } });
+export const request = (token?: string) => new Request("https://app.test/", token === undefined ? {} : { headers: { cookie: `${sessionCookie}=${token}` } });
 
 /** The session token a response set. */
-export const tokenOf = (response: Response): string => setCookies(response).find((c) => c.name === "sid" && c.value !== "")!.value;
+export const tokenOf = (response: Response): string => setCookies(response).find((c) => c.name === sessionCookie && c.value !== "")!.value;
 
 /**
  * 1,000 requests load one session at once and each sets its own key: every key must be there afterwards, and the

@@ -8,10 +8,11 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { createSessions, type SessionRecord, type Store } from "../src/index.js";
+import { createSessions, encodeRecord, type SessionRecord, type Store } from "../src/index.js";
 import { memoryStore } from "../src/stores/memory/index.js";
 import { sqliteStore } from "../src/stores/sqlite/index.js";
-import { describeStore, setCookies, sha256 } from "./store-conformance.js";
+import { recordView, type RecordStore } from "./record-store.js";
+import { describeStore, sessionCookie, setCookies, sha256 } from "./store-conformance.js";
 
 const hour = 3_600_000;
 const record = (data: SessionRecord["data"] = {}, userId?: string): SessionRecord => ({
@@ -20,6 +21,9 @@ const record = (data: SessionRecord["data"] = {}, userId?: string): SessionRecor
   meta: { createdAt: 1_700_000_000_000, lastSeenAt: 1_700_000_000_000, ...(userId === undefined ? {} : { userId }) },
 });
 const writeAt = (expiresAt: number) => ({ expiresAt, ttlSeconds: 60 });
+/** Whether each of `ids` is in `store`, in order. */
+const present = async (store: RecordStore, ids: string[]): Promise<boolean[]> =>
+  Promise.all(ids.map(async (id) => (await store.get(id)) !== undefined));
 
 describeStore("memory", { make: () => memoryStore() });
 
@@ -50,56 +54,56 @@ describe("memory store", () => {
     vi.useRealTimers();
   });
 
-  it("evicts the least recently written record when it is full", () => {
-    const store = memoryStore({ maxEntries: 3 });
+  it("evicts the least recently written record when it is full", async () => {
+    const store = recordView(memoryStore({ maxEntries: 3 }));
     const later = Date.now() + hour;
-    for (const id of ["a", "b", "c"]) store.create(id, record({ id }), writeAt(later));
-    store.update("a", record({ id: "a", again: true }), 1, writeAt(later));
-    store.create("d", record({ id: "d" }), writeAt(later));
-    expect(store.get("b")).toBeUndefined();
-    expect(["a", "c", "d"].map((id) => store.get(id) !== undefined)).toEqual([true, true, true]);
-    store.create("e", record({ id: "e" }), writeAt(later));
-    expect(store.get("c")).toBeUndefined();
-    expect(["a", "d", "e"].map((id) => store.get(id) !== undefined)).toEqual([true, true, true]);
-    store.close();
+    for (const id of ["a", "b", "c"]) await store.create(id, record({ id }), writeAt(later));
+    await store.update("a", record({ id: "a", again: true }), 1, writeAt(later));
+    await store.create("d", record({ id: "d" }), writeAt(later));
+    expect(await store.get("b")).toBeUndefined();
+    expect(await present(store, ["a", "c", "d"])).toEqual([true, true, true]);
+    await store.create("e", record({ id: "e" }), writeAt(later));
+    expect(await store.get("c")).toBeUndefined();
+    expect(await present(store, ["a", "d", "e"])).toEqual([true, true, true]);
+    await store.close();
   });
 
-  it("sweeps expired records before it evicts a live one", () => {
+  it("sweeps expired records before it evicts a live one", async () => {
     let now = 1_000_000;
-    const store = memoryStore({ maxEntries: 3, clock: () => now });
-    store.create("live-old", record({}, "alice"), writeAt(now + hour));
-    store.create("expiring", record({}, "alice"), writeAt(now + 10));
-    store.create("live-new", record(), writeAt(now + hour));
+    const store = recordView(memoryStore({ maxEntries: 3, clock: () => now }));
+    await store.create("live-old", record({}, "alice"), writeAt(now + hour));
+    await store.create("expiring", record({}, "alice"), writeAt(now + 10));
+    await store.create("live-new", record(), writeAt(now + hour));
     now += 10;
-    store.create("next", record(), writeAt(now + hour));
-    expect(store.get("expiring")).toBeUndefined();
-    expect(["live-old", "live-new", "next"].map((id) => store.get(id) !== undefined)).toEqual([true, true, true]);
-    expect((store.listByUser("alice") as { id: string }[]).map((s) => s.id)).toEqual(["live-old"]);
-    store.close();
+    await store.create("next", record(), writeAt(now + hour));
+    expect(await store.get("expiring")).toBeUndefined();
+    expect(await present(store, ["live-old", "live-new", "next"])).toEqual([true, true, true]);
+    expect((await store.listByUser("alice")).map((s) => s.id)).toEqual(["live-old"]);
+    await store.close();
   });
 
-  it("keeps the user index in step when it evicts", () => {
-    const store = memoryStore({ maxEntries: 1 });
-    store.create("a", record({}, "alice"), writeAt(Date.now() + hour));
-    store.create("b", record({}, "bob"), writeAt(Date.now() + hour));
-    expect(store.listByUser("alice")).toEqual([]);
-    expect(store.deleteByUser("alice")).toBe(0);
-    store.close();
+  it("keeps the user index in step when it evicts", async () => {
+    const store = recordView(memoryStore({ maxEntries: 1 }));
+    await store.create("a", record({}, "alice"), writeAt(Date.now() + hour));
+    await store.create("b", record({}, "bob"), writeAt(Date.now() + hour));
+    expect(await store.listByUser("alice")).toEqual([]);
+    expect(await store.deleteByUser("alice")).toBe(0);
+    await store.close();
   });
 
-  it("sweeps expired records on its own interval without being asked", () => {
+  it("sweeps expired records on its own interval without being asked", async () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
     let now = 1_000_000;
-    const store = memoryStore({ sweepIntervalSeconds: 30, clock: () => now });
-    store.create("short", record({}, "alice"), writeAt(now + 1000));
-    store.create("long", record(), writeAt(now + hour));
+    const store = recordView(memoryStore({ sweepIntervalSeconds: 30, clock: () => now }));
+    await store.create("short", record({}, "alice"), writeAt(now + 1000));
+    await store.create("long", record(), writeAt(now + hour));
     now += 1000;
-    expect(store.get("short")).toBeDefined();
+    expect(await store.get("short")).toBeDefined();
     vi.advanceTimersByTime(30_000);
-    expect(store.get("short")).toBeUndefined();
-    expect(store.get("long")).toBeDefined();
-    expect(store.listByUser("alice")).toEqual([]);
-    store.close();
+    expect(await store.get("short")).toBeUndefined();
+    expect(await store.get("long")).toBeDefined();
+    expect(await store.listByUser("alice")).toEqual([]);
+    await store.close();
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -136,15 +140,22 @@ describe("sqlite store", () => {
     expect(other.pragma("journal_mode", { simple: true })).toBe("wal");
   });
 
-  it("waits busyTimeoutMs for another connection's lock, 2000 ms unless told otherwise", () => {
-    const given = new Database(fresh());
+  it("waits busyTimeoutMs for another connection's lock on timers, blocking the event loop 2 ms at a time at most", async () => {
+    const path = fresh();
+    const given = new Database(path);
     open.push(given);
-    open.push(sqliteStore({ database: given, busyTimeoutMs: 1234 }));
-    expect(given.pragma("busy_timeout", { simple: true })).toBe(1234);
-    const defaulted = new Database(fresh(), { timeout: 0 });
-    open.push(defaulted);
-    open.push(sqliteStore({ database: defaulted }));
-    expect(defaulted.pragma("busy_timeout", { simple: true })).toBe(2000);
+    const store = recordView(sqliteStore({ database: given, busyTimeoutMs: 300, gcIntervalSeconds: 0 }));
+    expect(given.pragma("busy_timeout", { simple: true })).toBe(2);
+    const other = new Database(path);
+    open.push(other);
+    other.exec("BEGIN IMMEDIATE");
+    const started = Date.now();
+    await expect(store.create("held", record(), writeAt(Date.now() + hour))).rejects.toMatchObject({ code: "SQLITE_BUSY" });
+    expect(Date.now() - started, "it kept retrying until busyTimeoutMs").toBeGreaterThanOrEqual(290);
+    // A lock released while the call waits: the retry goes through.
+    const pending = store.create("released", record(), writeAt(Date.now() + hour));
+    setTimeout(() => other.exec("COMMIT"), 50);
+    expect(await pending).toBe(true);
   });
 
   it("indexes expiry and user id, and its gc and user lookups use those indexes", () => {
@@ -169,8 +180,9 @@ describe("sqlite store", () => {
     open.push(store);
     const now = Date.now();
     db.transaction(() => {
-      for (let i = 0; i < 2500; i++) store.create(`expired-${i}`, record({ i }), writeAt(now - 1 - i));
-      for (let i = 0; i < 7; i++) store.create(`live-${i}`, record({ i }, "alice"), writeAt(now + hour));
+      // Raw, synchronous writes: the transaction must not see promises.
+      for (let i = 0; i < 2500; i++) store.create(`expired-${i}`, encodeRecord(record({ i })), { ...writeAt(now - 1 - i), userId: undefined });
+      for (let i = 0; i < 7; i++) store.create(`live-${i}`, encodeRecord(record({ i }, "alice")), { ...writeAt(now + hour), userId: "alice" });
     })();
     const expiredLeft = () => (db.prepare("SELECT count(*) AS n FROM tessera_sessions WHERE id LIKE 'expired-%'").get() as { n: number }).n;
 
@@ -218,12 +230,12 @@ describe("sqlite store", () => {
     );
   });
 
-  it("leaves a database it was given open when it closes", () => {
+  it("leaves a database it was given open when it closes", async () => {
     const db = new Database(fresh());
     open.push(db);
-    const store = sqliteStore({ database: db, table: "app_sessions" });
-    store.create("id", record({ a: 1 }), writeAt(Date.now() + hour));
-    store.close();
+    const store = recordView(sqliteStore({ database: db, table: "app_sessions" }));
+    await store.create("id", record({ a: 1 }), writeAt(Date.now() + hour));
+    await store.close();
     expect(db.open).toBe(true);
     expect((db.prepare("SELECT count(*) AS n FROM app_sessions").get() as { n: number }).n).toBe(1);
   });
@@ -272,7 +284,7 @@ describe("sqlite store", () => {
       expect(exits).toEqual(Array(processes).fill(0));
 
       const succeeded = reports.reduce((sum, r) => sum + r.ok, 0);
-      const after = await sessions.load(new Request("https://app.test/", { headers: { cookie: `sid=${token}` } }));
+      const after = await sessions.load(new Request("https://app.test/", { headers: { cookie: `${sessionCookie}=${token}` } }));
       // Every commit that succeeded is counted once: no update lost, none applied twice.
       expect(after.get("count")).toBe(succeeded);
       expect(reports.flatMap((r) => r.failed)).toEqual([]);

@@ -45,6 +45,15 @@ export class TesseraError extends Error {
 export class StoreUnavailableError extends TesseraError {
   /** The store operation that failed, such as `get` or `set`. */
   readonly operation: string;
+  /**
+   * 503, where frameworks look for an error's HTTP status (Express's and Fastify's error handlers, http-errors),
+   * so a store failure thrown inside a handler answers 503 rather than 500.
+   */
+  readonly status = 503;
+  /** The same, under the name Fastify and node's http-errors also read. */
+  readonly statusCode = 503;
+  /** The message is not for the client (http-errors' convention, which Express's handler follows). */
+  readonly expose = false;
 
   constructor(operation: string, options?: { cause?: unknown; timedOut?: boolean }) {
     super(

@@ -28,6 +28,7 @@ function load<D extends SessionData = SessionData>(base: SessionRecord): { sessi
     committed: false,
     secure: false,
     userAgent: "test-agent",
+    maxValueBytes: undefined,
   };
   const session = new Session<D>(state, {
     retire: async () => {

@@ -8,7 +8,7 @@ export type Awaitable<T> = T | Promise<T>;
  * decodes records in one place), and the version compare-and-set works on.
  */
 export interface StoredSession {
-  /** The record as the manager encoded it. A store keeps and returns it byte for byte. */
+  /** The record as the manager encoded it (JSON text, with no raw NUL). A store keeps and returns it unchanged. */
   text: string;
   /** Starts at 1 on create and grows by one on every successful update. */
   version: number;

@@ -208,14 +208,22 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
       client.release();
       throw abandoned();
     }
+    // As pool.query does: a connection that drops mid-statement is reported as an 'error' event as well as a
+    // rejected query, and an 'error' without a listener would end the process.
+    let failed: Error | undefined;
+    const onError = (error: Error): void => {
+      failed ??= error;
+    };
+    client.on("error", onError);
     try {
-      const result = await client.query<R>(text, values);
-      client.release();
-      return result;
+      return await client.query<R>(text, values);
     } catch (error) {
       // A client whose statement failed may have a broken connection: hand it back as failed so the pool drops it.
-      client.release(error instanceof Error ? error : new Error("postgres query failed"));
+      failed ??= error instanceof Error ? error : new Error("postgres query failed");
       throw error;
+    } finally {
+      client.off("error", onError);
+      client.release(failed);
     }
   };
   const listed = (row: Row): ListedSession => ({ id: row.id, text: row.record, version: row.version });
