@@ -68,8 +68,16 @@ describe("tessera/node over real HTTP", () => {
           case "/plain":
             res.end("no session here");
             return;
+          case "/own-headers":
+            session.set("username", "headers");
+            res.writeHead(200, { "Set-Cookie": "theme=dark", Vary: "Accept-Encoding", "Cache-Control": "public, max-age=60" }).end("ok");
+            return;
           case "/throws":
             throw new Error("handler failed");
+          case "/stream-then-throw":
+            session.set("username", "half");
+            res.write("part one, ");
+            throw new Error("handler failed midway");
           default:
             res.statusCode = 404;
             res.end("not found");
@@ -128,6 +136,14 @@ describe("tessera/node over real HTTP", () => {
     expect(response.headers.get("cache-control")).toBeNull();
   });
 
+  it("keeps the session cookie, Vary: Cookie and no-store when writeHead passes its own Set-Cookie, Vary and Cache-Control", async () => {
+    const response = await get("/own-headers");
+    expect(response.headers.getSetCookie().map((header) => header.split("=")[0])).toEqual(["theme", "sid"]);
+    expect(response.headers.get("vary")).toBe("Accept-Encoding, Cookie");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await (await get("/", sessionCookie(response))).text()).toBe("Hello headers!");
+  });
+
   it("answers a tampered or hostile cookie as a logged-out visitor, never a 500", async () => {
     for (const cookie of ["sid=" + "A".repeat(43), "sid=%00%ff", "sid=" + "x".repeat(4000), ";".repeat(8000), "sid=a; sid=b; sid=c; sid=d; sid=e"]) {
       const response = await get("/", cookie);
@@ -155,6 +171,15 @@ describe("tessera/node over real HTTP", () => {
     expect(response.status).toBe(500);
     const body = await response.text();
     expect(body).toBe("Internal Server Error\n");
+  });
+
+  it("cuts off a streamed response whose handler throws midway, instead of finishing it or leaving it hanging", async () => {
+    // Cut off before or after the first bytes leave, the client sees a failed request, never a complete answer.
+    const outcome = await get("/stream-then-throw").then(
+      (response) => response.text().then(() => `complete ${response.status}`, () => "cut off"),
+      () => "cut off",
+    );
+    expect(outcome).toBe("cut off");
   });
 
   it("answers 503 while the store is locked by another process, then recovers without a restart", async () => {

@@ -5,6 +5,8 @@
 //   /regenerate      a new id, then a key set                       /destroy        end the session
 //   /set?key=K&value=V  (after 50 ms, so concurrent requests overlap)   /get?key=K
 //   /plain           never touches the session       /redirect       set a key, then 303 to /whoami
+//   /set-then-fail?key=K&value=V   set a key, then throw    /set-then-500?key=K&value=V   set a key, answer 500
+//   /signin-then-fail?user=U       signIn(U), then throw    /destroy-then-fail            destroy, set a key, throw
 
 import { serve } from "@hono/node-server";
 import express5 from "express";
@@ -43,7 +45,8 @@ async function route(path: string, query: URLSearchParams, session: Session<Data
     case "/read-flash":
       return { body: String(session.readFlash("notice") ?? "none") };
     case "/regenerate":
-      // Express keeps express-session's meaning (a new, empty session); the others keep the data.
+      // Express keeps express-session's meaning (a new, empty session, bound to no user); the others keep the data
+      // and the user.
       await session.regenerate();
       session.set("regenerated", "yes");
       return { body: "ok" };
@@ -59,12 +62,40 @@ async function route(path: string, query: URLSearchParams, session: Session<Data
     case "/redirect":
       session.set("redirected", "yes");
       return { status: 303, location: "/whoami" };
+    case "/set-then-fail":
+      session.set(query.get("key")!, query.get("value"));
+      throw new Error("handler failed");
+    case "/set-then-500":
+      session.set(query.get("key")!, query.get("value"));
+      return { status: 500, body: "failed" };
+    case "/signin-then-fail":
+      await session.signIn(query.get("user")!);
+      session.set("username", query.get("user")!);
+      throw new Error("handler failed");
+    case "/destroy-then-fail":
+      await session.destroy();
+      session.set("after", "destroy");
+      throw new Error("handler failed");
     default:
       return { status: 404, body: "not found" };
   }
 }
 
-const paths = ["/login", "/whoami", "/flash", "/read-flash", "/regenerate", "/destroy", "/set", "/get", "/redirect"];
+const paths = [
+  "/login",
+  "/whoami",
+  "/flash",
+  "/read-flash",
+  "/regenerate",
+  "/destroy",
+  "/set",
+  "/get",
+  "/redirect",
+  "/set-then-fail",
+  "/set-then-500",
+  "/signin-then-fail",
+  "/destroy-then-fail",
+];
 
 function listen(server: Server): Promise<RunningApp> {
   return new Promise((resolve) => {
