@@ -35,8 +35,9 @@ function describeAdapter(name: string, start: (sessions: Sessions<Data>) => Prom
     let app: RunningApp;
     let sessions: Sessions<Data>;
     let storeWrites = () => 0;
-    // express-session's regenerate, which Express keeps, is a new and empty session bound to no user.
-    const regenerateEmpties = name.startsWith("Express");
+    // Express keeps express-session's regenerate (a new, empty session bound to no user), and its error middleware is
+    // out of the session's sight (only the status it answers with says the request failed).
+    const isExpress = name.startsWith("Express");
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), "tessera-adapter-"));
@@ -85,16 +86,16 @@ function describeAdapter(name: string, start: (sessions: Sessions<Data>) => Prom
       expect(await text("/read-flash", next === "sid=" ? undefined : next)).toBe("none");
     });
 
-    it(`gives a new cookie on regenerate${regenerateEmpties ? ", empty and bound to no user" : " for the same data and user"}, and in store mode the old one stops working`, async () => {
+    it(`gives a new cookie on regenerate${isExpress ? ", empty and bound to no user" : " for the same data and user"}, and in store mode the old one stops working`, async () => {
       const before = cookieOf(await get("/login?user=bob"));
       const regenerated = await get("/regenerate", before);
       const after = cookieOf(regenerated);
       expect(after).not.toBe(before);
       expect(await text("/get?key=regenerated", after)).toBe("yes");
-      expect(await text("/whoami", after)).toBe(regenerateEmpties ? "anonymous" : "bob");
+      expect(await text("/whoami", after)).toBe(isExpress ? "anonymous" : "bob");
       // A sealed cookie cannot be recalled: in cookie mode the old one lives until its timeouts end it.
       expect(await text("/whoami", before)).toBe(mode === "store mode" ? "anonymous" : "bob");
-      if (mode === "store mode") expect(await sessions.userSessions("bob")).toHaveLength(regenerateEmpties ? 0 : 1);
+      if (mode === "store mode") expect(await sessions.userSessions("bob")).toHaveLength(isExpress ? 0 : 1);
     });
 
     it("clears the cookie on destroy with the same Path and Domain", async () => {
@@ -124,6 +125,23 @@ function describeAdapter(name: string, start: (sessions: Sessions<Data>) => Prom
       expect(storeWrites()).toBe(writes);
       expect(await text("/get?key=lost", cookie)).toBe("none");
       expect(await text("/get?key=kept", cookie)).toBe("1");
+    });
+
+    const title400 =
+      name === "node:http"
+        ? "answers 500 and saves nothing when a handler throws an error that carries status 400"
+        : isExpress
+          ? "saves the session when the error middleware answers a handler's error with 400: the status is the signal"
+          : "saves nothing when a handler's error is answered with 400";
+    it(title400, async () => {
+      const cookie = cookieOf(await get("/set?key=kept&value=1"));
+      const failed = await get("/set-then-fail-400?key=four&value=2", cookie);
+      // node:http has no error path of its own: a throw is a 500. On Express an error answered below 500 is an answer
+      // like any other; Hono and Fastify see the error itself.
+      expect(failed.status).toBe(name === "node:http" ? 500 : 400);
+      expect(sessionCookies(failed)).toHaveLength(isExpress && mode === "cookie mode" ? 1 : 0);
+      const next = isExpress && mode === "cookie mode" ? cookieOf(failed) : cookie;
+      expect(await text("/get?key=four", next)).toBe(isExpress ? "2" : "none");
     });
 
     it("does not sign in a handler that throws after signIn", async () => {

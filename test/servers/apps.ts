@@ -7,6 +7,7 @@
 //   /plain           never touches the session       /redirect       set a key, then 303 to /whoami
 //   /set-then-fail?key=K&value=V   set a key, then throw    /set-then-500?key=K&value=V   set a key, answer 500
 //   /signin-then-fail?user=U       signIn(U), then throw    /destroy-then-fail            destroy, set a key, throw
+//   /set-then-fail-400?key=K&value=V   set a key, then throw an error whose status is 400
 
 import { serve } from "@hono/node-server";
 import express5 from "express";
@@ -65,6 +66,9 @@ async function route(path: string, query: URLSearchParams, session: Session<Data
     case "/set-then-fail":
       session.set(query.get("key")!, query.get("value"));
       throw new Error("handler failed");
+    case "/set-then-fail-400":
+      session.set(query.get("key")!, query.get("value"));
+      throw Object.assign(new Error("bad request"), { status: 400, statusCode: 400 });
     case "/set-then-500":
       session.set(query.get("key")!, query.get("value"));
       return { status: 500, body: "failed" };
@@ -92,6 +96,7 @@ const paths = [
   "/get",
   "/redirect",
   "/set-then-fail",
+  "/set-then-fail-400",
   "/set-then-500",
   "/signin-then-fail",
   "/destroy-then-fail",
@@ -129,6 +134,10 @@ export async function nodeApp(sessions: Sessions<Data>): Promise<RunningApp> {
 export async function honoApp(sessions: Sessions<Data>): Promise<RunningApp> {
   const app = new Hono<SessionEnv<Data>>();
   app.get("/plain", (c) => c.text("plain"));
+  app.onError((error, c) => {
+    const status = (error as { status?: number }).status ?? 500;
+    return c.text(status === 400 ? "Bad Request" : "Internal Server Error", status as 400 | 500);
+  });
   app.use(honoSessions(sessions));
   for (const path of paths) {
     app.get(path, async (c) => {
