@@ -16,7 +16,11 @@ import { expressSessions } from "tessera/express";
 import { sqliteStore } from "tessera/stores/sqlite";
 import { secret } from "./helpers.js";
 
-const users = new Map([["alice", { id: "u1", username: "alice", password: "wonderland" }]]);
+const users = new Map([
+  ["alice", { id: "u1", username: "alice", password: "wonderland" }],
+  ["bob", { id: "u2", username: "bob", password: "builder" }],
+  ["carol", { id: "u3", username: "carol", password: "christmas" }],
+]);
 
 describe("tessera/express with passport-local and express-session habits", () => {
   let dir: string;
@@ -41,8 +45,9 @@ describe("tessera/express with passport-local and express-session habits", () =>
     app.use(express.urlencoded({ extended: false }));
     app.use(expressSessions(sessions));
     app.use(passport.session());
-    app.post("/login", passport.authenticate("local", { failureRedirect: "/login-failed" }), (_req, res) => {
-      res.redirect(303, "/me");
+    app.post("/login", passport.authenticate("local", { failureRedirect: "/login-failed" }), (req, res, next) => {
+      // Bound to the user as well, so that sessions.userSessions and revokeUserSessions know it.
+      req.session.signIn((req.user as { id: string }).id).then(() => res.redirect(303, "/me"), next);
     });
     app.get("/me", (req, res) => {
       if (!req.user) return void res.status(401).send("nobody");
@@ -50,6 +55,9 @@ describe("tessera/express with passport-local and express-session habits", () =>
     });
     app.post("/logout", (req, res, next) => {
       req.logout((error) => (error ? next(error) : res.redirect(303, "/me")));
+    });
+    app.post("/regenerate", (req, res, next) => {
+      req.session.regenerate((error) => (error ? next(error) : res.redirect(303, "/me")));
     });
     app.get("/cart/add", (req, res) => {
       // express-session habits: properties, and objects changed in place.
@@ -90,10 +98,10 @@ describe("tessera/express with passport-local and express-session habits", () =>
     const header = (response as globalThis.Response).headers.getSetCookie().find((h) => h.startsWith("sid="));
     return header?.split(";")[0];
   };
-  const login = (password: string, cookie?: string) =>
+  const login = (password: string, cookie?: string, username = "alice") =>
     call("/login", cookie, {
       method: "POST",
-      body: new URLSearchParams({ username: "alice", password }),
+      body: new URLSearchParams({ username, password }),
       headers: { "content-type": "application/x-www-form-urlencoded" },
     });
 
@@ -113,6 +121,38 @@ describe("tessera/express with passport-local and express-session habits", () =>
     expect((await call("/me", cookie)).status).toBe(401);
     const after = cookieOf(logout);
     expect(after).not.toBe(cookie);
+  });
+
+  it("ends the user binding on passport's req.logout(): userSessions no longer lists the session, and the old cookie is anonymous", async () => {
+    const cookie = cookieOf(await login("builder", undefined, "bob"))!;
+    expect(await (await call("/me", cookie)).text()).toBe("bob");
+    expect(await sessions.userSessions("u2")).toHaveLength(1);
+
+    const logout = await call("/logout", cookie, { method: "POST" });
+    expect(logout.status).toBe(303);
+    expect(logout.headers.getSetCookie().find((h) => h.startsWith("sid="))).toMatch(/^sid=;.*Max-Age=0/);
+    expect(await sessions.userSessions("u2")).toEqual([]);
+    expect((await call("/me", cookie)).status).toBe(401);
+    expect(await (await call("/cart", cookie)).json()).toEqual({});
+
+    // Passport's login regenerates, then sets passport.user: the next login is one listed session again.
+    const again = cookieOf(await login("builder", cookie, "bob"))!;
+    expect(await (await call("/me", again)).text()).toBe("bob");
+    expect(await sessions.userSessions("u2")).toHaveLength(1);
+  });
+
+  it("ends the session and its user binding on req.session.regenerate(), as express-session does", async () => {
+    const cookie = cookieOf(await login("christmas", undefined, "carol"))!;
+    const withCart = await call("/cart/add?item=tea", cookie);
+    expect(cookieOf(withCart)).toBeUndefined();
+    expect(await sessions.userSessions("u3")).toHaveLength(1);
+
+    const regenerated = await call("/regenerate", cookie, { method: "POST" });
+    expect(regenerated.status).toBe(303);
+    expect(regenerated.headers.getSetCookie().find((h) => h.startsWith("sid="))).toMatch(/^sid=;.*Max-Age=0/);
+    expect(await sessions.userSessions("u3")).toEqual([]);
+    expect((await call("/me", cookie)).status).toBe(401);
+    expect(await (await call("/cart", cookie)).json()).toEqual({});
   });
 
   it("refuses a wrong password without a session", async () => {

@@ -5,6 +5,9 @@
 //   /regenerate      a new id, then a key set                       /destroy        end the session
 //   /set?key=K&value=V  (after 50 ms, so concurrent requests overlap)   /get?key=K
 //   /plain           never touches the session       /redirect       set a key, then 303 to /whoami
+//   /set-then-fail?key=K&value=V   set a key, then throw    /set-then-500?key=K&value=V   set a key, answer 500
+//   /signin-then-fail?user=U       signIn(U), then throw    /destroy-then-fail            destroy, set a key, throw
+//   /set-then-fail-400?key=K&value=V   set a key, then throw an error whose status is 400
 
 import { serve } from "@hono/node-server";
 import express5 from "express";
@@ -43,7 +46,8 @@ async function route(path: string, query: URLSearchParams, session: Session<Data
     case "/read-flash":
       return { body: String(session.readFlash("notice") ?? "none") };
     case "/regenerate":
-      // Express keeps express-session's meaning (a new, empty session); the others keep the data.
+      // Express keeps express-session's meaning (a new, empty session, bound to no user); the others keep the data
+      // and the user.
       await session.regenerate();
       session.set("regenerated", "yes");
       return { body: "ok" };
@@ -59,12 +63,44 @@ async function route(path: string, query: URLSearchParams, session: Session<Data
     case "/redirect":
       session.set("redirected", "yes");
       return { status: 303, location: "/whoami" };
+    case "/set-then-fail":
+      session.set(query.get("key")!, query.get("value"));
+      throw new Error("handler failed");
+    case "/set-then-fail-400":
+      session.set(query.get("key")!, query.get("value"));
+      throw Object.assign(new Error("bad request"), { status: 400, statusCode: 400 });
+    case "/set-then-500":
+      session.set(query.get("key")!, query.get("value"));
+      return { status: 500, body: "failed" };
+    case "/signin-then-fail":
+      await session.signIn(query.get("user")!);
+      session.set("username", query.get("user")!);
+      throw new Error("handler failed");
+    case "/destroy-then-fail":
+      await session.destroy();
+      session.set("after", "destroy");
+      throw new Error("handler failed");
     default:
       return { status: 404, body: "not found" };
   }
 }
 
-const paths = ["/login", "/whoami", "/flash", "/read-flash", "/regenerate", "/destroy", "/set", "/get", "/redirect"];
+const paths = [
+  "/login",
+  "/whoami",
+  "/flash",
+  "/read-flash",
+  "/regenerate",
+  "/destroy",
+  "/set",
+  "/get",
+  "/redirect",
+  "/set-then-fail",
+  "/set-then-fail-400",
+  "/set-then-500",
+  "/signin-then-fail",
+  "/destroy-then-fail",
+];
 
 function listen(server: Server): Promise<RunningApp> {
   return new Promise((resolve) => {
@@ -98,6 +134,10 @@ export async function nodeApp(sessions: Sessions<Data>): Promise<RunningApp> {
 export async function honoApp(sessions: Sessions<Data>): Promise<RunningApp> {
   const app = new Hono<SessionEnv<Data>>();
   app.get("/plain", (c) => c.text("plain"));
+  app.onError((error, c) => {
+    const status = (error as { status?: number }).status ?? 500;
+    return c.text(status === 400 ? "Bad Request" : "Internal Server Error", status as 400 | 500);
+  });
   app.use(honoSessions(sessions));
   for (const path of paths) {
     app.get(path, async (c) => {

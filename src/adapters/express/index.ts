@@ -5,6 +5,7 @@ import type { JsonValue, SessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import { Session } from "../../core/session.js";
 import type { Sessions } from "../../manager/sessions.js";
+import { failedChanges } from "../failure.js";
 import { applyChanges, factsOf, holdHead } from "../node-http.js";
 
 /** Callback style of express-session's methods, which passport calls. */
@@ -17,9 +18,13 @@ type Callback = (error?: unknown) => void;
  */
 export type ExpressSession<D extends SessionData = SessionData> = Omit<Session<D>, "regenerate" | "destroy"> &
   Partial<D> & {
-    /** express-session's regenerate: a new id and an empty session (passport calls it at login and logout). */
+    /**
+     * express-session's regenerate: the session ends (its record, and its binding to a signed-in user, go at once)
+     * and the request goes on with a new, empty one, saved under a new id if data is set. Passport calls it at login
+     * and at logout. For a new id that keeps the data and binds a user, use `signIn(userId)`.
+     */
     regenerate(callback?: Callback): Promise<void>;
-    /** Ends the session on the server; the response clears the cookie. */
+    /** Ends the session on the server, with its user binding; the response clears the cookie. */
     destroy(callback?: Callback): Promise<void>;
     /** Records in-place changes now; the session is written when the response head goes out. */
     save(callback?: Callback): void;
@@ -53,6 +58,8 @@ declare global {
  * The session middleware for Express 4 and 5. The session is committed before the response head is written,
  * however the app ends the response (`res.send`, `res.redirect`, `res.end`, streams). A store that is down
  * while loading goes to `next(err)` with `err.status = 503`; while committing, the response becomes a 503.
+ * A response of 500 or more (what Express's error path sends for a thrown error) saves nothing the request did to
+ * the session; a destroy stays done.
  *
  * @example
  * app.use(expressSessions(sessions));
@@ -69,7 +76,13 @@ export function expressSessions<D extends SessionData>(
       (session) => {
         const view = expressView(session);
         (req as IncomingMessage & { session: unknown }).session = view.session;
-        holdHead(res, async () => {
+        // Express hands a thrown error to the error-handling middleware, out of our sight: the status it answers
+        // with is the signal that the request failed.
+        holdHead(res, async (failed) => {
+          if (failed) {
+            applyChanges(res, await failedChanges(sessions, session));
+            return;
+          }
           view.flush();
           applyChanges(res, await sessions.commitHeaders(session));
         });
@@ -109,8 +122,9 @@ function expressView<D extends SessionData>(session: Session<D>): { session: obj
     async regenerate(callback?: Callback) {
       try {
         working.clear();
-        loose.clear();
-        await session.regenerate();
+        // A new, empty session: the old one ends with its record and its user binding (as at logout, which passport
+        // does through here); data set from now on starts a new session under a new id.
+        await session.destroy();
         callback?.();
       } catch (error) {
         if (!callback) throw error;

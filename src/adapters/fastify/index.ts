@@ -5,6 +5,7 @@ import type { SessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import type { Session as TesseraSession } from "../../core/session.js";
 import { varyWithCookie, type ResponseChanges, type Sessions } from "../../manager/sessions.js";
+import { failedChanges } from "../failure.js";
 import { factsOf } from "../node-http.js";
 
 /** Options of the `fastifySessions` plugin. */
@@ -22,6 +23,8 @@ declare module "fastify" {
 
 /**
  * The session plugin for Fastify 4 and 5. A store that is down answers 503 through Fastify's error handler.
+ * A request that fails (its error reaches Fastify's error handler), or a response of 500 or more, saves nothing the
+ * request did to the session; a destroy stays done.
  *
  * @example
  * await fastify.register(fastifySessions, { sessions });
@@ -31,6 +34,11 @@ export const fastifySessions: FastifyPluginAsync<FastifySessionsOptions> = Objec
   async (fastify: FastifyInstance, options: FastifySessionsOptions) => {
     const { sessions } = options;
     fastify.decorateRequest("session", null as unknown as TesseraSession<SessionData>);
+    // Per request: its error reached the error handler ("failed"), or its session went through onSend ("sent").
+    const outcome = new WeakMap<object, "failed" | "sent">();
+    fastify.addHook("onError", async (request) => {
+      if (!outcome.has(request)) outcome.set(request, "failed");
+    });
     fastify.addHook("onRequest", async (request) => {
       try {
         request.session = await sessions.loadFrom(factsOf(request.raw, sessions.trustProxy));
@@ -41,9 +49,14 @@ export const fastifySessions: FastifyPluginAsync<FastifySessionsOptions> = Objec
     fastify.addHook("onSend", async (request, reply, payload) => {
       const session = request.session;
       if (!session) return payload;
+      const seen = outcome.get(request);
+      outcome.set(request, "sent");
       let changes: ResponseChanges;
       try {
-        changes = await sessions.commitHeaders(session);
+        // "sent": this is the error response for a commit that failed in an earlier onSend.
+        if (seen === "sent") changes = { setCookie: [], vary: true, noStore: true };
+        else if (seen === "failed" || reply.statusCode >= 500) changes = await failedChanges(sessions, session);
+        else changes = await sessions.commitHeaders(session);
       } catch (error) {
         throw asHttpError(error);
       }

@@ -5,6 +5,7 @@ import type { SessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
 import { applyChanges, factsOf, type Sessions } from "../../manager/sessions.js";
+import { failedChanges } from "../failure.js";
 
 /** The Hono environment the middleware provides: `c.get("session")` typed from the session's data. */
 export type SessionEnv<D extends SessionData = SessionData> = { Variables: { session: Session<D> } };
@@ -28,6 +29,8 @@ export interface HonoSessionsOptions {
 
 /**
  * The session middleware for Hono. A store that is down answers 503 (by default), before or after the handler.
+ * A handler that throws (the response is Hono's `onError`'s), or a response of 500 or more, saves nothing the request
+ * did to the session; a destroy stays done.
  *
  * @example
  * const app = new Hono<SessionEnv<{ username?: string }>>();
@@ -51,9 +54,11 @@ export function honoSessions<D extends SessionData>(
     }
     c.set("session", session);
     await next();
+    // Hono's compose catches a handler's error, answers with onError and leaves the error on the context.
+    const failed = c.error !== undefined || c.res.status >= 500;
     let response: Response;
     try {
-      response = applyChanges(c.res, await sessions.commitHeaders(session));
+      response = applyChanges(c.res, await (failed ? failedChanges(sessions, session) : sessions.commitHeaders(session)));
     } catch (error) {
       if (!(isStoreUnavailable(error))) throw error;
       response = await unavailable(c);

@@ -5,6 +5,7 @@ import type { SessionData } from "../../core/data.js";
 import { TesseraError } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
 import type { Sessions } from "../../manager/sessions.js";
+import { failedChanges } from "../failure.js";
 import { applyChanges, factsOf, holdHead, respondWithError } from "../node-http.js";
 
 export { applyChanges, factsOf } from "../node-http.js";
@@ -25,6 +26,7 @@ export interface NodeSessions<D extends SessionData> {
   /**
    * Wraps a handler: loads the session, runs the handler, and commits when the handler first writes or ends
    * the response, however it does so. A failing store answers 503; a handler that throws before responding, 500.
+   * A handler that throws, or answers 500 or more, saves nothing it did to the session (a destroy stays done).
    */
   handler(handle: NodeSessionHandler<D>): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
@@ -59,12 +61,14 @@ export function nodeSessions<D extends SessionData>(sessions: Sessions<D>): Node
           respondWithError(res, error);
           return;
         }
-        const release = holdHead(res, () => commit(session, res));
+        const held = holdHead(res, async (failed) => {
+          if (failed) applyChanges(res, await failedChanges(sessions, session));
+          else await commit(session, res);
+        });
         try {
           await handle(req, res, session);
         } catch (error) {
-          release.abandon();
-          respondWithError(res, error);
+          held.fail(error);
         }
       };
     },
