@@ -1,9 +1,10 @@
 // The demo's configuration, read from the environment with safe defaults.
 
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Duration } from "tessera";
+import { privateFolder } from "./files.js";
 
 export interface DemoConfig {
   port: number;
@@ -28,7 +29,7 @@ const secretFile = "data/secret.key";
 /**
  * Reads PORT, HOST, SECRET_KEY, SECRET_KEY_FALLBACKS, SESSION_STORE, SESSION_IDLE_TIMEOUT,
  * SESSION_ABSOLUTE_TIMEOUT and TRUST_PROXY. In development a missing SECRET_KEY is generated once into
- * data/secret.key (mode 0600); in production it stops the start.
+ * data/secret.key (mode 0600, in data/ at 0700); in production it stops the start.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const warnings: string[] = [];
@@ -59,8 +60,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
 }
 
 function developmentSecret(warnings: string[]): string {
+  privateFolder(dirname(secretFile));
   if (!existsSync(secretFile)) {
-    mkdirSync(dirname(secretFile), { recursive: true });
     writeFileSync(secretFile, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
     warnings.push(`SECRET_KEY is not set: generated a development key in ${secretFile}. Set SECRET_KEY in production.`);
   } else {
