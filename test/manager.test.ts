@@ -481,3 +481,118 @@ describe("what never leaks", () => {
     expect(events.some((e) => e.type === "store_error")).toBe(true);
   });
 });
+
+describe("hardening regressions", () => {
+  const https = (cookie?: string, headers: Record<string, string> = {}) => request(cookie, { url: "https://app.test/", headers });
+  const issue = async (sessions: ReturnType<typeof createSessions<Data>>, name: string, req = https()): Promise<string> => {
+    const session = await sessions.load(req);
+    session.set("username", name);
+    const response = await sessions.commit(session, new Response());
+    const cookie = setCookieFor(response, sessions.cookieName) ?? setCookieFor(response, sessions.plainCookieName);
+    return cookie!.value!;
+  };
+
+  it("names a Secure session cookie __Host-sid by default and the bare sid only over plain http", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret] });
+    expect([sessions.cookieName, sessions.plainCookieName]).toEqual(["__Host-sid", "sid"]);
+    const overHttps = await sessions.load(https());
+    overHttps.set("username", "alice");
+    const secure = setCookieFor(await sessions.commit(overHttps, new Response()), "__Host-sid")!;
+    expect([secure.secure, secure.path, secure.domain]).toEqual([true, "/", undefined]);
+    const overHttp = await sessions.load(request());
+    overHttp.set("username", "alice");
+    expect(setCookieFor(await sessions.commit(overHttp, new Response()), "sid")?.secure).toBeFalsy();
+  });
+
+  it.each(modes)("ignores a planted bare sid cookie on HTTPS: cookie tossing cannot put a victim in the attacker's session (%s)", async (_mode, makeStore) => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
+    // The attacker's own valid session, made over plain http (as a sibling subdomain or an http page would plant it).
+    const attacker = await issue(sessions, "mallory", request());
+    const victim = await issue(sessions, "alice");
+    // Chromium sends the planted cookie first: a longer Path sorts first (RFC 6265 §5.4).
+    const loaded = await sessions.load(https(`sid=${attacker}; __Host-sid=${victim}`));
+    expect(loaded.get("username")).toBe("alice");
+    const plantedOnly = await sessions.load(https(`sid=${attacker}`));
+    expect(plantedOnly.isNew).toBe(true);
+  });
+
+  it.each(modes)("keeps a user signed in however many junk values are planted before the real cookie (%s)", async (_mode, makeStore) => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
+    const victim = await issue(sessions, "alice");
+    const junk = Array.from({ length: 24 }, (_, i) => `__Host-sid=junk-${i}`).join("; ");
+    expect((await sessions.load(https(`${junk}; __Host-sid=${victim}`))).get("username")).toBe("alice");
+  });
+
+  it("looks up at most 8 well-formed store tokens per request, so a stuffed header costs bounded store reads", async () => {
+    let gets = 0;
+    const base = memoryStore();
+    const store: Store = { ...base, name: base.name, get: (id, options) => (gets++, base.get(id, options)) };
+    const sessions = createSessions<Data>({ secrets: [secret], store });
+    const tokens = Array.from({ length: 30 }, () => `__Host-sid=${Buffer.alloc(32, Math.random() * 255).toString("base64url")}`).join("; ");
+    await sessions.load(https(tokens));
+    expect(gets).toBe(8);
+  });
+
+  it.each(modes)("accepts at set exactly the nesting that loads again on the next request (%s)", async (_mode, makeStore) => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
+    const nested = (depth: number): unknown => (depth === 0 ? 1 : { n: nested(depth - 1) });
+    const first = await sessions.load(https());
+    expect(() => first.set("profile", nested(64))).toThrow(expect.objectContaining({ code: "ERR_INVALID_SESSION_DATA" }));
+    first.set("profile", nested(63));
+    const cookie = cookieHeader(await sessions.commit(first, new Response()), sessions.cookieName);
+    const again = await sessions.load(https(cookie));
+    expect(again.isNew).toBe(false);
+    expect(again.get("profile")).toEqual(nested(63));
+  });
+
+  it("refuses a value over maxRecordBytes at set, and a record over it at commit, with ERR_SESSION_TOO_LARGE", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: memoryStore(), maxRecordBytes: 4096 });
+    const session = await sessions.load(https());
+    expect(() => session.set("big", "x".repeat(5 * 1024 * 1024))).toThrow(expect.objectContaining({ code: "ERR_SESSION_TOO_LARGE" }));
+    session.set("big", "é".repeat(1500));
+    session.set("username", "é".repeat(1500));
+    await expect(sessions.commit(session, new Response())).rejects.toMatchObject({ code: "ERR_SESSION_TOO_LARGE" });
+    const byDefault = createSessions<Data>({ secrets: [secret], store: memoryStore() });
+    const other = await byDefault.load(https());
+    expect(() => other.set("big", "x".repeat(5 * 1024 * 1024))).toThrow(expect.objectContaining({ code: "ERR_SESSION_TOO_LARGE" }));
+    expect(() => createSessions({ secrets: [secret], maxRecordBytes: 10 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
+  });
+
+  it("reads X-Forwarded-Proto from the right, counting trusted hops, so a client-supplied https is never believed", async () => {
+    const secureFor = async (trustProxy: boolean | number, forwarded: string) => {
+      const sessions = createSessions<Data>({ secrets: [secret], trustProxy });
+      const session = await sessions.load(request(undefined, { headers: { "x-forwarded-proto": forwarded } }));
+      session.set("username", "alice");
+      const response = await sessions.commit(session, new Response());
+      return setCookieFor(response, "__Host-sid") !== undefined;
+    };
+    expect(await secureFor(true, "https, http")).toBe(false);
+    expect(await secureFor(1, "http, https")).toBe(true);
+    expect(await secureFor(1, "https")).toBe(true);
+    expect(await secureFor(2, "https, http, https")).toBe(false);
+    expect(await secureFor(2, "http, https, http")).toBe(true);
+    expect(await secureFor(false, "https")).toBe(false);
+    expect(() => createSessions({ secrets: [secret], trustProxy: -1 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
+  });
+
+  it("refuses a secret of one repeated character or of all zero bytes, without echoing it", () => {
+    for (const weak of ["a".repeat(40), Buffer.alloc(32), "abab".repeat(10), new Uint8Array(64).fill(7)]) {
+      const error = errorOf(() => createSessions({ secrets: [weak] }));
+      expect(error.code).toBe("ERR_SECRET_WEAK");
+      if (typeof weak === "string") expect(error.message).not.toContain(weak);
+    }
+  });
+
+  it("skips a record that does not decode when listing a user's sessions, with an event, instead of failing", async () => {
+    const events: SessionEvent[] = [];
+    const store = memoryStore();
+    const sessions = createSessions<Data>({ secrets: [secret], store, onEvent: (event) => events.push(event) });
+    const session = await sessions.load(https());
+    await session.signIn("alice");
+    await sessions.commit(session, new Response());
+    await store.create("corrupt-record-id", "{not json", { expiresAt: Date.now() + hour, ttlSeconds: 3600, userId: "alice" });
+    const listed = await sessions.userSessions("alice");
+    expect(listed).toHaveLength(1);
+    expect(events).toContainEqual({ type: "record_rejected", reason: "bad_payload" });
+  });
+});

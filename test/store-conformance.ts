@@ -10,8 +10,9 @@ import {
   type SessionRecord,
   type SessionsOptions,
   type Store,
-  type StoreWriteOptions,
 } from "../src/index.js";
+import { describeRaces } from "./race-scenarios.js";
+import { recordView, type RecordWriteOptions } from "./record-store.js";
 
 /** How the suite makes, inspects and tidies up after one kind of store. */
 export interface StoreSetup {
@@ -111,9 +112,12 @@ export function setCookies(response: Response): SetCookie[] {
   });
 }
 
+/** The session cookie's name on the suite's HTTPS requests: the default `__Host-` prefix applies. */
+export const sessionCookie = "__Host-sid";
+
 /** The session token a response issued, failing the test when it issued none. */
-function issuedToken(response: Response): string {
-  const cookies = setCookies(response).filter((c) => c.name === "sid" && c.value !== "");
+export function issuedToken(response: Response): string {
+  const cookies = setCookies(response).filter((c) => c.name === sessionCookie && c.value !== "");
   expect(cookies, "the response should set exactly one session cookie").toHaveLength(1);
   return cookies[0]!.value;
 }
@@ -124,9 +128,9 @@ const secret = "conformance suite secret, 48 bytes long........";
 const hour = 3_600_000;
 
 /** A request to the app, with the session cookie when one is given. */
-function request(token?: string, userAgent = "conformance/1.0"): Request {
+export function request(token?: string, userAgent = "conformance/1.0"): Request {
   const headers: Record<string, string> = { "user-agent": userAgent };
-  if (token !== undefined) headers.cookie = `theme=dark; sid=${token}`;
+  if (token !== undefined) headers.cookie = `theme=dark; ${sessionCookie}=${token}`;
   return new Request("https://app.test/account", { headers });
 }
 
@@ -139,7 +143,7 @@ function recordOf(data: Record<string, JsonValue>, meta: Partial<SessionRecord["
   return { data, flash, meta: { createdAt: at, lastSeenAt: at, ...meta } };
 }
 
-function writeAt(expiresAt: number): StoreWriteOptions {
+function writeAt(expiresAt: number): RecordWriteOptions {
   return { expiresAt, ttlSeconds: Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000)) };
 }
 
@@ -189,12 +193,12 @@ export function describeStore(name: string, setup: StoreSetup): void {
       const later = Date.now() + hour;
 
       it("returns undefined for an id it has never seen", async () => {
-        const store = await make();
+        const store = recordView(await make());
         expect(await store.get(freshId())).toBeUndefined();
       });
 
       it("gives back what create wrote, data, flash and metadata, at version 1", async () => {
-        const store = await make();
+        const store = recordView(await make());
         const id = freshId();
         const record = recordOf(
           { name: "Zoë 🍪", cart: ["a", "b"], nested: { deep: [1, 2.5, null, true] } },
@@ -206,7 +210,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
       });
 
       it("refuses to create over an existing id and leaves the record as it was", async () => {
-        const store = await make();
+        const store = recordView(await make());
         const id = freshId();
         await store.create(id, recordOf({ name: "first" }, { userId: "alice" }), writeAt(later));
         expect(await store.create(id, recordOf({ name: "second" }, { userId: "bob" }), writeAt(later))).toBe(false);
@@ -215,7 +219,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
       });
 
       it("keeps its own copy, so changing the caller's object afterwards changes nothing stored", async () => {
-        const store = await make();
+        const store = recordView(await make());
         const id = freshId();
         const record = recordOf({ cart: ["a"] });
         await store.create(id, record, writeAt(later));
@@ -226,7 +230,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
       });
 
       it("replaces the record on update at the current version and returns the next version", async () => {
-        const store = await make();
+        const store = recordView(await make());
         const id = freshId();
         await store.create(id, recordOf({ count: 1 }), writeAt(later));
         expect(await store.update(id, recordOf({ count: 2 }), 1, writeAt(later))).toBe(2);
@@ -235,7 +239,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
       });
 
       it("refuses an update at a stale version and leaves the record unchanged", async () => {
-        const store = await make();
+        const store = recordView(await make());
         const id = freshId();
         await store.create(id, recordOf({ count: 1 }), writeAt(later));
         await store.update(id, recordOf({ count: 2 }), 1, writeAt(later));
@@ -245,7 +249,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
       });
 
       it("never creates a record when updating an id that does not exist", async () => {
-        const store = await make();
+        const store = recordView(await make());
         const id = freshId();
         expect(await store.update(id, recordOf({ count: 1 }, { userId: "ghost" }), 1, writeAt(later))).toBeUndefined();
         expect(await store.update(id, recordOf({ count: 1 }, { userId: "ghost" }), 0, writeAt(later))).toBeUndefined();
@@ -254,7 +258,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
       });
 
       it("lets exactly one of two concurrent updates at the same version win", async () => {
-        const store = await make();
+        const store = recordView(await make());
         const id = freshId();
         await store.create(id, recordOf({ count: 0 }), writeAt(later));
         const results = await Promise.all([
@@ -268,7 +272,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
       });
 
       it("deletes a record, and deleting an id that is not there is harmless", async () => {
-        const store = await make();
+        const store = recordView(await make());
         const id = freshId();
         const other = freshId();
         await store.create(id, recordOf({ a: "1" }, { userId: "alice" }), writeAt(later));
@@ -283,7 +287,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
       });
 
       it("lists a user's sessions by at-rest id with their records and versions, and nobody else's", async (context) => {
-        const store = await make();
+        const store = recordView(await make());
         if (!canList) {
           await expect(Promise.resolve().then(() => store.listByUser("alice"))).rejects.toMatchObject({ code: "ERR_NOT_SUPPORTED" });
           await expect(Promise.resolve().then(() => store.deleteByUser("alice"))).rejects.toMatchObject({ code: "ERR_NOT_SUPPORTED" });
@@ -311,7 +315,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
           context.skip(cannotList);
           return;
         }
-        const store = await make();
+        const store = recordView(await make());
         const id = freshId();
         await store.create(id, recordOf({}, { userId: "alice" }), writeAt(later));
         await store.update(id, recordOf({}, { userId: "bob" }), 1, writeAt(later));
@@ -328,7 +332,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
           context.skip(cannotList);
           return;
         }
-        const store = await make();
+        const store = recordView(await make());
         const [a1, a2, a3, b1] = [freshId(), freshId(), freshId(), freshId()];
         for (const id of [a1, a2, a3]) await store.create(id, recordOf({}, { userId: "alice" }), writeAt(later));
         await store.create(b1, recordOf({}, { userId: "bob" }), writeAt(later));
@@ -345,7 +349,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
       });
 
       it("collects only records whose expiresAt has passed, by the time it is given", async (context) => {
-        const store = await make();
+        const store = recordView(await make());
         if (store.gc === undefined) {
           context.skip("this store expires records natively and has no gc");
           return;
@@ -369,7 +373,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
       });
 
       it("fails rather than answers once closed, and closing twice is harmless", async () => {
-        const store = await make();
+        const store = recordView(await make());
         const id = freshId();
         await store.create(id, recordOf({ a: "1" }), writeAt(later));
         await store.close();
@@ -461,7 +465,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
         const destroyer = await sessions.load(request(token));
         await destroyer.destroy();
         const destroyed = await sessions.commit(destroyer, new Response("bye"));
-        expect(setCookies(destroyed)).toEqual([{ name: "sid", value: "", maxAge: 0 }]);
+        expect(setCookies(destroyed)).toEqual([{ name: sessionCookie, value: "", maxAge: 0 }]);
 
         inFlight.set("a", "late write");
         const late = await sessions.commit(inFlight, new Response("ok"));
@@ -475,33 +479,32 @@ export function describeStore(name: string, setup: StoreSetup): void {
         expect(again.get("name")).toBeUndefined();
       });
 
-      it("stops resolving the old token the moment regenerate runs, and carries the data to the new one", async () => {
+      it("retires the old token when a regenerated session is committed, and carries the data to the new one", async () => {
         const store = await make();
         const sessions = open(store);
         const token = await seed(sessions, { name: "x" });
         const session = await sessions.load(request(token));
         await session.regenerate();
-        expect(await store.get(sha256(token))).toBeUndefined();
-        expect((await sessions.load(request(token))).isNew).toBe(true);
 
         const fresh = issuedToken(await sessions.commit(session, new Response("ok")));
         expect(fresh).not.toBe(token);
         const next = await sessions.load(request(fresh));
         expect(next.isNew).toBe(false);
         expect(next.get("name")).toBe("x");
+        expect(await store.get(sha256(token))).toBeUndefined();
         expect((await sessions.load(request(token))).isNew).toBe(true);
       });
 
-      it("stops resolving the old token the moment signIn runs, and binds the user to the new one", async () => {
+      it("retires the old token when a signed-in session is committed, and binds the user to the new one", async () => {
         const store = await make();
         const sessions = open(store);
         const token = await seed(sessions, { cart: ["book"] });
         const session = await sessions.load(request(token, "Firefox/140"));
         await session.signIn("alice");
-        expect((await sessions.load(request(token))).isNew).toBe(true);
 
         const fresh = issuedToken(await sessions.commit(session, new Response("ok")));
         expect(fresh).not.toBe(token);
+        expect((await sessions.load(request(token))).isNew).toBe(true);
         const next = await sessions.load(request(fresh));
         expect([next.isNew, next.userId, next.get("cart")]).toEqual([false, "alice", ["book"]]);
         if (!canList) return;
@@ -709,5 +712,6 @@ export function describeStore(name: string, setup: StoreSetup): void {
         });
       }
     });
+    describeRaces(make, canList);
   });
 }

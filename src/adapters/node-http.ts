@@ -4,22 +4,18 @@
 import { ServerResponse, type IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { isStoreUnavailable } from "../core/errors.js";
-import { varyWithCookie, type RequestFacts, type ResponseChanges } from "../manager/sessions.js";
+import { forwardedSecure, varyWithCookie, type RequestFacts, type ResponseChanges } from "../manager/sessions.js";
 
 /**
- * What tessera needs from a node:http request: its Cookie header, whether it came over TLS (or, from a
- * trusted proxy, `X-Forwarded-Proto: https`) and its User-Agent.
+ * What tessera needs from a node:http request: its Cookie header, whether it came over TLS (or, from trusted
+ * proxies counted in hops, `X-Forwarded-Proto: https`, read from the right) and its User-Agent.
  *
  * @example
- * const session = await sessions.loadFrom(factsOf(req, false));
+ * const session = await sessions.loadFrom(factsOf(req, sessions.trustProxy));
  */
-export function factsOf(req: IncomingMessage, trustProxy: boolean): RequestFacts {
-  let secure = (req.socket as TLSSocket).encrypted === true;
-  if (trustProxy) {
-    const forwarded = req.headers["x-forwarded-proto"];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim().toLowerCase();
-    if (first) secure = first === "https";
-  }
+export function factsOf(req: IncomingMessage, trustProxy: number): RequestFacts {
+  const forwarded = req.headers["x-forwarded-proto"];
+  const secure = forwardedSecure((req.socket as TLSSocket).encrypted === true, Array.isArray(forwarded) ? forwarded.join(",") : forwarded, trustProxy);
   return { cookie: req.headers.cookie, secure, userAgent: req.headers["user-agent"] };
 }
 

@@ -18,13 +18,24 @@ function refusedOption(options: CookieOptions): string {
 }
 
 describe("resolveCookieOptions", () => {
-  it("defaults to sid, HttpOnly, SameSite=Lax, Path=/, host-only, Secure decided per request, persistent", () => {
+  it("defaults to __Host-sid when Secure and sid over plain http, HttpOnly, SameSite=Lax, Path=/, host-only, Secure decided per request, persistent", () => {
     const settings = resolveCookieOptions();
-    expect(settings.name).toBe("sid");
+    expect(settings.name).toBe("__Host-sid");
+    expect(settings.plainName).toBe("sid");
     expect(settings.secure).toBe("auto");
     expect(settings.persistent).toBe(true);
     expect(settings.attributes).toEqual({ path: "/", domain: undefined, httpOnly: true, sameSite: "lax", secure: false, partitioned: false });
     expect(resolveCookieOptions({})).toEqual(settings);
+  });
+
+  it("uses __Secure- when a Domain or Path rules out __Host-, and no prefix with prefix \"none\" or secure: false", () => {
+    expect(resolveCookieOptions({ domain: "example.com" }).name).toBe("__Secure-sid");
+    expect(resolveCookieOptions({ path: "/app" }).name).toBe("__Secure-sid");
+    expect(resolveCookieOptions({ secure: true }).name).toBe("__Host-sid");
+    expect(resolveCookieOptions({ secure: true }).plainName).toBe("__Host-sid");
+    expect(resolveCookieOptions({ prefix: "none", secure: true }).name).toBe("sid");
+    expect(resolveCookieOptions({ secure: false }).name).toBe("sid");
+    expect(refusedOption({ prefix: "bogus" as never })).toBe("cookie.prefix");
   });
 
   it("keeps its defaults in one frozen object", () => {
@@ -66,7 +77,7 @@ describe("resolveCookieOptions", () => {
 
   it("refuses a name that spells a prefix itself, whatever its case", () => {
     for (const name of ["__Host-sid", "__Secure-sid", "__host-sid", "__SECURE-sid"]) expect(refusedOption({ name }), name).toBe("cookie.name");
-    expect(resolveCookieOptions({ name: "__sid" }).name).toBe("__sid");
+    expect(resolveCookieOptions({ name: "__sid" }).plainName).toBe("__sid");
   });
 
   it('requires secure: true for sameSite "none"', () => {
@@ -107,7 +118,7 @@ describe("resolveCookieOptions", () => {
 
   it("accepts names, paths and domains the grammar allows", () => {
     const settings = resolveCookieOptions({ name: "my.app_sid-1", path: "/app/v1", domain: ".Example.com" });
-    expect(settings.name).toBe("my.app_sid-1");
+    expect(settings.plainName).toBe("my.app_sid-1");
     expect(settings.attributes.path).toBe("/app/v1");
     expect(settings.attributes.domain).toBe(".Example.com");
   });

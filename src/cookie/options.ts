@@ -19,15 +19,24 @@ export interface CookieOptions {
   httpOnly?: boolean;
   /** CHIPS: a cookie partitioned by top-level site. Requires Secure. @default false */
   partitioned?: boolean;
-  /** `"host"` names the cookie `__Host-<name>`, `"secure"` `__Secure-<name>` (RFC 6265bis §4.1.3). */
-  prefix?: "host" | "secure";
+  /**
+   * The name's prefix (RFC 6265bis §4.1.3), which browsers enforce: a `__Host-` cookie can only be set by this host
+   * over HTTPS, with Path=/ and no Domain, so a sibling subdomain or a plain-http page cannot plant one (cookie
+   * tossing). `"auto"`: `__Host-<name>` whenever the cookie is Secure (`__Secure-<name>` when a Domain or a Path
+   * other than "/" rules `__Host-` out), the bare name when it is not (development over http). `"host"` and
+   * `"secure"` always use that prefix and force Secure; `"none"` never prefixes. @default "auto"
+   */
+  prefix?: "auto" | "host" | "secure" | "none";
   /** A cookie that outlives the browser session, expiring with the session on the server. @default true */
   persistent?: boolean;
 }
 
 /** Resolved cookie settings; `attributes.secure` is replaced per request when `secure` is `"auto"`. */
 export interface CookieSettings {
+  /** The name of the cookie when it is Secure. */
   name: string;
+  /** The name of the cookie when it is not Secure (plain http with `secure: "auto"` or `false`). */
+  plainName: string;
   secure: boolean | "auto";
   persistent: boolean;
   attributes: CookieAttributes;
@@ -42,6 +51,7 @@ export const defaults = Object.freeze({
   httpOnly: true,
   partitioned: false,
   persistent: true,
+  prefix: "auto",
 } as const);
 
 /** RFC 6265 §4.1.1 cookie-name: an RFC 7230 token. */
@@ -60,7 +70,7 @@ const domainRegExp = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a
  * Applies defaults and refuses, naming the option, any combination a browser would reject.
  *
  * @example
- * resolveCookieOptions({ prefix: "host" }).name; // "__Host-sid"
+ * resolveCookieOptions({}).name; // "__Host-sid" (the bare "sid" over plain http: `plainName`)
  */
 export function resolveCookieOptions(options: CookieOptions = {}): CookieSettings {
   const base = options.name ?? defaults.name;
@@ -75,15 +85,19 @@ export function resolveCookieOptions(options: CookieOptions = {}): CookieSetting
   if (!["lax", "strict", "none"].includes(sameSite)) fail("cookie.sameSite", 'must be "lax", "strict" or "none"');
   let secure = options.secure ?? defaults.secure;
   const partitioned = options.partitioned ?? defaults.partitioned;
-  const prefix = options.prefix;
+  const prefix = options.prefix ?? defaults.prefix;
   let name = base;
+  let plainName = base;
   if (prefix === "host" || prefix === "secure") {
     // RFC 6265bis §4.1.3.1-2: __Secure- and __Host- cookies are refused unless Secure.
     if (secure === false) fail("cookie.secure", `cannot be false with prefix "${prefix}": the prefix requires Secure`);
     secure = true;
-    name = `${prefix === "host" ? "__Host-" : "__Secure-"}${base}`;
-  } else if (prefix !== undefined) {
-    fail("cookie.prefix", 'must be "host" or "secure"');
+    name = plainName = `${prefix === "host" ? "__Host-" : "__Secure-"}${base}`;
+  } else if (prefix === "auto") {
+    // Whenever the cookie goes out Secure, it goes out under the strongest prefix its attributes allow.
+    name = secure === false ? base : `${path === "/" && domain === undefined ? "__Host-" : "__Secure-"}${base}`;
+  } else if (prefix !== "none") {
+    fail("cookie.prefix", 'must be "auto", "host", "secure" or "none"');
   }
   if (prefix === "host") {
     // RFC 6265bis §4.1.3.2: __Host- requires Secure, Path=/ and no Domain.
@@ -95,6 +109,7 @@ export function resolveCookieOptions(options: CookieOptions = {}): CookieSetting
   if (partitioned && secure !== true) fail("cookie.partitioned", "requires `cookie.secure: true` (or a prefix)");
   return {
     name,
+    plainName: secure === true ? name : plainName,
     secure,
     persistent: options.persistent ?? defaults.persistent,
     attributes: {

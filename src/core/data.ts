@@ -11,8 +11,12 @@ export type SessionData = Record<string, unknown>;
 /** Keys that reach `Object.prototype` through careless merging: refused everywhere (OWASP prototype pollution). */
 const forbiddenKeys = new Set(["__proto__", "constructor", "prototype"]);
 
-/** Deeper nesting is refused, so a hostile payload cannot exhaust the stack. */
-const maxDepth = 64;
+/**
+ * Deeper nesting is refused, so a hostile payload cannot exhaust the stack. Depth counts from the session's data
+ * object (its values are at depth 1), the same on the way in (`checkEntry`) and on the way back
+ * (`toJsonObject`), so a value `set` accepts always loads again.
+ */
+export const maxDepth = 64;
 
 /**
  * Copies a JSON value, deep-frozen, or returns `undefined` when it is not plain JSON (a function, a Date, a
@@ -57,11 +61,11 @@ export function checkEntry(key: string, value: unknown): JsonValue {
   if (typeof key !== "string" || key.length === 0 || forbiddenKeys.has(key)) {
     throw new TesseraError("ERR_INVALID_SESSION_DATA", `session key ${JSON.stringify(String(key).slice(0, 40))} is not allowed`);
   }
-  const copy = toFrozenJson(value);
+  const copy = toFrozenJson(value, 1);
   if (copy === undefined) {
     throw new TesseraError(
       "ERR_INVALID_SESSION_DATA",
-      `session key ${JSON.stringify(key.slice(0, 40))} must hold plain JSON (objects, arrays, strings, finite numbers, booleans, null) without "__proto__" or "constructor" keys`,
+      `session key ${JSON.stringify(key.slice(0, 40))} must hold plain JSON (objects, arrays, strings, finite numbers, booleans, null) nested at most ${maxDepth - 1} levels, without "__proto__" or "constructor" keys`,
     );
   }
   return copy;

@@ -15,7 +15,7 @@ export type Change =
 
 /** What the manager does for the lifecycle methods that reach beyond this object. */
 export interface SessionLifecycle {
-  /** Retires the current id (deleting its record) before a new one is issued at commit. */
+  /** Ends the current id now (deleting its record), for `destroy`. */
   retire(session: Session<SessionData>): Promise<void>;
 }
 
@@ -32,7 +32,10 @@ export interface SessionState {
   token: string | undefined;
   /** The version the record was loaded at (store mode). */
   version: number | undefined;
-  /** A new id must be issued at commit (regenerate, signIn). */
+  /**
+   * A new id must be issued at commit (regenerate, signIn). In store mode the old record is retired then, only
+   * if it still exists: a session destroyed or revoked meanwhile ends the request anonymous.
+   */
   rotate: boolean;
   /** signIn bound a user: metadata changed, and the absolute timeout restarts at commit. */
   metaChanged: boolean;
@@ -48,6 +51,8 @@ export interface SessionState {
   secure: boolean;
   /** The request's User-Agent, kept with the session at sign-in. */
   userAgent: string | undefined;
+  /** The largest a single value may be, as JSON text (store mode's `maxRecordBytes`); undefined for no check at set. */
+  maxValueBytes: number | undefined;
 }
 
 /** Symbol under which the manager reaches a session's state. */
@@ -89,7 +94,7 @@ export class Session<D extends SessionData = SessionData> {
 
   /** Sets `key`; throws `ERR_INVALID_SESSION_DATA` for a value that is not plain JSON. */
   set<K extends keyof D & string>(key: K, value: D[K]): void {
-    const stored = checkEntry(key, value);
+    const stored = this.#checked(key, value);
     this.#change({ kind: "set", key, value: stored });
     this[sessionState].data[key] = stored;
   }
@@ -116,7 +121,7 @@ export class Session<D extends SessionData = SessionData> {
    * session.update("count", (n) => (n ?? 0) + 1);
    */
   update<K extends keyof D & string>(key: K, fn: (current: D[K] | undefined) => D[K]): D[K] {
-    const stored = checkEntry(key, fn(this.get(key)));
+    const stored = this.#checked(key, fn(this.get(key)));
     this.#change({ kind: "update", key, fn: fn as (current: unknown) => unknown });
     this[sessionState].data[key] = stored;
     return stored as D[K];
@@ -129,7 +134,7 @@ export class Session<D extends SessionData = SessionData> {
    * session.flash("notice", "Saved");
    */
   flash(key: string, value: unknown): void {
-    this.#change({ kind: "flash", key, value: checkEntry(key, value) });
+    this.#change({ kind: "flash", key, value: this.#checked(key, value) });
   }
 
   /**
@@ -182,14 +187,16 @@ export class Session<D extends SessionData = SessionData> {
   }
 
   /**
-   * Issues a new id for the same data and retires the old one at once. Call it whenever privilege changes.
+   * Issues a new id for the same data and user at commit, and retires the old one then. Call it whenever privilege
+   * changes. If the session was destroyed or revoked meanwhile (by another request, `revokeUserSessions` or
+   * `revokeSession`), the request ends anonymous instead: no new session, no cookie that carries the old user or
+   * data. To sign a user out, use `destroy`.
    *
    * @example
    * await session.regenerate();
    */
   async regenerate(): Promise<void> {
     this.#assertOpen();
-    await this.#lifecycle.retire(this as unknown as Session<SessionData>);
     this[sessionState].rotate = true;
   }
 
@@ -211,6 +218,19 @@ export class Session<D extends SessionData = SessionData> {
     state.data = {};
     state.flashRead = new Set();
     state.base = { data: {}, flash: {}, meta: { createdAt: state.base.meta.createdAt, lastSeenAt: state.base.meta.lastSeenAt } };
+  }
+
+  #checked(key: string, value: unknown): JsonValue {
+    const stored = checkEntry(key, value);
+    const limit = this[sessionState].maxValueBytes;
+    if (limit !== undefined) {
+      const text = JSON.stringify(stored);
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: short text needs no exact count.
+      if (text.length * 3 > limit && Buffer.byteLength(text) > limit) {
+        throw new TesseraError("ERR_SESSION_TOO_LARGE", `session key ${JSON.stringify(key.slice(0, 40))} holds more than ${limit} bytes (maxRecordBytes)`);
+      }
+    }
+    return stored;
   }
 
   #change(change: Change): void {

@@ -1,13 +1,15 @@
 // The Store contract every backend implements; the manager is its only caller.
 
-import type { SessionRecord } from "./record.js";
-
 /** A value now, or a promise of it: embedded stores answer synchronously, networked ones asynchronously. */
 export type Awaitable<T> = T | Promise<T>;
 
-/** A record as a store holds it, with the version compare-and-set works on. */
+/**
+ * A record as a store holds it: the record's text, which the store never interprets (the manager encodes and
+ * decodes records in one place), and the version compare-and-set works on.
+ */
 export interface StoredSession {
-  record: SessionRecord;
+  /** The record as the manager encoded it. A store keeps and returns it byte for byte. */
+  text: string;
   /** Starts at 1 on create and grows by one on every successful update. */
   version: number;
 }
@@ -18,43 +20,64 @@ export interface ListedSession extends StoredSession {
   id: string;
 }
 
-/** How long a write should live. */
-export interface StoreWriteOptions {
+/** What every store call may carry. */
+export interface StoreCallOptions {
+  /**
+   * Aborted when the manager gives up on the call (its `storeTimeout` passed). A store that can still stop the
+   * operation then (a command not yet sent, a transaction not yet committed) must not carry it out, so a write
+   * the user was told failed does not land later.
+   */
+  signal?: AbortSignal;
+}
+
+/** How long a write should live, and whose session it is. */
+export interface StoreWriteOptions extends StoreCallOptions {
   /** When the record expires (epoch ms, by the manager's clock); garbage collection removes it after. */
   expiresAt: number;
   /** The same moment as seconds from now, for stores with native TTLs. Always >= 1. */
   ttlSeconds: number;
+  /** The user the session is signed in to, for the user index; undefined for an anonymous session. */
+  userId: string | undefined;
+}
+
+/** Options of `Store.delete`. */
+export interface StoreDeleteOptions extends StoreCallOptions {
+  /** Delete only while the record is at this version (compare-and-delete); any version when left out. */
+  expectedVersion?: number;
 }
 
 /**
  * A session backend. Ids are always the SHA-256 of a token (base64url), so a store never sees a raw token.
  * Every method may be called concurrently from many requests and, for shared backends, many processes.
  *
- * The manager enforces timeouts from `record.meta`; `expiresAt` is for garbage collection and native TTLs.
- * A store never needs to interpret `record.data`.
+ * The manager enforces timeouts from the record's metadata; `expiresAt` is for garbage collection and native TTLs.
+ * A store never interprets a record's text.
  *
  * @example
  * const store: Store = memoryStore();
- * await store.create(id, record, { expiresAt, ttlSeconds });
+ * await store.create(id, text, { expiresAt, ttlSeconds, userId: undefined });
  */
 export interface Store {
   /** A short name for events and errors, such as `"sqlite"`. */
   readonly name: string;
   /** The record, or `undefined` when there is none (expired records may still be returned). */
-  get(id: string): Awaitable<StoredSession | undefined>;
+  get(id: string, options?: StoreCallOptions): Awaitable<StoredSession | undefined>;
   /** Writes a new record at version 1; `false`, writing nothing, when the id is taken. */
-  create(id: string, record: SessionRecord, options: StoreWriteOptions): Awaitable<boolean>;
+  create(id: string, text: string, options: StoreWriteOptions): Awaitable<boolean>;
   /**
    * Compare-and-set: replaces the record only when it exists at `expectedVersion`, and returns the new version;
    * `undefined`, writing nothing, when the record is gone or at another version. Never creates a record.
    */
-  update(id: string, record: SessionRecord, expectedVersion: number, options: StoreWriteOptions): Awaitable<number | undefined>;
-  /** Removes the record, if any. */
-  delete(id: string): Awaitable<void>;
-  /** Every record whose `meta.userId` is `userId`. */
-  listByUser(userId: string): Awaitable<ListedSession[]>;
+  update(id: string, text: string, expectedVersion: number, options: StoreWriteOptions): Awaitable<number | undefined>;
+  /**
+   * Removes the record (only at `expectedVersion`, when given); `true` when this call removed it, `false` when it
+   * was already gone or, with `expectedVersion`, at another version.
+   */
+  delete(id: string, options?: StoreDeleteOptions): Awaitable<boolean>;
+  /** Every record whose user is `userId`. */
+  listByUser(userId: string, options?: StoreCallOptions): Awaitable<ListedSession[]>;
   /** Removes every record of `userId` except `exceptId`; returns how many went. */
-  deleteByUser(userId: string, exceptId?: string): Awaitable<number>;
+  deleteByUser(userId: string, exceptId?: string, options?: StoreCallOptions): Awaitable<number>;
   /** Removes records whose `expiresAt` has passed; returns how many went. */
   gc?(now?: number): Awaitable<number>;
   /** Releases connections, files and timers. */

@@ -29,6 +29,12 @@ export interface KeyRing {
 /** NIST SP 800-107 / OWASP: an HMAC or AES-256 key needs 256 bits of entropy; we refuse shorter secrets. */
 export const minimumSecretBytes = 32;
 
+/**
+ * A secret must hold at least this many distinct byte values. Random secrets of 32 bytes hold about 28 (hex about 16);
+ * one repeated character, all zero bytes or a short repeated pattern hold fewer.
+ */
+export const minimumDistinctBytes = 8;
+
 /** HKDF salt: fixed, so the same secret always derives the same keys (rotation works across restarts). */
 const hkdfSalt = Buffer.from("tessera.keyring.v1");
 
@@ -53,6 +59,13 @@ export function createKeyRing(secrets: readonly Secret[] | undefined): KeyRing {
       throw new TesseraError(
         "ERR_SECRET_TOO_SHORT",
         `\`secrets[${index}]\` must be at least ${minimumSecretBytes} bytes (got ${bytes.length})`,
+      );
+    }
+    if (distinctBytes(bytes) < minimumDistinctBytes) {
+      // A secret of one repeated character, all zero bytes or a short pattern repeated is long but guessable.
+      throw new TesseraError(
+        "ERR_SECRET_WEAK",
+        `\`secrets[${index}]\` repeats too few distinct bytes (fewer than ${minimumDistinctBytes}); generate a random one with \`openssl rand -base64 32\``,
       );
     }
     const id = derive(bytes, "key-id", 4);
@@ -86,4 +99,13 @@ function toBytes(secret: Secret, index: number): Buffer {
 
 function derive(secret: Buffer, purpose: string, length: number): Buffer {
   return Buffer.from(hkdfSync("sha256", secret, hkdfSalt, `tessera/${purpose}`, length));
+}
+
+function distinctBytes(bytes: Uint8Array): number {
+  const seen = new Set<number>();
+  for (const byte of bytes) {
+    seen.add(byte);
+    if (seen.size >= minimumDistinctBytes) break;
+  }
+  return seen.size;
 }

@@ -12,7 +12,9 @@ export type RejectionReason =
   | "not_yet_valid";
 
 /**
- * Something worth logging or counting. Events are synchronous and must not throw; one that throws is ignored.
+ * Something worth logging or counting. `session_gone`: a request's session was destroyed, revoked or expired by
+ * another request while it ran, so nothing was written back. `record_rejected`: a stored record could not be
+ * decoded and was treated as no session. Events are synchronous and must not throw; one that throws is ignored.
  *
  * @example
  * createSessions({ secrets, onEvent: (e) => { if (e.type === "cookie_rejected") metrics.inc(e.reason); } });
@@ -25,4 +27,5 @@ export type SessionEvent =
   | { type: "cookie_reissued"; reason: "key_rotation" }
   | { type: "write_conflict"; attempt: number }
   | { type: "session_gone" }
+  | { type: "record_rejected"; reason: CodecFailure }
   | { type: "store_error"; operation: string; code: string };

@@ -1,27 +1,34 @@
-// Every store call goes through here: a deadline, and any failure turned into a typed StoreUnavailableError.
+// Every store call goes through here: a deadline that also cancels, and any failure turned into a typed StoreUnavailableError.
 
 import { StoreUnavailableError, TesseraError } from "../core/errors.js";
 import type { Awaitable } from "../core/store.js";
 
 /**
- * Runs one store operation under a deadline. A synchronous store (SQLite) answers at once and pays for no
- * timer; an asynchronous one that does not settle within `timeoutMs` is abandoned with a typed error.
+ * Runs one store operation under a deadline. The operation gets an `AbortSignal` that aborts when the deadline
+ * passes, before the caller hears of the failure, so a store can drop a write it has not yet sent instead of
+ * landing it after the request was answered 503. A synchronous store (SQLite) answers at once and pays for no timer.
  *
  * @example
- * const stored = await guard("get", 2000, () => store.get(id));
+ * const stored = await guard("get", 2000, (signal) => store.get(id, { signal }));
  */
-export async function guard<T>(operation: string, timeoutMs: number, call: () => Awaitable<T>): Promise<T> {
+export async function guard<T>(operation: string, timeoutMs: number, call: (signal: AbortSignal) => Awaitable<T>): Promise<T> {
+  const controller = new AbortController();
   let pending: Awaitable<T>;
   try {
-    pending = call();
+    pending = call(controller.signal);
   } catch (error) {
     throw toStoreError(operation, error);
   }
   if (!(pending instanceof Promise)) return pending;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(operation, { timedOut: true })), timeoutMs);
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new StoreUnavailableError(operation, { timedOut: true }));
+    }, timeoutMs);
   });
+  // The abandoned call may still reject later; that answer has no one left to hear it.
+  pending.catch(() => undefined);
   try {
     return await Promise.race([pending, deadline]);
   } catch (error) {
@@ -31,7 +38,7 @@ export async function guard<T>(operation: string, timeoutMs: number, call: () =>
   }
 }
 
-/** Typed errors pass through (a `CodecError` for a corrupt record among them); anything else means the store failed. */
+/** Typed errors pass through; anything else means the store failed. */
 function toStoreError(operation: string, error: unknown): TesseraError {
   return error instanceof TesseraError ? error : new StoreUnavailableError(operation, { cause: error });
 }

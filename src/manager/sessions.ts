@@ -9,7 +9,8 @@ import { maxTimerMs } from "../core/timing.js";
 import { checkTimeouts, expiresAt, isTouchDue, type TimeoutPolicy } from "../core/policy.js";
 import type { SessionMeta, SessionRecord } from "../core/record.js";
 import { currentRecord, replayChanges, Session, sessionState, type SessionState } from "../core/session.js";
-import type { Store, StoreWriteOptions } from "../core/store.js";
+import type { Store, StoreWriteOptions, StoredSession } from "../core/store.js";
+import { decodeRecord, encodeRecord } from "../core/wire.js";
 import { createKeyRing, type Secret } from "../crypto/keyring.js";
 import { createToken, hashToken, isToken } from "../crypto/tokens.js";
 import { resolveCookieOptions, type CookieOptions } from "../cookie/options.js";
@@ -35,8 +36,17 @@ export interface SessionsOptions {
   absoluteTimeout?: Duration;
   /** Sliding renewal is written at most once per this interval. @default idleTimeout / 10 */
   touchAfter?: Duration;
-  /** Believe `X-Forwarded-Proto` from a proxy in front. @default false */
-  trustProxy?: boolean;
+  /**
+   * How many proxies in front of the app to believe about the scheme (`X-Forwarded-Proto`), like Express's
+   * `trust proxy` hop count: the value is read from the right, where the proxies nearest the app wrote it, so a
+   * scheme the client put in the header itself is never believed. `true` means one proxy. @default 0 (none)
+   */
+  trustProxy?: boolean | number;
+  /**
+   * Store mode: the largest a session record may be, as stored (data, flash messages and metadata, in bytes).
+   * A value over it is refused at `set` and a record over it at commit, with `ERR_SESSION_TOO_LARGE`. @default 65536
+   */
+  maxRecordBytes?: number;
   /**
    * Cookie mode: how many cookie values already opened are remembered, by their exact text, so a repeat visit
    * skips the decryption (timeouts are still judged on every request). 0 turns it off. @default 1000
@@ -85,10 +95,12 @@ export interface UserSessionInfo {
 export interface Sessions<D extends SessionData = SessionData> {
   /** `"cookie"` or the store's name. */
   readonly mode: string;
-  /** The session cookie's name, prefix included. */
+  /** The session cookie's name when it is Secure, prefix included (`__Host-sid` by default). */
   readonly cookieName: string;
-  /** Whether `X-Forwarded-Proto` is believed (the `trustProxy` option), for adapters. */
-  readonly trustProxy: boolean;
+  /** The session cookie's name when it is not Secure (development over plain http: `sid` by default). */
+  readonly plainCookieName: string;
+  /** How many proxies in front are believed about the scheme (the `trustProxy` option as a hop count), for adapters. */
+  readonly trustProxy: number;
   /** Loads the session of a Fetch API request. Throws `ERR_STORE_UNAVAILABLE` when the store fails. */
   load(request: Request): Promise<Session<D>>;
   /** Loads from what an adapter read off its request. */
@@ -119,8 +131,15 @@ export const defaults = Object.freeze({
   storeTimeout: "5s",
   /** Cookie values already opened, remembered per manager. */
   decodeCacheSize: 1000,
-  /** Duplicate session cookies tried at most, so a header stuffed with them costs bounded store reads. */
-  maxCandidates: 4,
+  /**
+   * Session cookie values read from one Cookie header at most. Values that are not well-formed never count: they
+   * are dropped without a store read or a decryption, so junk planted beside a user's cookie cannot push it out.
+   */
+  maxCandidates: 32,
+  /** Well-formed store tokens looked up per request at most, so a header stuffed with them costs bounded store reads. */
+  maxLookups: 8,
+  /** @default 65536 */
+  maxRecordBytes: 65536,
   /** Compare-and-set attempts before `ERR_SESSION_CONFLICT` (in-process writers queue, so only other processes race). */
   maxWriteAttempts: 32,
 } as const);
@@ -154,10 +173,14 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   // setTimeout fires at once for delays over 2^31 - 1 ms, which would fail every store call.
   if (storeTimeoutMs > maxTimerMs) throw new TesseraError("ERR_INVALID_OPTION", "`storeTimeout` must be at most 24 days");
   const clock = options.clock ?? Date.now;
-  const trustProxy = options.trustProxy === true;
+  const trustProxy = hopsOf(options.trustProxy);
+  const maxRecordBytes = options.maxRecordBytes ?? defaults.maxRecordBytes;
+  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 256) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`maxRecordBytes` must be a whole number of bytes, 256 or more");
+  }
   const store = options.store;
   const codec = store ? undefined : pickCodec(options.codec ?? "sealed", ring);
-  const codecContext = { cookieName: cookie.name };
+  const codecContexts = { secure: { cookieName: cookie.name }, plain: { cookieName: cookie.plainName } };
   const decodeCacheSize = options.decodeCacheSize ?? defaults.decodeCacheSize;
   if (!Number.isSafeInteger(decodeCacheSize) || decodeCacheSize < 0) {
     throw new TesseraError("ERR_INVALID_OPTION", "`decodeCacheSize` must be a whole number, 0 or more");
@@ -168,10 +191,12 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
    * Opens a cookie value, or takes it from the values already opened. Only values that verified are kept, and
    * they are frozen, since every request that sends the same value shares them.
    */
-  const decode = (value: string): Decoded => {
-    const known = decoded.get(value);
+  const decode = (value: string, context: { cookieName: string }): Decoded => {
+    // The name is part of the key: a value opened under one cookie name must not open under the other.
+    const key = context === codecContexts.secure ? value : `${value}\u0000plain`;
+    const known = decoded.get(key);
     if (known !== undefined) return known;
-    const fresh = codec!.decode(value, codecContext);
+    const fresh = codec!.decode(value, context);
     if (decodeCacheSize > 0) {
       const { record } = fresh;
       Object.freeze(record.data);
@@ -180,7 +205,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       Object.freeze(record);
       // Oldest first out: a Map iterates in insertion order.
       if (decoded.size >= decodeCacheSize) decoded.delete(decoded.keys().next().value!);
-      decoded.set(value, fresh);
+      decoded.set(key, fresh);
     }
     return fresh;
   };
@@ -197,27 +222,47 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     }
   };
 
-  const call = <T>(operation: string, fn: (store: Store) => T | Promise<T>): Promise<T> =>
-    guard(operation, storeTimeoutMs, () => fn(store!)).catch((error: unknown) => {
+  const call = <T>(operation: string, fn: (store: Store, signal: AbortSignal) => T | Promise<T>): Promise<T> =>
+    guard(operation, storeTimeoutMs, (signal) => fn(store!, signal)).catch((error: unknown) => {
       if (isStoreUnavailable(error)) emit({ type: "store_error", operation, code: error.code });
       throw error;
     });
 
-  /** A stored session, or undefined when there is none or it cannot be decoded (a corrupt record is no session). */
-  const readRecord = async (id: string) => {
+  /**
+   * The one place stored records are decoded. A record that does not decode (corrupt, or written by something
+   * else) is no session: `undefined`, and a `record_rejected` event.
+   */
+  const decodeStored = (stored: StoredSession): SessionRecord | undefined => {
     try {
-      return await call("get", (s) => s.get(id));
+      return decodeRecord(stored.text);
     } catch (error) {
       if (!(error instanceof CodecError)) throw error;
-      emit({ type: "cookie_rejected", reason: error.reason });
+      emit({ type: "record_rejected", reason: error.reason });
       return undefined;
     }
+  };
+
+  /** A stored session, or undefined when there is none or it cannot be decoded. */
+  const readRecord = async (id: string): Promise<{ record: SessionRecord; version: number } | undefined> => {
+    const stored = await call("get", (s, signal) => s.get(id, { signal }));
+    if (stored === undefined) return undefined;
+    const record = decodeStored(stored);
+    return record && { record, version: stored.version };
+  };
+
+  /** A record as stored text, refused when over `maxRecordBytes`. */
+  const encodeStored = (record: SessionRecord): string => {
+    const text = encodeRecord(record);
+    if (text.length * 3 > maxRecordBytes && Buffer.byteLength(text) > maxRecordBytes) {
+      throw new TesseraError("ERR_SESSION_TOO_LARGE", `the session record would be ${Buffer.byteLength(text)} bytes, over maxRecordBytes (${maxRecordBytes})`);
+    }
+    return text;
   };
 
   const lifecycle = {
     async retire(session: Session<SessionData>): Promise<void> {
       const state = session[sessionState];
-      if (state.token !== undefined && store) await call("delete", (s) => s.delete(hashToken(state.token!)));
+      if (state.token !== undefined && store) await call("delete", (s, signal) => s.delete(hashToken(state.token!), { signal }));
       state.token = undefined;
       state.version = undefined;
     },
@@ -238,6 +283,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     committed: false,
     secure: facts.secure,
     userAgent: facts.userAgent ?? undefined,
+    maxValueBytes: store ? maxRecordBytes : undefined,
   });
 
   const adopt = (state: SessionState, record: SessionRecord): void => {
@@ -247,14 +293,21 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
 
   const loadFrom = async (facts: RequestFacts): Promise<Session<D>> => {
     const now = clock();
-    const values = readCookieValues(facts.cookie, cookie.name, defaults.maxCandidates);
+    const secureName = facts.secure || cookie.secure === true;
+    const name = secureName ? cookie.name : cookie.plainName;
+    const values = readCookieValues(facts.cookie, name, defaults.maxCandidates);
     const state = newState(facts, values.length > 0, now);
+    // Several values under the session cookie's name (a browser sends every cookie whose domain and path match,
+    // longest path first): malformed values are dropped for free, the rest tried in the order sent, and the first
+    // that gives a live session wins.
+    let lookups = 0;
     for (const value of values) {
       if (store) {
         if (!isToken(value)) {
           emit({ type: "cookie_rejected", reason: "malformed_token" });
           continue;
         }
+        if (++lookups > defaults.maxLookups) break;
         const id = hashToken(value);
         const stored = await readRecord(id);
         if (stored === undefined) {
@@ -272,7 +325,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
         break;
       }
       try {
-        const opened = decode(value);
+        const opened = decode(value, secureName ? codecContexts.secure : codecContexts.plain);
         const verdict = checkTimeouts(opened.record.meta, now, policy);
         if (verdict !== "valid") {
           emit({ type: "cookie_rejected", reason: verdict });
@@ -290,12 +343,13 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     return new Session<D>(state, lifecycle);
   };
 
-  // One writer per Secure variant, so "auto" costs nothing per request.
+  // One writer per Secure variant, so "auto" costs nothing per request. The name follows Secure: `__Host-sid` on
+  // a Secure cookie, the bare name over plain http (see `cookie.prefix`).
   const writers = {
-    plain: createSetCookieWriter(cookie.name, { ...cookie.attributes, secure: cookie.secure === true }),
-    secure: createSetCookieWriter(cookie.name, { ...cookie.attributes, secure: cookie.secure !== false }),
+    configured: createSetCookieWriter(cookie.secure === true ? cookie.name : cookie.plainName, { ...cookie.attributes, secure: cookie.secure === true }),
+    secure: createSetCookieWriter(cookie.name, { ...cookie.attributes, secure: true }),
   };
-  const writerFor = (state: SessionState) => (cookie.secure === "auto" ? (state.secure ? writers.secure : writers.plain) : writers.plain);
+  const writerFor = (state: SessionState) => (cookie.secure === "auto" && state.secure ? writers.secure : writers.configured);
 
   const setCookie = (state: SessionState, value: string, meta: SessionMeta, now: number): string => {
     const maxAge = cookie.persistent ? Math.max(1, Math.floor((expiresAt(meta, policy) - now) / 1000)) : undefined;
@@ -305,30 +359,31 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   // Same Path and Domain as the cookie being cleared, or the browser keeps it (RFC 6265 §5.3 step 11).
   const clearCookie = (state: SessionState): string => writerFor(state)("", 0);
 
-  const writeOptions = (meta: SessionMeta): StoreWriteOptions => {
+  const writeOptions = (meta: SessionMeta, signal: AbortSignal): StoreWriteOptions => {
     const at = expiresAt(meta, policy);
-    return { expiresAt: at, ttlSeconds: Math.max(1, Math.ceil((at - clock()) / 1000)) };
+    return { expiresAt: at, ttlSeconds: Math.max(1, Math.ceil((at - clock()) / 1000)), userId: meta.userId, signal };
   };
 
   const unchanged: ResponseChanges = Object.freeze({ setCookie: [], vary: true, noStore: false }) as ResponseChanges;
   const setting = (header: string): ResponseChanges => ({ setCookie: [header], vary: true, noStore: true });
 
+  /** A user binding made by `signIn` in this request, carried onto a fresher record read after a conflict. */
+  const withSignIn = (record: SessionRecord, state: SessionState): SessionRecord => {
+    if (!state.metaChanged) return record;
+    const meta: SessionMeta = { ...record.meta, userId: state.base.meta.userId };
+    if (state.base.meta.userAgent !== undefined) meta.userAgent = state.base.meta.userAgent;
+    else delete meta.userAgent;
+    return { ...record, meta };
+  };
+
   const commitToStore = async (state: SessionState, now: number): Promise<ResponseChanges> => {
-    const changed = state.changes.length > 0 || state.metaChanged;
     if (state.token === undefined) {
       const record = currentRecord(state);
       if (isEmpty(record)) return state.hadCookie && (state.destroyed || state.rotate) ? setting(clearCookie(state)) : unchanged;
-      const meta: SessionMeta = { ...record.meta, lastSeenAt: now };
-      if (state.metaChanged) meta.createdAt = now;
-      const toWrite: SessionRecord = { ...record, meta };
-      const token = createToken();
-      const created = await call("create", (s) => s.create(hashToken(token), toWrite, writeOptions(meta)));
-      // 256 random bits do not collide; a store answering "taken" is broken, and we fail closed.
-      if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
-      state.token = token;
-      emit({ type: "session_created", store: store!.name });
-      return setting(setCookie(state, token, meta, now));
+      return createInStore(state, record, now);
     }
+    if (state.rotate) return rotateInStore(state, now);
+    const changed = state.changes.length > 0 || state.metaChanged;
     const touch = isTouchDue(state.base.meta, now, policy);
     if (!changed && !touch) return unchanged;
     const token = state.token;
@@ -339,33 +394,107 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       let version = state.version!;
       for (let attempt = 1; ; attempt++) {
         const meta: SessionMeta = touch ? { ...record.meta, lastSeenAt: Math.max(now, record.meta.lastSeenAt) } : record.meta;
-        const toWrite: SessionRecord = { ...record, meta };
-        const written = await call("update", (s) => s.update(id, toWrite, version, writeOptions(meta)));
+        const text = encodeStored({ ...record, meta });
+        const written = await call("update", (s, signal) => s.update(id, text, version, writeOptions(meta, signal)));
         if (written !== undefined) {
           state.version = written;
           return touch ? setting(setCookie(state, token, meta, now)) : unchanged;
         }
         emit({ type: "write_conflict", attempt });
-        const fresh = await readRecord(id);
-        if (fresh === undefined || checkTimeouts(fresh.record.meta, now, policy) !== "valid") {
+        const fresh = await readLive(id, now);
+        if (fresh === undefined) {
           // Destroyed, rotated or expired by another request while this one ran: never written back. No cookie
           // either: the browser already holds the deletion, or the rotated id another response carried.
           emit({ type: "session_gone" });
           return unchanged;
         }
         if (!changed) return unchanged;
-        if (attempt >= defaults.maxWriteAttempts) {
-          throw new TesseraError("ERR_SESSION_CONFLICT", `session write lost ${attempt} compare-and-set races in a row`);
-        }
+        checkAttempts(attempt);
         record = replayChanges(fresh.record, state.changes);
         version = fresh.version;
-        // Another process won the race: back off a little, with jitter, so racing writers do not move in step.
-        if (attempt > 1) await delay(Math.random() * Math.min(100, 2 ** attempt));
+        await backOff(attempt);
+      }
+    });
+  };
+
+  /** A record that exists and has not timed out, or undefined. */
+  const readLive = async (id: string, now: number) => {
+    const fresh = await readRecord(id);
+    return fresh === undefined || checkTimeouts(fresh.record.meta, now, policy) !== "valid" ? undefined : fresh;
+  };
+
+  /** A new record under a new token: a first write, or data set after `destroy`. */
+  const createInStore = async (state: SessionState, record: SessionRecord, now: number): Promise<ResponseChanges> => {
+    const meta: SessionMeta = { ...record.meta, lastSeenAt: now };
+    if (state.metaChanged) meta.createdAt = now;
+    const text = encodeStored({ ...record, meta });
+    const token = createToken();
+    const created = await call("create", (s, signal) => s.create(hashToken(token), text, writeOptions(meta, signal)));
+    // 256 random bits do not collide; a store answering "taken" is broken, and we fail closed.
+    if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
+    state.token = token;
+    state.version = 1;
+    emit({ type: "session_created", store: store!.name });
+    return setting(setCookie(state, token, meta, now));
+  };
+
+  /**
+   * A new id for a loaded session (regenerate, signIn). The new record is written first, then the old one deleted
+   * only if it is still there at the version this request knows. A session destroyed or revoked meanwhile has no
+   * old record to delete: the new one is removed again and the request ends anonymous, so revocation is final
+   * whatever is in flight. Written in that order, a revocation at any moment finds the old record or the new one.
+   */
+  const rotateInStore = (state: SessionState, now: number): Promise<ResponseChanges> => {
+    const oldId = hashToken(state.token!);
+    return serialize(oldId, async () => {
+      let record = currentRecord(state);
+      let version = state.version!;
+      for (let attempt = 1; ; attempt++) {
+        let token: string | undefined;
+        let meta: SessionMeta | undefined;
+        if (!isEmpty(record)) {
+          meta = { ...record.meta, lastSeenAt: now };
+          if (state.metaChanged) meta.createdAt = now;
+          const text = encodeStored({ ...record, meta });
+          const candidate = createToken();
+          const created = await call("create", (s, signal) => s.create(hashToken(candidate), text, writeOptions(meta!, signal)));
+          if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
+          token = candidate;
+        }
+        const retired = await call("delete", (s, signal) => s.delete(oldId, { expectedVersion: version, signal }));
+        if (retired) {
+          if (token === undefined) {
+            state.token = undefined;
+            state.version = undefined;
+            return state.hadCookie ? setting(clearCookie(state)) : unchanged;
+          }
+          state.token = token;
+          state.version = 1;
+          emit({ type: "session_created", store: store!.name });
+          return setting(setCookie(state, token, meta!, now));
+        }
+        if (token !== undefined) await call("delete", (s, signal) => s.delete(hashToken(token), { signal }));
+        const fresh = await readLive(oldId, now);
+        if (fresh === undefined) {
+          // Destroyed, revoked or rotated by another request: nothing is issued. No cookie either: the browser
+          // holds the deletion or another response's new id, which this response must not overwrite.
+          emit({ type: "session_gone" });
+          state.token = undefined;
+          state.version = undefined;
+          return unchanged;
+        }
+        // Another request wrote the session meanwhile: carry its changes and ours to the new id.
+        emit({ type: "write_conflict", attempt });
+        checkAttempts(attempt);
+        record = withSignIn(replayChanges(fresh.record, state.changes), state);
+        version = fresh.version;
+        await backOff(attempt);
       }
     });
   };
 
   const commitToCookie = (state: SessionState, now: number): ResponseChanges => {
+    const codecContext = writerFor(state) === writers.secure || cookie.secure === true ? codecContexts.secure : codecContexts.plain;
     const record = currentRecord(state);
     const loaded = state.token !== undefined;
     if (isEmpty(record)) return state.hadCookie && (loaded || state.destroyed) ? setting(clearCookie(state)) : unchanged;
@@ -396,6 +525,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   return {
     mode: store ? store.name : "cookie",
     cookieName: cookie.name,
+    plainCookieName: cookie.plainName,
     trustProxy,
     load: (request) => loadFrom(factsOf(request, trustProxy)),
     loadFrom,
@@ -408,29 +538,35 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       const currentToken = opts?.current?.[sessionState].token;
       const currentId = currentToken === undefined ? undefined : hashToken(currentToken);
       const now = clock();
-      const listed = await call("listByUser", (s) => s.listByUser(userId));
-      return listed
-        .filter((entry) => checkTimeouts(entry.record.meta, now, policy) === "valid")
-        .map((entry) => ({
+      const listed = await call("listByUser", (s, signal) => s.listByUser(userId, { signal }));
+      const sessions: UserSessionInfo[] = [];
+      for (const entry of listed) {
+        // A record that does not decode is skipped (with an event), never an error for the whole list.
+        const record = decodeStored(entry);
+        if (record === undefined || record.meta.userId !== userId || checkTimeouts(record.meta, now, policy) !== "valid") continue;
+        sessions.push({
           id: entry.id,
-          createdAt: entry.record.meta.createdAt,
-          lastSeenAt: entry.record.meta.lastSeenAt,
-          userAgent: entry.record.meta.userAgent,
+          createdAt: record.meta.createdAt,
+          lastSeenAt: record.meta.lastSeenAt,
+          userAgent: record.meta.userAgent,
           current: entry.id === currentId,
-        }))
-        .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+        });
+      }
+      return sessions.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
     },
     async revokeUserSessions(userId, opts) {
       requireStore("revokeUserSessions");
       const exceptToken = opts?.except?.[sessionState].token;
-      return call("deleteByUser", (s) => s.deleteByUser(userId, exceptToken === undefined ? undefined : hashToken(exceptToken)));
+      return call("deleteByUser", (s, signal) => s.deleteByUser(userId, exceptToken === undefined ? undefined : hashToken(exceptToken), { signal }));
     },
     async revokeSession(userId, id) {
       requireStore("revokeSession");
-      const stored = await readRecord(id);
-      if (stored === undefined || stored.record.meta.userId !== userId) return false;
-      await call("delete", (s) => s.delete(id));
-      return true;
+      const stored = await call("get", (s, signal) => s.get(id, { signal }));
+      if (stored === undefined) return false;
+      // A record that does not decode is deleted too: no one can load it, and it was listed as this user's.
+      const record = decodeStored(stored);
+      if (record !== undefined && record.meta.userId !== userId) return false;
+      return call("delete", (s, signal) => s.delete(id, record === undefined ? { signal } : { expectedVersion: stored.version, signal }));
     },
     async close() {
       if (store) await store.close();
@@ -441,6 +577,44 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function checkAttempts(attempt: number): void {
+  if (attempt >= defaults.maxWriteAttempts) {
+    throw new TesseraError("ERR_SESSION_CONFLICT", `session write lost ${attempt} compare-and-set races in a row`);
+  }
+}
+
+/** Another process won the race: back off a little, with jitter, so racing writers do not move in step. */
+async function backOff(attempt: number): Promise<void> {
+  if (attempt > 1) await delay(Math.random() * Math.min(100, 2 ** attempt));
+}
+
+/** The `trustProxy` option as a hop count. */
+function hopsOf(trustProxy: boolean | number | undefined): number {
+  if (trustProxy === undefined || trustProxy === false) return 0;
+  if (trustProxy === true) return 1;
+  if (!Number.isSafeInteger(trustProxy) || trustProxy < 0 || trustProxy > 32) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`trustProxy` must be true, false or a number of proxies from 0 to 32");
+  }
+  return trustProxy;
+}
+
+/**
+ * Whether a request reached the first trusted proxy over HTTPS, from the `X-Forwarded-Proto` list: each proxy
+ * appends what it saw, so with `hops` trusted proxies the entry `hops` from the right is the outermost trusted
+ * one's. A list shorter than that (a proxy that overwrites instead of appending) is read from its first entry.
+ * Entries further left were written by the client and are never believed.
+ *
+ * @example
+ * forwardedSecure(false, "http, https", 1); // true: the one trusted proxy saw https
+ * forwardedSecure(false, "https, http", 1); // false: "https" was the client's
+ */
+export function forwardedSecure(connectionSecure: boolean, header: string | null | undefined, hops: number): boolean {
+  if (hops === 0 || !header) return connectionSecure;
+  const entries = header.split(",");
+  const entry = entries[Math.max(0, entries.length - hops)]!.trim().toLowerCase();
+  return entry === "" ? connectionSecure : entry === "https";
 }
 
 function pickCodec(choice: "sealed" | "signed" | Codec, ring: ReturnType<typeof createKeyRing>): Codec {
@@ -458,19 +632,15 @@ function isEmpty(record: SessionRecord): boolean {
 }
 
 /**
- * What tessera needs from a Fetch API request: the cookie header, whether it came over HTTPS (its URL, or
- * `X-Forwarded-Proto` only from a trusted proxy) and its User-Agent.
+ * What tessera needs from a Fetch API request: the cookie header, whether it came over HTTPS (the connection's
+ * scheme when the server knows it, else the URL's; `X-Forwarded-Proto` only from trusted proxies) and its User-Agent.
  *
  * @example
  * factsOf(request, false).secure;
  */
-export function factsOf(request: Request, trustProxy: boolean): RequestFacts {
+export function factsOf(request: Request, trustProxy: boolean | number, connectionSecure?: boolean): RequestFacts {
   const headers = request.headers;
-  let secure = request.url.startsWith("https:");
-  if (trustProxy) {
-    const forwarded = headers.get("x-forwarded-proto");
-    if (forwarded) secure = forwarded.split(",")[0]!.trim().toLowerCase() === "https";
-  }
+  const secure = forwardedSecure(connectionSecure ?? request.url.startsWith("https:"), headers.get("x-forwarded-proto"), hopsOf(trustProxy));
   return { cookie: headers.get("cookie"), secure, userAgent: headers.get("user-agent") };
 }
 

@@ -9,6 +9,17 @@ import { applyChanges, factsOf, type Sessions } from "../../manager/sessions.js"
 /** The Hono environment the middleware provides: `c.get("session")` typed from the session's data. */
 export type SessionEnv<D extends SessionData = SessionData> = { Variables: { session: Session<D> } };
 
+/**
+ * Whether the connection itself is TLS, when the server says (@hono/node-server puts node's request in
+ * `c.env.incoming`). A request-target in absolute form (`GET https://host/ HTTP/1.1`) makes the URL say https
+ * over a plain connection, so the URL is only the fallback for runtimes that do not expose the connection.
+ */
+function connectionSecure(c: Context): boolean | undefined {
+  const incoming = (c.env as { incoming?: { socket?: { encrypted?: unknown } } } | undefined)?.incoming;
+  if (incoming?.socket === undefined) return undefined;
+  return incoming.socket.encrypted === true;
+}
+
 /** Options of `honoSessions`. */
 export interface HonoSessionsOptions {
   /** The response when the store is down. @default a plain-text 503 */
@@ -33,7 +44,7 @@ export function honoSessions<D extends SessionData>(
   return async (c, next) => {
     let session: Session<D>;
     try {
-      session = await sessions.loadFrom(factsOf(c.req.raw, sessions.trustProxy));
+      session = await sessions.loadFrom(factsOf(c.req.raw, sessions.trustProxy, connectionSecure(c)));
     } catch (error) {
       if (isStoreUnavailable(error)) return unavailable(c);
       throw error;

@@ -1,11 +1,9 @@
 // The connect store: tessera sessions kept in any express-session store (connect-redis, connect-mongo, ...).
 
 import type { ListedSession, Store, StoreFactory, StoredSession, StoreWriteOptions } from "../../core/store.js";
-import { CodecError, TesseraError } from "../../core/errors.js";
+import { TesseraError } from "../../core/errors.js";
 import { createKeyedQueue } from "../../core/queue.js";
-import type { SessionRecord } from "../../core/record.js";
 import { maxTimerMs } from "../../core/timing.js";
-import { decodeRecord, encodeRecord } from "../../core/wire.js";
 
 /** An express-session callback; stores answer `(error)` or `(error, value)`. */
 type Callback = (error?: unknown, value?: unknown) => void;
@@ -51,9 +49,9 @@ export interface ConnectSession {
     id: string;
     /** Starts at 1 and grows by one on every update: compare-and-set reads it. */
     version: number;
-    /** `record.meta.userId`, so a listing need not decode every record. */
+    /** The user the session is signed in to, so a listing need not decode every record. */
     userId?: string;
-    /** The record's JSON as text, so no store's rules on field names (MongoDB's `.` and `$`) touch session data. */
+    /** The record's text, so no store's rules on field names (MongoDB's `.` and `$`) touch session data. */
     record: string;
   };
 }
@@ -70,10 +68,10 @@ function entryOf(session: unknown): ConnectSession["tessera"] | undefined {
   return entry;
 }
 
-function sessionOf(id: string, version: number, record: SessionRecord, { ttlSeconds }: StoreWriteOptions): ConnectSession {
+function sessionOf(id: string, version: number, text: string, { ttlSeconds, userId }: StoreWriteOptions): ConnectSession {
   const maxAge = Math.max(1, Math.ceil(ttlSeconds)) * 1000;
-  const tessera: ConnectSession["tessera"] = { id, version, record: encodeRecord(record) };
-  if (record.meta.userId !== undefined) tessera.userId = record.meta.userId;
+  const tessera: ConnectSession["tessera"] = { id, version, record: text };
+  if (userId !== undefined) tessera.userId = userId;
   // By this machine's clock, not the manager's: the store compares `expires` with its own Date.now().
   return { cookie: { originalMaxAge: maxAge, maxAge, expires: new Date(Date.now() + maxAge) }, tessera };
 }
@@ -150,12 +148,7 @@ export const connectStore: StoreFactory<ConnectStoreOptions> = (options) => {
     for (const session of sessions) {
       const entry = entryOf(session);
       if (entry?.userId !== userId) continue;
-      try {
-        listed.push({ id: entry.id, record: decodeRecord(entry.record), version: entry.version });
-      } catch (error) {
-        // A record this version cannot read is no session anyone can load; leave it out of the list.
-        if (!(error instanceof CodecError)) throw error;
-      }
+      listed.push({ id: entry.id, text: entry.record, version: entry.version });
     }
     return listed;
   };
@@ -167,27 +160,38 @@ export const connectStore: StoreFactory<ConnectStoreOptions> = (options) => {
       if (closed) throw new TesseraError("ERR_STORE_UNAVAILABLE", "the connect store was closed");
       const current = await read(id);
       if (!current.found) return undefined;
-      if (current.entry === undefined) throw new CodecError("bad_payload");
-      return { record: decodeRecord(current.entry.record), version: current.entry.version };
+      // A session that is not one of ours (an express-session's) reads as an empty text, which no decoder accepts.
+      if (current.entry === undefined) return { text: "", version: 1 };
+      return { text: current.entry.record, version: current.entry.version };
     },
-    create(id, record, options) {
+    create(id, text, options) {
       return exclusive(id, async () => {
         if ((await read(id)).found) return false;
-        await write(id, sessionOf(id, 1, record, options));
+        if (options.signal?.aborted) throw abandoned();
+        await write(id, sessionOf(id, 1, text, options));
         return true;
       });
     },
-    update(id, record, expectedVersion, options) {
+    update(id, text, expectedVersion, options) {
       return exclusive(id, async () => {
         const current = await read(id);
         // Other processes can write between this read and the write below: see README.md, "What it cannot give".
         if (!current.found || current.entry?.version !== expectedVersion) return undefined;
-        await write(id, sessionOf(id, expectedVersion + 1, record, options));
+        // The manager gave up on this call while it waited its turn or read: the write must not land now.
+        if (options.signal?.aborted) throw abandoned();
+        await write(id, sessionOf(id, expectedVersion + 1, text, options));
         return expectedVersion + 1;
       });
     },
-    delete(id) {
-      return exclusive(id, () => destroy(id));
+    delete(id, options) {
+      return exclusive(id, async () => {
+        const current = await read(id);
+        if (!current.found) return false;
+        const expected = options?.expectedVersion;
+        if (expected !== undefined && current.entry?.version !== expected) return false;
+        await destroy(id);
+        return true;
+      });
     },
     listByUser: listUser,
     async deleteByUser(userId, exceptId) {
@@ -211,6 +215,10 @@ export const connectStore: StoreFactory<ConnectStoreOptions> = (options) => {
   };
   return store;
 };
+
+function abandoned(): TesseraError {
+  return new TesseraError("ERR_STORE_UNAVAILABLE", "the connect store call was abandoned");
+}
 
 function isSessionStore(value: unknown): value is ConnectSessionStore {
   if (value === null || typeof value !== "object") return false;

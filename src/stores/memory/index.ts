@@ -3,7 +3,6 @@
 import type { ListedSession, StoreFactory, StoredSession } from "../../core/store.js";
 import { StoreUnavailableError, TesseraError } from "../../core/errors.js";
 import { checkIntervalSeconds } from "../../core/timing.js";
-import { decodeRecord, encodeRecord } from "../../core/wire.js";
 
 /** Options of `memoryStore`. */
 export interface MemoryStoreOptions {
@@ -20,8 +19,8 @@ export const defaults = Object.freeze({ maxEntries: 10_000, sweepIntervalSeconds
 
 
 interface Entry {
-  /** The record as JSON, so callers never share objects with the store. */
-  json: string;
+  /** The record's text, as the manager encoded it. */
+  text: string;
   version: number;
   expiresAt: number;
   userId: string | undefined;
@@ -87,37 +86,39 @@ export const memoryStore: StoreFactory<MemoryStoreOptions | undefined> = (option
       assertOpen();
       const entry = entries.get(id);
       if (!entry) return undefined;
-      const stored: StoredSession = { record: decodeRecord(entry.json), version: entry.version };
+      const stored: StoredSession = { text: entry.text, version: entry.version };
       return stored;
     },
-    create(id, record, { expiresAt }) {
+    create(id, text, { expiresAt, userId }) {
       assertOpen();
       if (entries.has(id)) return false;
       if (entries.size >= maxEntries && sweep() === 0) remove(entries.keys().next().value!);
-      put(id, { json: encodeRecord(record), version: 1, expiresAt, userId: record.meta.userId });
-      index(id, record.meta.userId);
+      put(id, { text, version: 1, expiresAt, userId });
+      index(id, userId);
       return true;
     },
-    update(id, record, expectedVersion, { expiresAt }) {
+    update(id, text, expectedVersion, { expiresAt, userId }) {
       assertOpen();
       const entry = entries.get(id);
       if (!entry || entry.version !== expectedVersion) return undefined;
       unindex(id, entry.userId);
       const version = expectedVersion + 1;
-      put(id, { json: encodeRecord(record), version, expiresAt, userId: record.meta.userId });
-      index(id, record.meta.userId);
+      put(id, { text, version, expiresAt, userId });
+      index(id, userId);
       return version;
     },
-    delete(id) {
+    delete(id, options) {
       assertOpen();
-      remove(id);
+      const expected = options?.expectedVersion;
+      if (expected !== undefined && entries.get(id)?.version !== expected) return false;
+      return remove(id);
     },
     listByUser(userId) {
       assertOpen();
       const listed: ListedSession[] = [];
       for (const id of byUser.get(userId) ?? []) {
         const entry = entries.get(id)!;
-        listed.push({ id, record: decodeRecord(entry.json), version: entry.version });
+        listed.push({ id, text: entry.text, version: entry.version });
       }
       return listed;
     },

@@ -4,7 +4,6 @@ import pg from "pg";
 import type { ListedSession, Store, StoreFactory } from "../../core/store.js";
 import { TesseraError } from "../../core/errors.js";
 import { checkBatchSize, checkIntervalSeconds, maxTimerMs } from "../../core/timing.js";
-import { decodeRecord, encodeRecord } from "../../core/wire.js";
 
 /** Options of `postgresStore`. Give `url` or `pool`, not both. */
 export interface PostgresStoreOptions {
@@ -68,6 +67,10 @@ interface Row {
   id: string;
   version: number;
   record: string;
+}
+
+function abandoned(): TesseraError {
+  return new TesseraError("ERR_STORE_UNAVAILABLE", "the postgres call was abandoned");
 }
 
 function checkTable(table: string): void {
@@ -191,12 +194,31 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
     });
     return ready;
   };
-  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> => {
+  /**
+   * One statement. With a `signal`, the statement is sent only if the manager has not given up by the time a
+   * connection is ready, so a write the caller was told failed is not sent late (one already sent still runs).
+   */
+  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[], signal?: AbortSignal): Promise<pg.QueryResult<R>> => {
     if (closed) throw new TesseraError("ERR_STORE_UNAVAILABLE", "the postgres store was closed");
     if (createTable) await prepare();
-    return pool.query<R>(text, values);
+    if (signal === undefined) return pool.query<R>(text, values);
+    if (signal.aborted) throw abandoned();
+    const client = await pool.connect();
+    if (signal.aborted) {
+      client.release();
+      throw abandoned();
+    }
+    try {
+      const result = await client.query<R>(text, values);
+      client.release();
+      return result;
+    } catch (error) {
+      // A client whose statement failed may have a broken connection: hand it back as failed so the pool drops it.
+      client.release(error instanceof Error ? error : new Error("postgres query failed"));
+      throw error;
+    }
   };
-  const listed = (row: Row): ListedSession => ({ id: row.id, record: decodeRecord(row.record), version: row.version });
+  const listed = (row: Row): ListedSession => ({ id: row.id, text: row.record, version: row.version });
 
   const gc = async (now = clock()): Promise<number> => {
     let removed = 0;
@@ -219,26 +241,33 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
     async get(id) {
       const { rows } = await query<Row>(`SELECT id, version, record FROM ${table} WHERE id = $1`, [id]);
       const row = rows[0];
-      return row === undefined ? undefined : { record: decodeRecord(row.record), version: row.version };
+      return row === undefined ? undefined : { text: row.record, version: row.version };
     },
-    async create(id, record, { expiresAt }) {
+    async create(id, text, { expiresAt, userId, signal }) {
       const { rowCount } = await query(
         `INSERT INTO ${table} (id, version, user_id, expires_at, record) VALUES ($1, 1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
-        [id, record.meta.userId ?? null, expiresAt, encodeRecord(record)],
+        [id, userId ?? null, expiresAt, text],
+        signal,
       );
       return rowCount === 1;
     },
-    async update(id, record, expectedVersion, { expiresAt }) {
+    async update(id, text, expectedVersion, { expiresAt, userId, signal }) {
       // Under READ COMMITTED a second UPDATE at the same version waits for the first, then re-checks the WHERE
       // clause against the row the first one wrote, and matches nothing: exactly one of them wins.
       const { rowCount } = await query(
         `UPDATE ${table} SET version = version + 1, user_id = $2, expires_at = $3, record = $4 WHERE id = $1 AND version = $5`,
-        [id, record.meta.userId ?? null, expiresAt, encodeRecord(record), expectedVersion],
+        [id, userId ?? null, expiresAt, text, expectedVersion],
+        signal,
       );
       return rowCount === 1 ? expectedVersion + 1 : undefined;
     },
-    async delete(id) {
-      await query(`DELETE FROM ${table} WHERE id = $1`, [id]);
+    async delete(id, options) {
+      const expected = options?.expectedVersion;
+      const { rowCount } =
+        expected === undefined
+          ? await query(`DELETE FROM ${table} WHERE id = $1`, [id], options?.signal)
+          : await query(`DELETE FROM ${table} WHERE id = $1 AND version = $2`, [id, expected], options?.signal);
+      return rowCount === 1;
     },
     async listByUser(userId) {
       const { rows } = await query<Row>(`SELECT id, version, record FROM ${table} WHERE user_id = $1`, [userId]);

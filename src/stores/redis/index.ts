@@ -2,15 +2,14 @@
 
 import { createHash } from "node:crypto";
 import { createClient } from "redis";
-import type { ListedSession, StoreFactory, StoredSession, StoreWriteOptions } from "../../core/store.js";
-import { CodecError, TesseraError } from "../../core/errors.js";
-import { decodeRecord, encodeRecord } from "../../core/wire.js";
+import type { ListedSession, StoreFactory, StoreWriteOptions } from "../../core/store.js";
+import { TesseraError } from "../../core/errors.js";
 
 /** What the store uses of a node-redis v5 client: anything `createClient(...)` returns fits. */
 export interface RedisClientLike {
   readonly isOpen: boolean;
   readonly isReady: boolean;
-  sendCommand(args: string[]): Promise<unknown>;
+  sendCommand(args: string[], options?: { abortSignal?: AbortSignal }): Promise<unknown>;
   on(event: "ready" | "error", listener: (...args: unknown[]) => void): unknown;
   off(event: "ready" | "error", listener: (...args: unknown[]) => void): unknown;
 }
@@ -20,7 +19,7 @@ export interface RedisClusterLike {
   readonly isOpen: boolean;
   readonly masters: readonly object[];
   nodeClient(node: object): Promise<{ sendCommand(args: string[]): Promise<unknown> }>;
-  sendCommand(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
+  sendCommand(firstKey: string, isReadonly: boolean, args: string[], options?: { abortSignal?: AbortSignal }): Promise<unknown>;
   on(event: "ready" | "error", listener: (...args: unknown[]) => void): unknown;
   off(event: "ready" | "error", listener: (...args: unknown[]) => void): unknown;
 }
@@ -100,11 +99,17 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return { version, previous }
 `);
 
-/** Delete: removes the session and returns its user id (or nil). KEYS[1] session. */
+/**
+ * Delete: removes the session, only at the expected version when one is given. Returns { 1, user id or nil } when
+ * it removed the session, { 0 } when it was gone or at another version. KEYS[1] session; ARGV expected version or "".
+ */
 const deleteScript = script(`
+local version = redis.call('HGET', KEYS[1], 'v')
+if version == false then return { 0 } end
+if ARGV[1] ~= '' and tonumber(version) ~= tonumber(ARGV[1]) then return { 0 } end
 local user = redis.call('HGET', KEYS[1], 'u')
 redis.call('DEL', KEYS[1])
-return user
+return { 1, user }
 `);
 
 /**
@@ -130,8 +135,11 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KE
 return 1
 `);
 
-/** One command to the node that owns `key`, standalone or cluster alike. */
-type Send = (key: string, args: string[]) => Promise<unknown>;
+/**
+ * One command to the node that owns `key`, standalone or cluster alike. A command still waiting to be written
+ * when `signal` aborts is dropped, never sent.
+ */
+type Send = (key: string, args: string[], signal?: AbortSignal) => Promise<unknown>;
 
 function isCluster(client: RedisClientLike | RedisClusterLike): client is RedisClusterLike {
   return "masters" in client;
@@ -240,17 +248,18 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
   const send: Send = isCluster(client)
     ? // Always the master (isReadonly false): a replica may lag behind, and a stale version or a missing session
       // would turn into needless conflicts or a visitor signed out.
-      (key, args) => (client as RedisClusterLike).sendCommand(key, false, args)
-    : (_key, args) => (client as RedisClientLike).sendCommand(args);
+      (key, args, signal) => (client as RedisClusterLike).sendCommand(key, false, args, signal && { abortSignal: signal })
+    : (_key, args, signal) => (client as RedisClientLike).sendCommand(args, signal && { abortSignal: signal });
 
-  const evaluate = async (run: Script, key: string, args: string[]): Promise<unknown> => {
+  const evaluate = async (run: Script, key: string, args: string[], signal?: AbortSignal): Promise<unknown> => {
     try {
-      return await send(key, ["EVALSHA", run.sha, "1", key, ...args]);
+      return await send(key, ["EVALSHA", run.sha, "1", key, ...args], signal);
     } catch (error) {
       // NOSCRIPT is the error code Redis puts first in its reply when its script cache lacks the script (after a
       // restart, a failover or SCRIPT FLUSH); EVAL sends the source and caches it again.
       if (!(error instanceof Error && error.message.startsWith("NOSCRIPT"))) throw error;
-      return send(key, ["EVAL", run.source, "1", key, ...args]);
+      if (signal?.aborted) throw error;
+      return send(key, ["EVAL", run.source, "1", key, ...args], signal);
     }
   };
 
@@ -342,13 +351,14 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
   const sessionKey = (id: string): string => `${prefix}session:{${id}}`;
   const userKey = (userId: string): string => `${prefix}user:{${userId}}`;
 
-  const read = async (id: string): Promise<StoredSession | undefined> => {
+  /** The session's record text, version and user; a hash that is not one of ours reads as an empty text, which no decoder accepts. */
+  const read = async (id: string, signal?: AbortSignal): Promise<{ text: string; version: number; userId: string | undefined } | undefined> => {
     const key = sessionKey(id);
-    const [version, json] = list(await send(key, ["HMGET", key, "v", "r"])).map(text);
+    const [version, json, userId] = list(await send(key, ["HMGET", key, "v", "r", "u"], signal)).map(text);
     if (version === undefined && json === undefined) return undefined;
     const parsed = Number(version);
-    if (json === undefined || !Number.isSafeInteger(parsed) || parsed < 1) throw new CodecError("bad_payload");
-    return { record: decodeRecord(json), version: parsed };
+    if (json === undefined || !Number.isSafeInteger(parsed) || parsed < 1) return { text: "", version: 1, userId };
+    return { text: json, version: parsed, userId };
   };
 
   const index = async (userId: string, id: string, ttlMs: string): Promise<void> => {
@@ -370,7 +380,7 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
     await unindex(userId, [id]);
     const key = sessionKey(id);
     const [again, ttl] = await Promise.all([read(id), send(key, ["PTTL", key])]);
-    if (again?.record.meta.userId === userId && Number(ttl) > 0) await index(userId, id, String(ttl));
+    if (again?.userId === userId && Number(ttl) > 0) await index(userId, id, String(ttl));
   };
 
   const members = async (userId: string): Promise<string[]> => {
@@ -390,28 +400,29 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
 
   return {
     name: "redis",
-    async get(id) {
+    async get(id, options) {
       await open();
-      return read(id);
+      const found = await read(id, options?.signal);
+      return found && { text: found.text, version: found.version };
     },
-    async create(id, record, writeOptions) {
+    async create(id, recordText, writeOptions) {
       await open();
       const ttlMs = ttlMilliseconds(writeOptions);
-      const userId = record.meta.userId;
+      const { userId, signal } = writeOptions;
       const key = sessionKey(id);
-      const args = [encodeRecord(record), ttlMs, userId === undefined ? "0" : "1", userId ?? ""];
-      const [created] = await Promise.all([evaluate(createScript, key, args), indexBeside(userId, id, ttlMs)]);
+      const args = [recordText, ttlMs, userId === undefined ? "0" : "1", userId ?? ""];
+      const [created] = await Promise.all([evaluate(createScript, key, args, signal), indexBeside(userId, id, ttlMs)]);
       if (Number(created) !== 1) return false;
       if (userId !== undefined) await index(userId, id, ttlMs);
       return true;
     },
-    async update(id, record, expectedVersion, writeOptions) {
+    async update(id, recordText, expectedVersion, writeOptions) {
       await open();
       const ttlMs = ttlMilliseconds(writeOptions);
-      const userId = record.meta.userId;
+      const { userId, signal } = writeOptions;
       const key = sessionKey(id);
-      const args = [String(expectedVersion), encodeRecord(record), ttlMs, userId === undefined ? "0" : "1", userId ?? ""];
-      const [reply] = await Promise.all([evaluate(updateScript, key, args), indexBeside(userId, id, ttlMs)]);
+      const args = [String(expectedVersion), recordText, ttlMs, userId === undefined ? "0" : "1", userId ?? ""];
+      const [reply] = await Promise.all([evaluate(updateScript, key, args, signal), indexBeside(userId, id, ttlMs)]);
       if (reply === null || reply === undefined) return undefined;
       const [version, previous] = list(reply);
       const previousUserId = text(previous);
@@ -420,23 +431,26 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
       }
       return Number(version);
     },
-    async delete(id) {
+    async delete(id, options) {
       await open();
-      const userId = text(await evaluate(deleteScript, sessionKey(id), []));
+      const expected = options?.expectedVersion;
+      const [deleted, user] = list(await evaluate(deleteScript, sessionKey(id), [expected === undefined ? "" : String(expected)], options?.signal));
+      const userId = text(user);
       if (userId !== undefined) await unindex(userId, [id]);
+      return Number(deleted) === 1;
     },
     async listByUser(userId) {
       await open();
       const ids = await members(userId);
-      const rows = await Promise.all(ids.map(read));
+      const rows = await Promise.all(ids.map((id) => read(id)));
       const listed: ListedSession[] = [];
       const gone: string[] = [];
       const moved: string[] = [];
       rows.forEach((row, i) => {
         const id = ids[i]!;
         if (row === undefined) gone.push(id);
-        else if (row.record.meta.userId !== userId) moved.push(id);
-        else listed.push({ id, record: row.record, version: row.version });
+        else if (row.userId !== userId) moved.push(id);
+        else listed.push({ id, text: row.text, version: row.version });
       });
       // An id whose session is gone never comes back (ids are random and updates never create), so it can go
       // at once; one whose session belongs to someone else is re-checked (unindexMoved).

@@ -6,7 +6,6 @@ import Database from "better-sqlite3";
 import type { ListedSession, Store, StoreFactory } from "../../core/store.js";
 import { TesseraError } from "../../core/errors.js";
 import { checkBatchSize, checkIntervalSeconds } from "../../core/timing.js";
-import { decodeRecord, encodeRecord } from "../../core/wire.js";
 
 /** Options of `sqliteStore`. */
 export interface SqliteStoreOptions {
@@ -16,7 +15,10 @@ export interface SqliteStoreOptions {
   database?: Database.Database;
   /** @default "tessera_sessions" */
   table?: string;
-  /** How long a write waits for another process's lock before failing, in ms. @default 2000 */
+  /**
+   * How long a call waits for another process's lock before failing, in ms. The wait never blocks the event loop
+   * for more than a couple of milliseconds at a time: a locked database is retried on timers. @default 2000
+   */
   busyTimeoutMs?: number;
   /** How often expired rows are collected, in seconds; 0 turns the timer off (call `gc()` yourself). @default 600 */
   gcIntervalSeconds?: number;
@@ -33,6 +35,12 @@ export const defaults = Object.freeze({
   gcIntervalSeconds: 600,
   gcBatchSize: 500,
 } as const);
+
+/**
+ * How long SQLite itself may wait for a lock inside one call, in ms. better-sqlite3 is synchronous, so this wait
+ * blocks the event loop; longer waits happen between timer-driven retries, with the event loop free.
+ */
+const lockSpinMs = 2;
 
 /** A table name tessera will interpolate into SQL: an identifier, nothing else. */
 const tableRegExp = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -95,15 +103,47 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
     `UPDATE ${table} SET version = version + 1, user_id = ?, expires_at = ?, record = ? WHERE id = ? AND version = ?`,
   );
   const remove = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
+  const removeAt = db.prepare(`DELETE FROM ${table} WHERE id = ? AND version = ?`);
   const selectUser = db.prepare<[string], Row>(`SELECT id, version, record FROM ${table} WHERE user_id = ?`);
   const removeUser = db.prepare(`DELETE FROM ${table} WHERE user_id = ? AND id IS NOT ?`);
   const collect = db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires_at <= ? LIMIT ?)`);
   const clock = options.clock ?? Date.now;
+  // Start-up may wait the whole busyTimeoutMs (nothing is being served yet); calls from here on wait in slices.
+  db.pragma(`busy_timeout = ${Math.min(lockSpinMs, busyTimeoutMs)}`);
+
+  /**
+   * Runs one statement. When another process holds the lock past the short in-call wait, it is retried on
+   * timers (the event loop serving other requests meanwhile) until `busyTimeoutMs`, or until the manager gives up
+   * on the call (`signal`), after which it is never run.
+   */
+  const run = <T>(statement: () => T, signal?: AbortSignal): T | Promise<T> => {
+    try {
+      return statement();
+    } catch (error) {
+      if (!isBusy(error) || busyTimeoutMs === 0) throw error;
+      return retry(statement, signal, error);
+    }
+  };
+  const retry = async <T>(statement: () => T, signal: AbortSignal | undefined, first: unknown): Promise<T> => {
+    const giveUpAt = Date.now() + busyTimeoutMs;
+    let last = first;
+    for (let attempt = 1; Date.now() < giveUpAt; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * Math.min(20, 2 ** attempt)));
+      if (signal?.aborted) break;
+      try {
+        return statement();
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        last = error;
+      }
+    }
+    throw last;
+  };
 
   const gc = async (now = clock()): Promise<number> => {
     let removed = 0;
     for (;;) {
-      const { changes } = collect.run(now, batchSize);
+      const { changes } = await run(() => collect.run(now, batchSize));
       removed += changes;
       if (changes < batchSize) return removed;
       // Between batches, let requests waiting on the event loop (and other processes on the lock) in.
@@ -115,25 +155,27 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
 
   const store: Store = {
     name: "sqlite",
-    get(id) {
-      const row = select.get(id);
-      return row === undefined ? undefined : { record: decodeRecord(row.record), version: row.version };
+    get(id, options) {
+      return run(() => {
+        const row = select.get(id);
+        return row === undefined ? undefined : { text: row.record, version: row.version };
+      }, options?.signal);
     },
-    create(id, record, { expiresAt }) {
-      return insert.run(id, record.meta.userId ?? null, expiresAt, encodeRecord(record)).changes === 1;
+    create(id, text, { expiresAt, userId, signal }) {
+      return run(() => insert.run(id, userId ?? null, expiresAt, text).changes === 1, signal);
     },
-    update(id, record, expectedVersion, { expiresAt }) {
-      const { changes } = update.run(record.meta.userId ?? null, expiresAt, encodeRecord(record), id, expectedVersion);
-      return changes === 1 ? expectedVersion + 1 : undefined;
+    update(id, text, expectedVersion, { expiresAt, userId, signal }) {
+      return run(() => (update.run(userId ?? null, expiresAt, text, id, expectedVersion).changes === 1 ? expectedVersion + 1 : undefined), signal);
     },
-    delete(id) {
-      remove.run(id);
+    delete(id, options) {
+      const expected = options?.expectedVersion;
+      return run(() => (expected === undefined ? remove.run(id) : removeAt.run(id, expected)).changes === 1, options?.signal);
     },
-    listByUser(userId) {
-      return selectUser.all(userId).map((row): ListedSession => ({ id: row.id, record: decodeRecord(row.record), version: row.version }));
+    listByUser(userId, options) {
+      return run(() => selectUser.all(userId).map((row): ListedSession => ({ id: row.id, text: row.record, version: row.version })), options?.signal);
     },
-    deleteByUser(userId, exceptId) {
-      return removeUser.run(userId, exceptId ?? null).changes;
+    deleteByUser(userId, exceptId, options) {
+      return run(() => removeUser.run(userId, exceptId ?? null).changes, options?.signal);
     },
     gc,
     close() {
@@ -143,3 +185,9 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
   };
   return store;
 };
+
+/** SQLITE_BUSY and its extended codes: another connection holds the lock. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
