@@ -1,13 +1,14 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 // The seed's Flask app on Hono and tessera: log in, greet, log out, set and read a cookie, list sessions.
 
-import { Hono } from "hono";
+import type { HttpBindings } from "@hono/node-server";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { isStoreUnavailable, isTesseraError, type Sessions } from "tessera";
+import { factsOf, isStoreUnavailable, isTesseraError, type Sessions } from "tessera";
 import { honoSessions, type SessionEnv } from "tessera/hono";
 import { CookiePage, ErrorPage, IndexPage, LoginPage, LogoutPage, SessionsPage, stylesheet } from "./views.js";
 
@@ -34,7 +35,7 @@ export function usernameProblem(username: string): string | undefined {
  * @example
  * serve({ fetch: createApp(sessions).fetch, port: 3000 });
  */
-export function createApp(sessions: Sessions<Data>, options: { trustProxy?: boolean } = {}) {
+export function createApp(sessions: Sessions<Data>) {
   const app = new Hono<SessionEnv<Data>>();
 
   // First, so that every response carries the headers: pages, redirects, and the 403, 413, 404, 500 and 503 pages.
@@ -132,7 +133,7 @@ export function createApp(sessions: Sessions<Data>, options: { trustProxy?: bool
       path: "/",
       httpOnly: true,
       sameSite: "Lax",
-      secure: isHttps(c.req.raw, options.trustProxy === true),
+      secure: isHttps(c, sessions.trustProxy),
     });
     return c.html(<IndexPage username="Guest" />);
   });
@@ -185,10 +186,13 @@ function unlessUnsupported(error: unknown): undefined {
   throw error;
 }
 
-function isHttps(request: Request, trustProxy: boolean): boolean {
-  if (trustProxy) {
-    const forwarded = request.headers.get("x-forwarded-proto");
-    if (forwarded) return forwarded.split(",")[0]!.trim() === "https";
-  }
-  return request.url.startsWith("https:");
+/**
+ * Whether the visitor reached us over HTTPS, by tessera's rule for the session cookie: the connection itself (TLS
+ * on @hono/node-server's socket), or `X-Forwarded-Proto` read `hops` entries from the right, so a value the client
+ * wrote itself is never believed.
+ */
+function isHttps(c: Context, hops: number): boolean {
+  const socket = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket;
+  const connectionSecure = socket === undefined ? undefined : (socket as { encrypted?: boolean }).encrypted === true;
+  return factsOf(c.req.raw, hops, connectionSecure).secure;
 }

@@ -14,7 +14,8 @@ export interface DemoConfig {
   store: string;
   idleTimeout: Duration | undefined;
   absoluteTimeout: Duration | undefined;
-  trustProxy: boolean;
+  /** How many proxies in front are believed about the scheme (0: none). */
+  trustProxy: number;
   /** Printed once at start-up (never contains a secret). */
   warnings: string[];
 }
@@ -54,7 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     store: env.SESSION_STORE || "sqlite:data/sessions.db",
     idleTimeout: duration(env.SESSION_IDLE_TIMEOUT),
     absoluteTimeout: duration(env.SESSION_ABSOLUTE_TIMEOUT),
-    trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+    trustProxy: proxyHops(env.TRUST_PROXY),
     warnings,
   };
 }
@@ -69,6 +70,14 @@ function developmentSecret(warnings: string[]): string {
   }
   chmodSync(secretFile, 0o600);
   return readFileSync(secretFile, "utf8").trim();
+}
+
+/** TRUST_PROXY: unset, "0" or "false" for none, "true" for one, or a number of proxies. */
+function proxyHops(value: string | undefined): number {
+  if (value === undefined || value === "" || value === "false") return 0;
+  if (value === "true") return 1;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  throw new ConfigError("TRUST_PROXY must be true, false or the number of proxies in front (0 to 99)");
 }
 
 /** "30m", "12h" or a number of seconds; tessera checks the value itself. */

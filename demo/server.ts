@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     absoluteTimeout: config.absoluteTimeout,
     trustProxy: config.trustProxy,
   });
-  const app = createApp(sessions, { trustProxy: config.trustProxy });
+  const app = createApp(sessions);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     console.log(`tessera demo listening on http://${config.host}:${info.port}/ (sessions: ${describeStore(config.store)})`);
   }) as Server;
