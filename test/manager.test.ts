@@ -482,6 +482,12 @@ describe("what never leaks", () => {
   });
 });
 
+/** The at-rest id of a cookie value: SHA-256, base64url. */
+async function hashOf(value: string): Promise<string> {
+  const { createHash } = await import("node:crypto");
+  return createHash("sha256").update(value).digest("base64url");
+}
+
 describe("hardening regressions", () => {
   const https = (cookie?: string, headers: Record<string, string> = {}) => request(cookie, { url: "https://app.test/", headers });
   const issue = async (sessions: ReturnType<typeof createSessions<Data>>, name: string, req = https()): Promise<string> => {
@@ -519,17 +525,31 @@ describe("hardening regressions", () => {
   it.each(modes)("keeps a user signed in however many junk values are planted before the real cookie (%s)", async (_mode, makeStore) => {
     const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
     const victim = await issue(sessions, "alice");
-    const junk = Array.from({ length: 24 }, (_, i) => `__Host-sid=junk-${i}`).join("; ");
+    // Garbled values, and values of a token's shape with a forged tag or a sealed cookie's shape with a bad MAC.
+    const junk = [
+      ...Array.from({ length: 100 }, (_, i) => `__Host-sid=junk-${i}`),
+      ...Array.from({ length: 40 }, () => `__Host-sid=${Buffer.alloc(32, Math.random() * 255).toString("base64url")}.${"B".repeat(22)}`),
+    ].join("; ");
     expect((await sessions.load(https(`${junk}; __Host-sid=${victim}`))).get("username")).toBe("alice");
   });
 
-  it("looks up at most 8 well-formed store tokens per request, so a stuffed header costs bounded store reads", async () => {
+  it("asks the store about no forged token, and about at most 8 genuine ones per request", async () => {
     let gets = 0;
     const base = memoryStore();
     const store: Store = { ...base, name: base.name, get: (id, options) => (gets++, base.get(id, options)) };
     const sessions = createSessions<Data>({ secrets: [secret], store });
-    const tokens = Array.from({ length: 30 }, () => `__Host-sid=${Buffer.alloc(32, Math.random() * 255).toString("base64url")}`).join("; ");
-    await sessions.load(https(tokens));
+    const forged = Array.from({ length: 30 }, () => `__Host-sid=${Buffer.alloc(32, Math.random() * 255).toString("base64url")}.${"A".repeat(22)}`);
+    expect((await sessions.load(https(forged.join("; ")))).isNew).toBe(true);
+    expect(gets).toBe(0);
+    // Genuine values of sessions that were destroyed: each needs a lookup to be told apart from a live one.
+    const genuine: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const value = await issue(sessions, `user-${i}`);
+      await base.delete(await hashOf(value));
+      genuine.push(`__Host-sid=${value}`);
+    }
+    gets = 0;
+    await sessions.load(https(genuine.join("; ")));
     expect(gets).toBe(8);
   });
 

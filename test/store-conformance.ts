@@ -403,7 +403,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
         expect(first.isNew).toBe(true);
         first.set("cart", ["book"]);
         const token = issuedToken(await sessions.commit(first, new Response("ok")));
-        expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(token).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
 
         const second = await sessions.load(request(token));
         expect(second.isNew).toBe(false);
@@ -535,10 +535,12 @@ export function describeStore(name: string, setup: StoreSetup): void {
 
       it("gives a fresh session for an unknown token, never adopts it, and writes nothing until data is set", async () => {
         const store = await make();
+        // A value this app made (its tag verifies) whose record is gone: the store is asked, and says no.
+        const unknown = await seed(open(store), { name: "gone" });
+        await store.delete(sha256(unknown));
         const { store: counted, calls } = spy(store);
         const events: SessionEvent[] = [];
         const sessions = open(counted, { onEvent: (e) => events.push(e) });
-        const unknown = randomBytes(32).toString("base64url");
 
         const session = await sessions.load(request(unknown));
         expect(session.isNew).toBe(true);
@@ -555,13 +557,43 @@ export function describeStore(name: string, setup: StoreSetup): void {
         expect([calls.create, calls.update]).toEqual([1, 0]);
       });
 
+      it("treats a stored record that does not decode as no session: a fresh session on load, skipped in listings, with an event", async () => {
+        const store = await make();
+        const events: SessionEvent[] = [];
+        const sessions = open(store, { onEvent: (event) => events.push(event) });
+        const first = await sessions.load(request());
+        await first.signIn("alice");
+        const token = issuedToken(await sessions.commit(first, new Response("ok")));
+        const id = sha256(token);
+        const options = { expiresAt: Date.now() + hour, ttlSeconds: 3600, userId: "alice" };
+        for (const corrupt of ["{not json", "", '{"v":99}', "\u0000\uffff"]) {
+          const version = (await store.get(id))!.version;
+          expect(await store.update(id, corrupt, version, options)).toBe(version + 1);
+          const loaded = await sessions.load(request(token));
+          expect([loaded.isNew, loaded.userId]).toEqual([true, undefined]);
+          if (canList) expect(await sessions.userSessions("alice")).toEqual([]);
+        }
+        // One for each load, and one for each listing.
+        expect(events.filter((event) => event.type === "record_rejected")).toHaveLength(canList ? 8 : 4);
+        if (canList) expect(await sessions.revokeSession("alice", id)).toBe(true);
+        for (const event of events) expect(JSON.stringify(event)).not.toContain(token);
+      });
+
       it("gives a fresh session for malformed tokens without asking the store", async () => {
         const store = await make();
         const { store: counted, calls } = spy(store);
         const events: SessionEvent[] = [];
         const sessions = open(counted, { onEvent: (e) => events.push(e) });
+        const issued = await seed(open(store), { name: "x" });
         const valid = randomBytes(32).toString("base64url");
+        const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === "A" ? "B" : "A") + text.slice(at + 1);
         const malformed = [
+          // The shape of a token, but no tag, or a tag this app did not make: junk costs no store read.
+          valid,
+          `${valid}.${"A".repeat(22)}`,
+          flip(issued, 0),
+          flip(issued, issued.length - 1),
+          `${issued.slice(0, 44)}${randomBytes(16).toString("base64url")}`,
           "abc",
           valid.slice(1),
           `${valid}A`,

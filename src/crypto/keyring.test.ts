@@ -42,9 +42,9 @@ describe("createKeyRing", () => {
   });
 
   it("counts a secret's UTF-8 bytes, not its characters", () => {
-    const sixteenChars = "é".repeat(16); // 32 bytes
+    const sixteenChars = "éèêëàâäôöûüùçîïœ"; // 32 bytes
     expect(createKeyRing([sixteenChars]).keys).toHaveLength(1);
-    const thirtyOneBytes = "é".repeat(15) + "a";
+    const thirtyOneBytes = "éèêëàâäôöûüùçîï" + "a";
     const err = thrown(() => createKeyRing([thirtyOneBytes]));
     expect(err.code).toBe("ERR_SECRET_TOO_SHORT");
     expect(err.message).toContain("got 31");
@@ -53,10 +53,11 @@ describe("createKeyRing", () => {
 
   it("accepts a secret of exactly 32 bytes and refuses one of 31", () => {
     expect(minimumSecretBytes).toBe(32);
-    expect(() => createKeyRing(["x".repeat(32)])).not.toThrow();
-    expect(thrown(() => createKeyRing(["x".repeat(31)])).code).toBe("ERR_SECRET_TOO_SHORT");
-    expect(() => createKeyRing([new Uint8Array(32).fill(7)])).not.toThrow();
-    expect(thrown(() => createKeyRing([new Uint8Array(31).fill(7)])).code).toBe("ERR_SECRET_TOO_SHORT");
+    const varied = "0123456789abcdef".repeat(2);
+    expect(() => createKeyRing([varied])).not.toThrow();
+    expect(thrown(() => createKeyRing([varied.slice(1)])).code).toBe("ERR_SECRET_TOO_SHORT");
+    expect(() => createKeyRing([Uint8Array.from({ length: 32 }, (_, i) => i)])).not.toThrow();
+    expect(thrown(() => createKeyRing([Uint8Array.from({ length: 31 }, (_, i) => i)])).code).toBe("ERR_SECRET_TOO_SHORT");
   });
 
   it("refuses the same secret listed twice with ERR_SECRET_DUPLICATE, naming both positions but not the secret", () => {
@@ -113,5 +114,15 @@ describe("createKeyRing", () => {
     const ring = createKeyRing([secretA]);
     const other = createKeyRing([secretB]);
     expect(ring.find(other.current.idNumber)).toBeUndefined();
+  });
+});
+
+describe("createKeyRing, weak secrets", () => {
+  it("refuses a secret of one repeated byte, all zero bytes or a short repeated pattern, with ERR_SECRET_WEAK and without echoing it", () => {
+    for (const weak of ["x".repeat(32), "ab".repeat(20), new Uint8Array(32), new Uint8Array(48).fill(255)]) {
+      const err = thrown(() => createKeyRing([weak]));
+      expect(err.code).toBe("ERR_SECRET_WEAK");
+      if (typeof weak === "string") expect(err.message).not.toContain(weak);
+    }
   });
 });

@@ -16,6 +16,8 @@ export interface DerivedKeys {
   sealKey: KeyObject;
   /** HMAC-SHA256 key. */
   signKey: KeyObject;
+  /** HMAC-SHA256 key for store-mode token tags. */
+  tokenKey: KeyObject;
 }
 
 /** Every secret's keys; the first signs and seals, all verify and open. */
@@ -79,6 +81,7 @@ export function createKeyRing(secrets: readonly Secret[] | undefined): KeyRing {
       idNumber,
       sealKey: createSecretKey(derive(bytes, "seal/aes-256-gcm", 32)),
       signKey: createSecretKey(derive(bytes, "sign/hmac-sha256", 32)),
+      tokenKey: createSecretKey(derive(bytes, "token/hmac-sha256", 32)),
     });
   });
   return {

@@ -12,7 +12,8 @@ import { currentRecord, replayChanges, Session, sessionState, type SessionState 
 import type { Store, StoreWriteOptions, StoredSession } from "../core/store.js";
 import { decodeRecord, encodeRecord } from "../core/wire.js";
 import { createKeyRing, type Secret } from "../crypto/keyring.js";
-import { createToken, hashToken, isToken } from "../crypto/tokens.js";
+import { openTaggedToken, tagToken } from "../crypto/token-tag.js";
+import { createToken, hashToken } from "../crypto/tokens.js";
 import { resolveCookieOptions, type CookieOptions } from "../cookie/options.js";
 import { readCookieValues } from "../cookie/parse.js";
 import { createSetCookieWriter } from "../cookie/serialize.js";
@@ -132,12 +133,20 @@ export const defaults = Object.freeze({
   /** Cookie values already opened, remembered per manager. */
   decodeCacheSize: 1000,
   /**
-   * Session cookie values read from one Cookie header at most. Values that are not well-formed never count: they
-   * are dropped without a store read or a decryption, so junk planted beside a user's cookie cannot push it out.
+   * Session cookie values read from one Cookie header at most; a header a server accepts (16 KiB in Node.js)
+   * holds fewer. Junk never pushes a user's own cookie out: see `maxLookups` and `maxOpenAttempts`.
    */
-  maxCandidates: 32,
-  /** Well-formed store tokens looked up per request at most, so a header stuffed with them costs bounded store reads. */
+  maxCandidates: 1024,
+  /**
+   * Store mode: store reads per request at most. Only values whose tag verifies (values this app made) are looked
+   * up, so forged or garbled values never count.
+   */
   maxLookups: 8,
+  /**
+   * Cookie mode: cookie values put through decryption (or signature checks) per request at most. Values a codec
+   * refuses as malformed before any cryptography never count.
+   */
+  maxOpenAttempts: 32,
   /** @default 65536 */
   maxRecordBytes: 65536,
   /** Compare-and-set attempts before `ERR_SESSION_CONFLICT` (in-process writers queue, so only other processes race). */
@@ -301,9 +310,12 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     // longest path first): malformed values are dropped for free, the rest tried in the order sent, and the first
     // that gives a live session wins.
     let lookups = 0;
+    let attempts = 0;
     for (const value of values) {
       if (store) {
-        if (!isToken(value)) {
+        // The tag is checked before any store read: a value this app did not make costs no lookup.
+        const keyIndex = openTaggedToken(ring, name, value);
+        if (keyIndex === undefined) {
           emit({ type: "cookie_rejected", reason: "malformed_token" });
           continue;
         }
@@ -322,6 +334,8 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
         adopt(state, stored.record);
         state.token = value;
         state.version = stored.version;
+        // Tagged under an older secret: the session moves to a token tagged under the first one at commit.
+        state.staleKey = keyIndex > 0;
         break;
       }
       try {
@@ -338,6 +352,8 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       } catch (error) {
         if (!(error instanceof CodecError)) throw error;
         emit({ type: "cookie_rejected", reason: error.reason });
+        // Only a value that reached the cryptography counts (a known key id, a well-formed body).
+        if ((error.reason === "bad_signature" || error.reason === "bad_payload") && ++attempts >= defaults.maxOpenAttempts) break;
       }
     }
     return new Session<D>(state, lifecycle);
@@ -350,6 +366,10 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     secure: createSetCookieWriter(cookie.name, { ...cookie.attributes, secure: true }),
   };
   const writerFor = (state: SessionState) => (cookie.secure === "auto" && state.secure ? writers.secure : writers.configured);
+  /** The name the cookie goes out under for this request: a store token's tag binds it. */
+  const nameFor = (state: SessionState): string => (writerFor(state) === writers.secure || cookie.secure === true ? cookie.name : cookie.plainName);
+  /** A new store-mode cookie value: a fresh token, tagged for the name it will be set under. */
+  const newToken = (state: SessionState): string => tagToken(ring, nameFor(state), createToken());
 
   const setCookie = (state: SessionState, value: string, meta: SessionMeta, now: number): string => {
     const maxAge = cookie.persistent ? Math.max(1, Math.floor((expiresAt(meta, policy) - now) / 1000)) : undefined;
@@ -382,7 +402,10 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       if (isEmpty(record)) return state.hadCookie && (state.destroyed || state.rotate) ? setting(clearCookie(state)) : unchanged;
       return createInStore(state, record, now);
     }
-    if (state.rotate) return rotateInStore(state, now);
+    if (state.rotate || state.staleKey) {
+      if (state.staleKey && !state.rotate) emit({ type: "cookie_reissued", reason: "key_rotation" });
+      return rotateInStore(state, now);
+    }
     const changed = state.changes.length > 0 || state.metaChanged;
     const touch = isTouchDue(state.base.meta, now, policy);
     if (!changed && !touch) return unchanged;
@@ -428,7 +451,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     const meta: SessionMeta = { ...record.meta, lastSeenAt: now };
     if (state.metaChanged) meta.createdAt = now;
     const text = encodeStored({ ...record, meta });
-    const token = createToken();
+    const token = newToken(state);
     const created = await call("create", (s, signal) => s.create(hashToken(token), text, writeOptions(meta, signal)));
     // 256 random bits do not collide; a store answering "taken" is broken, and we fail closed.
     if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
@@ -456,7 +479,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
           meta = { ...record.meta, lastSeenAt: now };
           if (state.metaChanged) meta.createdAt = now;
           const text = encodeStored({ ...record, meta });
-          const candidate = createToken();
+          const candidate = newToken(state);
           const created = await call("create", (s, signal) => s.create(hashToken(candidate), text, writeOptions(meta!, signal)));
           if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
           token = candidate;
@@ -494,7 +517,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   };
 
   const commitToCookie = (state: SessionState, now: number): ResponseChanges => {
-    const codecContext = writerFor(state) === writers.secure || cookie.secure === true ? codecContexts.secure : codecContexts.plain;
+    const codecContext = nameFor(state) === cookie.name ? codecContexts.secure : codecContexts.plain;
     const record = currentRecord(state);
     const loaded = state.token !== undefined;
     if (isEmpty(record)) return state.hadCookie && (loaded || state.destroyed) ? setting(clearCookie(state)) : unchanged;
