@@ -198,7 +198,7 @@ function createLoad(port: number, now: () => Slice) {
     await send("GET", "/no/such/page", undefined, 404);
     await send("POST", "/login", undefined, 400, "username=");
     const junk = new Browser();
-    junk.cookies.set("sid", "A".repeat(43));
+    junk.cookies.set("sid", `${"A".repeat(43)}.${"A".repeat(22)}`);
     await send("GET", "/sessions", junk, 303);
   };
 

@@ -69,9 +69,15 @@ describe("the demo app's error handling", () => {
   it("answers 503 with a page, Retry-After and its security headers when the session store is down", async () => {
     const store = memoryStore();
     const app = createApp(createSessions({ secrets: [secret], store }));
+    const login = await app.request("/login", {
+      method: "POST",
+      headers: { origin: "http://localhost", "content-type": "application/x-www-form-urlencoded" },
+      body: "username=alice",
+    });
+    const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
     await store.close();
-    // A cookie that names a session, so the store must be asked.
-    const response = await app.request("/login", { headers: { cookie: `sid=${"A".repeat(43)}` } });
+    // A real session's cookie, so the store must be asked.
+    const response = await app.request("/login", { headers: { cookie } });
     expect(response.status).toBe(503);
     expect(response.headers.getSetCookie()).toEqual([]);
     expect(response.headers.get("retry-after")).toBe("5");

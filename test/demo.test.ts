@@ -144,7 +144,8 @@ describe("the demo app over HTTP", () => {
     const victim = new Jar();
     await login("mallory", victim);
     const planted = victim.cookies.get("sid")!;
-    expect(planted).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // A store-mode value: a 256-bit token and its tag, `<43>.<22>` base64url characters.
+    expect(planted).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
 
     await login("alice", victim);
     expect(victim.cookies.get("sid")).not.toBe(planted);
@@ -258,7 +259,7 @@ describe("the demo app over HTTP", () => {
       ["/login", { method: "POST", headers: form, body: `username=${"x".repeat(10_000)}` }],
       ["/login", { method: "POST", headers: { ...form, origin: "http://evil.example" }, body: "username=eve" }],
     ];
-    const cookies = [undefined, "sid=garbage", `sid=${"A".repeat(43)}`, "sid=; my_cookie=x"];
+    const cookies = [undefined, "sid=garbage", `sid=${"A".repeat(43)}`, `sid=${"A".repeat(43)}.${"A".repeat(22)}`, "sid=; my_cookie=x"];
     const before = storedSessions(dir);
     let requests = 0;
     for (let round = 0; round < 3; round++) {
