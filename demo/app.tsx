@@ -1,14 +1,16 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 // The seed's Flask app on Hono and tessera: log in, greet, log out, set and read a cookie, list sessions.
 
-import { Hono } from "hono";
+import type { HttpBindings } from "@hono/node-server";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import { isTesseraError, type Sessions } from "tessera";
+import { secureHeaders } from "hono/secure-headers";
+import { factsOf, isStoreUnavailable, isTesseraError, type Sessions } from "tessera";
 import { honoSessions, type SessionEnv } from "tessera/hono";
-import { CookiePage, ErrorPage, IndexPage, LoginPage, SessionsPage } from "./views.js";
+import { CookiePage, ErrorPage, IndexPage, LoginPage, LogoutPage, SessionsPage, stylesheet } from "./views.js";
 
 export type Data = { username?: string };
 
@@ -33,17 +35,53 @@ export function usernameProblem(username: string): string | undefined {
  * @example
  * serve({ fetch: createApp(sessions).fetch, port: 3000 });
  */
-export function createApp(sessions: Sessions<Data>, options: { trustProxy?: boolean } = {}) {
+export function createApp(sessions: Sessions<Data>) {
   const app = new Hono<SessionEnv<Data>>();
 
+  // First, so that every response carries the headers: pages, redirects, and the 403, 413, 404, 500 and 503 pages.
+  app.use(
+    secureHeaders({
+      // No page runs a script or carries inline style (views.tsx), so the policy forbids both outright.
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      xFrameOptions: "DENY",
+      // Not no-referrer: with it, browsers send `Origin: null` on a form POST (Fetch §3.1, "append a request
+      // Origin header"), and the CSRF check below would refuse the demo's own forms where Sec-Fetch-Site is absent.
+      referrerPolicy: "same-origin",
+      // HSTS belongs to whoever terminates TLS for a real host; the demo serves plain http on 127.0.0.1.
+      strictTransportSecurity: false,
+    }),
+  );
+  // A static file: no session is read or written for it.
+  app.get("/style.css", (c) =>
+    c.body(stylesheet, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600" }),
+  );
   app.use(csrf());
   app.use(
     bodyLimit({
       maxSize: maxBodyBytes,
-      onError: (c) => c.html(<ErrorPage status={413} message="That request is too large." />, 413),
+      // The rest of the body is never read, so the connection cannot carry another request: say so, and the server
+      // closes it after this response (RFC 9110 §15.5.14, RFC 9112 §9.6). A keep-alive client then opens a new one
+      // instead of sending its next request down a socket that is about to close.
+      onError: (c) => c.html(<ErrorPage status={413} message="That request is too large." />, 413, { Connection: "close" }),
     }),
   );
-  app.use(honoSessions(sessions));
+  app.use(
+    honoSessions(sessions, {
+      onUnavailable: (c) =>
+        c.html(<ErrorPage status={503} message="Sessions are unavailable for a moment. Please try again." />, 503, {
+          "Cache-Control": "no-store",
+          "Retry-After": "5",
+        }),
+    }),
+  );
 
   app.get("/", (c) => {
     const session = c.get("session");
@@ -52,7 +90,11 @@ export function createApp(sessions: Sessions<Data>, options: { trustProxy?: bool
     return c.html(<IndexPage username={username} flash={session.readFlash<string>("notice")} signedIn />);
   });
 
-  app.get("/login", (c) => c.html(<LoginPage flash={c.get("session").readFlash<string>("notice")} />));
+  app.get("/login", (c) => {
+    // After a logout the notice comes in the URL, not in a session: a logged-out visitor costs no store row.
+    const loggedOut = c.req.query("logged_out") !== undefined ? "You have been logged out." : undefined;
+    return c.html(<LoginPage flash={c.get("session").readFlash<string>("notice") ?? loggedOut} />);
+  });
 
   app.post("/login", async (c) => {
     // A body that is not a form at all is the visitor's mistake: 400, like any other bad input.
@@ -70,12 +112,20 @@ export function createApp(sessions: Sessions<Data>, options: { trustProxy?: bool
     return c.redirect("/", 303);
   });
 
-  app.get("/logout", async (c) => {
-    const session = c.get("session");
-    // Destroyed on the server, so a copy of the old cookie is logged out too.
-    await session.destroy();
-    session.flash("notice", "You have been logged out.");
-    return c.redirect("/login", 303);
+  // The seed's GET /logout shows the button; only the POST logs out. A GET must not change state: an <img> or a
+  // link on another site would sign the user out.
+  app.get("/logout", (c) => {
+    const username = c.get("session").get("username");
+    if (!username) return c.redirect("/login", 303);
+    return c.html(<LogoutPage username={username} copiesEnded={sessions.mode !== "cookie"} />);
+  });
+
+  // Same-origin only: csrf() above refuses a form posted from another site.
+  app.post("/logout", async (c) => {
+    // In store mode the record is deleted, so a copy of the old cookie is logged out too. In cookie mode there is
+    // nothing on the server to delete: this clears this browser's cookie, and a copy stays valid until it expires.
+    await c.get("session").destroy();
+    return c.redirect("/login?logged_out", 303);
   });
 
   app.get("/setcookie", (c) => {
@@ -83,7 +133,7 @@ export function createApp(sessions: Sessions<Data>, options: { trustProxy?: bool
       path: "/",
       httpOnly: true,
       sameSite: "Lax",
-      secure: isHttps(c.req.raw, options.trustProxy === true),
+      secure: isHttps(c, sessions.trustProxy),
     });
     return c.html(<IndexPage username="Guest" />);
   });
@@ -110,6 +160,13 @@ export function createApp(sessions: Sessions<Data>, options: { trustProxy?: bool
   app.notFound((c) => c.html(<ErrorPage status={404} message="There is no page here." />, 404));
 
   app.onError((error, c) => {
+    if (isStoreUnavailable(error)) {
+      // The store failed inside a handler (signIn, revoke): fail closed, as the middleware does around it.
+      return c.html(<ErrorPage status={503} message="Sessions are unavailable for a moment. Please try again." />, 503, {
+        "Cache-Control": "no-store",
+        "Retry-After": "5",
+      });
+    }
     if (error instanceof HTTPException && error.status < 500) {
       // Hono's own refusals: 403 from the CSRF check, 400 for a body it cannot parse.
       const message = error.status === 403 ? "That form was sent from another site." : "That request could not be understood.";
@@ -129,10 +186,13 @@ function unlessUnsupported(error: unknown): undefined {
   throw error;
 }
 
-function isHttps(request: Request, trustProxy: boolean): boolean {
-  if (trustProxy) {
-    const forwarded = request.headers.get("x-forwarded-proto");
-    if (forwarded) return forwarded.split(",")[0]!.trim() === "https";
-  }
-  return request.url.startsWith("https:");
+/**
+ * Whether the visitor reached us over HTTPS, by tessera's rule for the session cookie: the connection itself (TLS
+ * on @hono/node-server's socket), or `X-Forwarded-Proto` read `hops` entries from the right, so a value the client
+ * wrote itself is never believed.
+ */
+function isHttps(c: Context, hops: number): boolean {
+  const socket = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket;
+  const connectionSecure = socket === undefined ? undefined : (socket as { encrypted?: boolean }).encrypted === true;
+  return factsOf(c.req.raw, hops, connectionSecure).secure;
 }

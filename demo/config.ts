@@ -1,9 +1,10 @@
 // The demo's configuration, read from the environment with safe defaults.
 
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Duration } from "tessera";
+import { privateFolder } from "./files.js";
 
 export interface DemoConfig {
   port: number;
@@ -13,7 +14,8 @@ export interface DemoConfig {
   store: string;
   idleTimeout: Duration | undefined;
   absoluteTimeout: Duration | undefined;
-  trustProxy: boolean;
+  /** How many proxies in front are believed about the scheme (0: none). */
+  trustProxy: number;
   /** Printed once at start-up (never contains a secret). */
   warnings: string[];
 }
@@ -28,7 +30,7 @@ const secretFile = "data/secret.key";
 /**
  * Reads PORT, HOST, SECRET_KEY, SECRET_KEY_FALLBACKS, SESSION_STORE, SESSION_IDLE_TIMEOUT,
  * SESSION_ABSOLUTE_TIMEOUT and TRUST_PROXY. In development a missing SECRET_KEY is generated once into
- * data/secret.key (mode 0600); in production it stops the start.
+ * data/secret.key (mode 0600, in data/ at 0700); in production it stops the start.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const warnings: string[] = [];
@@ -53,14 +55,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     store: env.SESSION_STORE || "sqlite:data/sessions.db",
     idleTimeout: duration(env.SESSION_IDLE_TIMEOUT),
     absoluteTimeout: duration(env.SESSION_ABSOLUTE_TIMEOUT),
-    trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+    trustProxy: proxyHops(env.TRUST_PROXY),
     warnings,
   };
 }
 
 function developmentSecret(warnings: string[]): string {
+  privateFolder(dirname(secretFile));
   if (!existsSync(secretFile)) {
-    mkdirSync(dirname(secretFile), { recursive: true });
     writeFileSync(secretFile, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
     warnings.push(`SECRET_KEY is not set: generated a development key in ${secretFile}. Set SECRET_KEY in production.`);
   } else {
@@ -68,6 +70,14 @@ function developmentSecret(warnings: string[]): string {
   }
   chmodSync(secretFile, 0o600);
   return readFileSync(secretFile, "utf8").trim();
+}
+
+/** TRUST_PROXY: unset, "0" or "false" for none, "true" for one, or a number of proxies. */
+function proxyHops(value: string | undefined): number {
+  if (value === undefined || value === "" || value === "false") return 0;
+  if (value === "true") return 1;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  throw new ConfigError("TRUST_PROXY must be true, false or the number of proxies in front (0 to 99)");
 }
 
 /** "30m", "12h" or a number of seconds; tessera checks the value itself. */

@@ -2,6 +2,7 @@
 
 import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
+import type { Socket } from "node:net";
 import { createSessions, TesseraError } from "tessera";
 import { createApp, type Data } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
@@ -17,10 +18,11 @@ async function main(): Promise<void> {
     absoluteTimeout: config.absoluteTimeout,
     trustProxy: config.trustProxy,
   });
-  const app = createApp(sessions, { trustProxy: config.trustProxy });
+  const app = createApp(sessions);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     console.log(`tessera demo listening on http://${config.host}:${info.port}/ (sessions: ${describeStore(config.store)})`);
   }) as Server;
+  server.on("connection", closeGently);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -39,6 +41,27 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+/** How long a closing connection still reads what the client sends, before it is dropped. */
+const lingerMs = 2_000;
+
+/**
+ * Closes a connection after a response that says `Connection: close` (the 413 for an oversized body) the way
+ * RFC 9112 §9.6 asks: FIN once the response is out, then keep reading (Node's parser drops the unread body) until
+ * the client closes its side or `lingerMs` passes. Node's own `destroySoon` closes the socket at once, and a client
+ * still uploading then gets a TCP reset that can destroy the response it has not read yet (fetch fails with EPIPE).
+ */
+function closeGently(socket: Socket): void {
+  let closing = false;
+  socket.destroySoon = () => {
+    if (closing) return;
+    closing = true;
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), lingerMs);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  };
 }
 
 main().catch((error: unknown) => {

@@ -2,13 +2,17 @@
 
 import type { Store } from "tessera";
 import { ConfigError } from "./config.js";
+import { privateDatabase } from "./files.js";
 
 /** The store for `spec`, or undefined for cookie mode. */
 export async function openStore(spec: string): Promise<Store | undefined> {
   if (spec === "cookie") return undefined;
   if (spec === "memory") return (await import("tessera/stores/memory")).memoryStore();
   if (spec.startsWith("sqlite:")) {
-    return (await import("tessera/stores/sqlite")).sqliteStore({ path: spec.slice("sqlite:".length) || "data/sessions.db" });
+    const path = spec.slice("sqlite:".length) || "data/sessions.db";
+    // Sessions are readable by the owner only, like data/secret.key: a session row is as good as a login.
+    privateDatabase(path);
+    return (await import("tessera/stores/sqlite")).sqliteStore({ path });
   }
   if (/^rediss?:\/\//.test(spec)) return (await import("tessera/stores/redis")).redisStore({ url: spec });
   if (/^postgres(ql)?:\/\//.test(spec)) return (await import("tessera/stores/postgres")).postgresStore({ url: spec });

@@ -1,11 +1,13 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-// The demo's pages: the tutorial's index and login templates, plus active sessions and error pages.
-// hono/jsx escapes every interpolated value, so nothing a visitor sends is ever markup.
+// The demo's pages: the tutorial's index and login templates, plus logout, active sessions and error pages.
+// hono/jsx escapes every interpolated value, so nothing a visitor sends is ever markup. No page has a script, an
+// event handler attribute or inline style, so the Content-Security-Policy can forbid all three.
 
 import type { Child } from "hono/jsx";
 import type { UserSessionInfo } from "tessera";
 
-const css = `
+/** The pages' one stylesheet, served at /style.css (the policy allows styles from this origin only). */
+export const stylesheet = `
 :root { color-scheme: light; --ink: #1d2433; --muted: #5b6578; --line: #d9dee8; --accent: #3451b2; --bg: #f5f7fb; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: var(--bg); }
@@ -34,7 +36,7 @@ function Layout(props: { title: string; children: Child }) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title}</title>
-        <style>{css}</style>
+        <link rel="stylesheet" href="/style.css" />
       </head>
       <body>
         <main>{props.children}</main>
@@ -51,7 +53,7 @@ function Flash(props: { message: string | undefined }) {
   ) : null;
 }
 
-/** The tutorial's index.html: a greeting and a Logout link, or a Login link. */
+/** The tutorial's index.html: a greeting and a Logout link (to the page with the button), or a Login link. */
 export function IndexPage(props: { username: string | undefined; flash?: string | undefined; signedIn?: boolean }) {
   return (
     <Layout title="Index">
@@ -96,6 +98,33 @@ export function LoginPage(props: { flash?: string | undefined; error?: string | 
           <input type="submit" value="Login" />
         </p>
       </form>
+    </Layout>
+  );
+}
+
+/**
+ * GET /logout: the button that logs out. Logging out is a POST from this origin, so a link or an image on another
+ * site cannot do it. `copiesEnded` says whether the server can end copies of the cookie (store mode) or not
+ * (cookie mode: the session lives in the cookie, and a copy stays valid until it expires).
+ */
+export function LogoutPage(props: { username: string; copiesEnded: boolean }) {
+  return (
+    <Layout title="Log out">
+      <h1>Log out</h1>
+      <p>You are logged in as {props.username}.</p>
+      <p class="muted">
+        {props.copiesEnded
+          ? "Logging out ends this session on the server, so a copy of this browser's cookie is logged out too."
+          : "Logging out clears this browser's cookie. The session lives in the cookie itself, so a copy of this cookie stays signed in until it expires."}
+      </p>
+      <form method="post" action="/logout">
+        <p>
+          <button type="submit">Log out</button>
+        </p>
+      </form>
+      <nav>
+        <a href="/">Home</a>
+      </nav>
     </Layout>
   );
 }

@@ -1,5 +1,6 @@
 // The demo end to end in a real headless Chromium (Debian's, driven by playwright-core): log in, look at the
-// cookie jar, set and get a cookie, survive a restart, log out, and replay the old cookie.
+// cookie jar, set and get a cookie, survive a restart, log out with the button, and replay the old cookie; the
+// Content-Security-Policy blocks nothing the pages need.
 
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +26,7 @@ describe.skipIf(!haveChromium)("the demo in headless Chromium", () => {
   let demo: RunningDemo;
   let context: BrowserContext;
   let page: Page;
+  const consoleMessages: string[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tessera-browser-"));
@@ -45,6 +47,7 @@ describe.skipIf(!haveChromium)("the demo in headless Chromium", () => {
       ],
     });
     page = context.pages()[0] ?? (await context.newPage());
+    page.on("console", (message) => consoleMessages.push(message.text()));
   });
 
   afterAll(async () => {
@@ -57,10 +60,13 @@ describe.skipIf(!haveChromium)("the demo in headless Chromium", () => {
   const shot = (name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
   const sessionCookie = async () => (await context.cookies(demo.url)).find((c) => c.name === "sid");
 
-  it("walks through login, cookies, a restart, logout and a replayed cookie", async () => {
+  it("walks through login, cookies, a restart, logout with the button and a replayed cookie", async () => {
     await page.goto(`${demo.url}/`);
     expect(new URL(page.url()).pathname).toBe("/login");
     await shot("login");
+
+    // The stylesheet loaded under the policy: the card's white background comes from /style.css.
+    expect(await page.evaluate("getComputedStyle(document.querySelector('main')).backgroundColor")).toBe("rgb(255, 255, 255)");
 
     await page.fill('input[name="username"]', "alice");
     await page.click('input[type="submit"]');
@@ -102,15 +108,24 @@ describe.skipIf(!haveChromium)("the demo in headless Chromium", () => {
     expect(await page.textContent("h1")).toBe("Hello alice!");
 
     const signedIn = (await sessionCookie())!.value;
+    // The Logout link opens a page with the button; opening it changes nothing.
     await page.click('a[href="/logout"]');
-    await page.waitForURL(`${demo.url}/login`);
-    expect(await page.textContent(".flash")).toBe("You have been logged out.");
+    await page.waitForURL(`${demo.url}/logout`);
+    expect(await page.textContent("h1")).toBe("Log out");
+    expect((await sessionCookie())?.value).toBe(signedIn);
     await shot("logout");
+    await page.click('button[type="submit"]');
+    await page.waitForURL(`${demo.url}/login?logged_out`);
+    expect(await page.textContent(".flash")).toBe("You have been logged out.");
+    expect(await sessionCookie()).toBeUndefined();
+    await shot("logged-out");
 
     // Put the old cookie back, as a thief with a copy would: the session was destroyed on the server.
     await context.addCookies([{ name: "sid", value: signedIn, url: demo.url, httpOnly: true, sameSite: "Lax" }]);
     await page.goto(`${demo.url}/`);
     expect(new URL(page.url()).pathname).toBe("/login");
     expect(await page.textContent("h1")).toBe("Log in");
+
+    expect(consoleMessages.filter((text) => /Content Security Policy|Refused to/i.test(text))).toEqual([]);
   });
 });
