@@ -110,7 +110,7 @@ describe("tessera/express with passport-local and express-session habits", () =>
     const response = await login("wonderland", planted);
     expect(response.status).toBe(303);
     const cookie = cookieOf(response)!;
-    expect(cookie).toMatch(/^sid=[A-Za-z0-9_-]{43}$/);
+    expect(cookie).toMatch(/^sid=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
     expect(cookie).not.toBe(planted);
     expect(await (await call("/me", cookie)).text()).toBe("alice");
     // The pre-login session id no longer resolves.

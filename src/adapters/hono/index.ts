@@ -58,7 +58,10 @@ export function honoSessions<D extends SessionData>(
     const failed = c.error !== undefined || c.res.status >= 500;
     let response: Response;
     try {
-      response = applyChanges(c.res, await (failed ? failedChanges(sessions, session) : sessions.commitHeaders(session)));
+      // A store that failed inside the handler (destroy, userSessions) answers 503 like one that failed here,
+      // not the 500 an app's onError would give an unknown error.
+      const base = isStoreUnavailable(c.error) ? await unavailable(c) : c.res;
+      response = applyChanges(base, await (failed ? failedChanges(sessions, session) : sessions.commitHeaders(session)));
     } catch (error) {
       if (!(isStoreUnavailable(error))) throw error;
       response = await unavailable(c);
