@@ -16,7 +16,7 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
 }
 
 /** A Fetch API request carrying the session token, if any. */
-export const request = (token?: string) => new Request("https://app.test/", token === undefined ? {} : { headers: { cookie: `sid=${token}` } });
+export const request = (token?: string): Request => new Request("https://app.test/", token === undefined ? {} : { headers: { cookie: `sid=${token}` } });
 
 /** The session token a response set. */
 export const tokenOf = (response: Response): string => setCookies(response).find((c) => c.name === "sid" && c.value !== "")!.value;
