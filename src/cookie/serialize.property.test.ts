@@ -18,6 +18,10 @@ const cookieOctetsRegExp = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
 /** RFC 6265bis §4.1.3: names browsers hold to the prefix rules, matched case-insensitively. */
 const hostPrefixRegExp = /^__host-/i;
 const securePrefixRegExp = /^__secure-/i;
+/** Whether `text` holds a US-ASCII control character (CTL in RFC 5234). */
+const hasControl = (text: string): boolean => [...text].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
+/** Whether `text` holds what a path-value may not (RFC 6265 §4.1.1: CTLs and ";") or anything outside US-ASCII. */
+const hasBadPathChar = (text: string): boolean => hasControl(text) || text.includes(";") || [...text].some((char) => char.charCodeAt(0) > 0x7e);
 
 const tokenArb = fc.stringMatching(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,16}$/);
 const octetsArb = fc.stringMatching(/^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]{0,64}$/);
@@ -67,7 +71,7 @@ function refusal(fn: () => unknown): TesseraError | undefined {
 
 /** Whether `header`, parsed as a browser's cookie jar would (no decoding), is exactly this cookie. */
 function readsBackAs(header: string, name: string, value: string, attributes: CookieAttributes, maxAge: number | undefined): void {
-  expect(header).not.toMatch(/[\0-\x1f\x7f]/);
+  expect(hasControl(header)).toBe(false);
   const parsed = parseSetCookie(header, { decode: (text) => text });
   expect(parsed.name).toBe(name);
   expect(parsed.value).toBe(value);
@@ -124,7 +128,7 @@ describe("Set-Cookie serializer properties", () => {
   });
 
   it("refuses with a TesseraError a path or domain carrying a separator, CR LF, NUL or non-ASCII", () => {
-    const badPathArb = withInjection(pathArb).filter((path) => /[;\0-\x1f\x7f-\uffff]/.test(path));
+    const badPathArb = withInjection(pathArb).filter(hasBadPathChar);
     const badDomainArb = withInjection(domainArb).filter((domain) => /[^A-Za-z0-9.-]/.test(domain));
     fc.assert(
       fc.property(tokenArb, attributesArb, fc.oneof(badPathArb.map((path) => ({ path })), badDomainArb.map((domain) => ({ domain }))), (name, attributes, bad) => {

@@ -192,7 +192,7 @@ describe("Session change log properties", () => {
         }
         for (const count of seen.values()) expect(count).toBe(1);
         const flash = currentRecord(session[sessionState]).flash;
-        const lastLeft = new Map(steps.map((step) => [step.key, step.value]));
+        const lastLeft = new Map<string, JsonValue>(steps.map((step) => [step.key, step.value]));
         for (const [key, value] of lastLeft) expect(flash[key]).toEqual(value);
         for (const key of Object.keys(base.flash)) {
           if (!lastLeft.has(key)) expect(Object.hasOwn(flash, key)).toBe(!seen.has(key));
@@ -205,8 +205,9 @@ describe("Session change log properties", () => {
   it("loses no increment when two requests update one counter and the second is replayed onto the first's write", async () => {
     await fc.assert(
       fc.asyncProperty(recordArb, fc.option(fc.integer({ min: -1000, max: 1000 })), fc.nat({ max: 20 }), fc.nat({ max: 20 }), opsArb, async (loaded, count, first, second, noise) => {
-        const base = { ...loaded, data: { ...loaded.data, count } };
-        if (count === null) delete base.data.count;
+        const data: Record<string, JsonValue> = { ...loaded.data, count };
+        if (count === null) delete data.count;
+        const base: SessionRecord = { ...loaded, data };
         const a = await loadSession(base);
         const b = await loadSession(base);
         const start = count ?? 0;
