@@ -1,13 +1,6 @@
-// The fuzzer's randomness and mutations: a seeded generator, and the ways an attacker changes a real cookie
-// value, a Cookie header or a stored record.
+// The fuzzer's seeded randomness and the ways an attacker changes a real cookie value, a Cookie header or a stored record.
 
-/**
- * A small seeded generator (sfc32): the same seed gives the same inputs on every machine, so a failure replays.
- *
- * @example
- * const random = createRandom(42);
- * random.int(10); // 0..9
- */
+/** A seeded source of random choices. */
 export interface Random {
   /** A whole number in [0, n). */
   int(n: number): number;
@@ -18,6 +11,13 @@ export interface Random {
   text(length: number, alphabet: string): string;
 }
 
+/**
+ * A small seeded generator (sfc32): the same seed gives the same inputs on every machine, so a failure replays.
+ *
+ * @example
+ * const random = createRandom(42);
+ * random.int(10); // 0..9
+ */
 export function createRandom(seed: number): Random {
   let a = 0x9e3779b9;
   let b = 0x243f6a88;
@@ -50,6 +50,7 @@ export function createRandom(seed: number): Random {
   };
 }
 
+/** The 64 characters of unpadded base64url (RFC 4648 §5), which every tessera cookie value is made of. */
 export const base64urlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 /** What else shows up in cookies, headers and escapes: separators, quotes, controls, non-ASCII, lone surrogates. */
 export const hostileAlphabet = `${base64urlAlphabet}+/=.;,"\\% \t\r\n\0\x01\x7f\x80\xffé\u2028\ud800\udfff€`;

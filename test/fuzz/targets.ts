@@ -1,5 +1,5 @@
-// The fuzz run shared by the bounded test (test/fuzz.test.ts) and `npm run fuzz`: real cookie values, headers
-// and stored records, mutated, fed to the parser, the manager (cookie mode and store mode) and decodeRecord.
+// The fuzz run of test/fuzz.test.ts and `npm run fuzz`: mutated cookie values, headers and stored records fed to the parser, the manager and decodeRecord.
+//
 // A crash is any thrown value where the API documents none (parse, load) or another than CodecError
 // (decodeRecord); a forgery is a mutated or random value that opens a session.
 
@@ -13,7 +13,12 @@ import { memoryStore } from "../../src/stores/memory/index.js";
 import { recordArb } from "./arbitraries.js";
 import { createRandom, mutateHeader, mutateRecord, mutateValue, type Mutant, type Random } from "./mutate.js";
 
-/** The targets and their share of the inputs. */
+/**
+ * The targets and their share of the inputs.
+ *
+ * @example
+ * Math.round(inputs * targetShares["store records (decodeRecord)"]);
+ */
 export const targetShares = {
   "Cookie headers (parser, then the sealed-cookie manager)": 0.25,
   "cookie values, cookie mode (sealed)": 0.2,
