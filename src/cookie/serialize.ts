@@ -16,6 +16,15 @@ export interface CookieAttributes {
 /** RFC 6265 §6.1 and every current browser: at least 4096 bytes of name plus value per cookie, and no more. */
 export const maxCookieBytes = 4096;
 
+/** RFC 6265 §4.1.1 cookie-name: an RFC 7230 token. */
+const cookieNameRegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 6265 §4.1.1 cookie-value, unquoted: `*cookie-octet`, US-ASCII but CTLs, whitespace, DQUOTE, ",", ";" and "\". */
+const cookieValueRegExp = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
+/** RFC 6265bis §4.1.3: "__Secure-" and "__Host-", matched case-insensitively. */
+const reservedPrefixRegExp = /^__(?:secure|host)-/i;
+/** RFC 6265bis §4.1.3.2: "__Host-", matched case-insensitively. */
+const hostPrefixRegExp = /^__host-/i;
+
 /** Writes one cookie's `Set-Cookie` values: the attributes are checked and joined once, the value per call. */
 export type SetCookieWriter = (value: string, maxAgeSeconds?: number) => string;
 
@@ -31,17 +40,33 @@ export type SetCookieWriter = (value: string, maxAgeSeconds?: number) => string;
  * headers.append("set-cookie", write(token, 3600));
  */
 export function createSetCookieWriter(name: string, attributes: CookieAttributes): SetCookieWriter {
+  // The `cookie` package's name grammar is wider than a token (it lets "," and '"' through): ours is checked first.
+  if (!cookieNameRegExp.test(name)) invalid("the cookie name must be a cookie-name token (RFC 6265 §4.1.1)");
+  // RFC 6265bis §4.1.3: browsers drop a __Secure- cookie without Secure, a __Host- one unless also Path=/ and no
+  // Domain; the prefixes are matched case-insensitively.
+  if (reservedPrefixRegExp.test(name) && !attributes.secure) invalid(`cookie "${name}" needs Secure for its prefix`);
+  if (hostPrefixRegExp.test(name) && (attributes.path !== "/" || attributes.domain !== undefined)) {
+    invalid(`cookie "${name}" needs Path=/ and no Domain for its prefix`);
+  }
+  // RFC 6265 §5.2: a browser trims whitespace around an attribute value, so the cookie would get another path.
+  if (attributes.path.trim() !== attributes.path) invalid(`cookie "${name}": the path must not start or end with whitespace`);
   // The same attributes, in the same order, as the `cookie` package writes them; it also checks them.
-  const checked = stringifySetCookie({
-    name,
-    value: "",
-    path: attributes.path,
-    domain: attributes.domain,
-    httpOnly: attributes.httpOnly,
-    sameSite: attributes.sameSite,
-    secure: attributes.secure,
-    partitioned: attributes.partitioned,
-  });
+  let checked: string;
+  try {
+    checked = stringifySetCookie({
+      name,
+      value: "",
+      path: attributes.path,
+      domain: attributes.domain,
+      httpOnly: attributes.httpOnly,
+      sameSite: attributes.sameSite,
+      secure: attributes.secure,
+      partitioned: attributes.partitioned,
+    });
+  } catch {
+    // The package's message echoes the refused text; ours names the attributes only.
+    invalid(`cookie "${name}": the path, domain or sameSite is outside the Set-Cookie grammar`);
+  }
   const domain = attributes.domain === undefined ? "" : `; Domain=${attributes.domain}`;
   const path = `; Path=${attributes.path}`;
   const flags =
@@ -56,6 +81,10 @@ export function createSetCookieWriter(name: string, attributes: CookieAttributes
   let expiresAt = -1;
   let expires = "";
   return (value, maxAgeSeconds) => {
+    // A value is written as is: anything but cookie-octets (";", ",", CR/LF, spaces, quotes) would inject.
+    if (!cookieValueRegExp.test(value)) {
+      invalid(`session cookie "${name}": the value is not cookie-octets (RFC 6265 §4.1.1); a custom codec must return base64url`);
+    }
     const size = name.length + value.length;
     if (size > maxCookieBytes) {
       throw new TesseraError(
@@ -81,4 +110,8 @@ export function createSetCookieWriter(name: string, attributes: CookieAttributes
  */
 export function serializeSetCookie(name: string, value: string, attributes: CookieAttributes, maxAgeSeconds?: number): string {
   return createSetCookieWriter(name, attributes)(value, maxAgeSeconds);
+}
+
+function invalid(message: string): never {
+  throw new TesseraError("ERR_INVALID_OPTION", message);
 }
