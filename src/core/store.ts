@@ -28,6 +28,12 @@ export interface StoreCallOptions {
    * the user was told failed does not land later.
    */
   signal?: AbortSignal;
+  /**
+   * When the manager gives up on the call (epoch ms by this machine's clock, `Date.now`, not the manager's `clock`
+   * option). A backend that can check the time as it runs a write (a Lua script, an SQL condition) should refuse a
+   * write that reaches it later: it was already reported failed, and must not land now.
+   */
+  deadline?: number;
 }
 
 /** How long a write should live, and whose session it is. */

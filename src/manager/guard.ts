@@ -1,21 +1,22 @@
 // Every store call goes through here: a deadline that also cancels, and any failure turned into a typed StoreUnavailableError.
 
 import { StoreUnavailableError, TesseraError } from "../core/errors.js";
-import type { Awaitable } from "../core/store.js";
+import type { Awaitable, StoreCallOptions } from "../core/store.js";
 
 /**
  * Runs one store operation under a deadline. The operation gets an `AbortSignal` that aborts when the deadline
  * passes, before the caller hears of the failure, so a store can drop a write it has not yet sent instead of
- * landing it after the request was answered 503. A synchronous store (SQLite) answers at once and pays for no timer.
+ * landing it after the request was answered 503, and the deadline itself, so a backend that can check the time
+ * can refuse a write that reaches it later. A synchronous store (SQLite) answers at once and pays for no timer.
  *
  * @example
- * const stored = await guard("get", 2000, (signal) => store.get(id, { signal }));
+ * const stored = await guard("get", 2000, (io) => store.get(id, io));
  */
-export async function guard<T>(operation: string, timeoutMs: number, call: (signal: AbortSignal) => Awaitable<T>): Promise<T> {
+export async function guard<T>(operation: string, timeoutMs: number, call: (io: StoreCallOptions) => Awaitable<T>): Promise<T> {
   const controller = new AbortController();
   let pending: Awaitable<T>;
   try {
-    pending = call(controller.signal);
+    pending = call({ signal: controller.signal, deadline: Date.now() + timeoutMs });
   } catch (error) {
     throw toStoreError(operation, error);
   }

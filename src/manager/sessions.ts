@@ -9,7 +9,7 @@ import { maxTimerMs } from "../core/timing.js";
 import { checkTimeouts, expiresAt, isTouchDue, type TimeoutPolicy } from "../core/policy.js";
 import type { SessionMeta, SessionRecord } from "../core/record.js";
 import { currentRecord, replayChanges, Session, sessionState, type SessionState } from "../core/session.js";
-import type { Store, StoreWriteOptions, StoredSession } from "../core/store.js";
+import type { Store, StoreCallOptions, StoreWriteOptions, StoredSession } from "../core/store.js";
 import { decodeRecord, encodeRecord } from "../core/wire.js";
 import { createKeyRing, type Secret } from "../crypto/keyring.js";
 import { openTaggedToken, tagToken } from "../crypto/token-tag.js";
@@ -231,8 +231,8 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     }
   };
 
-  const call = <T>(operation: string, fn: (store: Store, signal: AbortSignal) => T | Promise<T>): Promise<T> =>
-    guard(operation, storeTimeoutMs, (signal) => fn(store!, signal)).catch((error: unknown) => {
+  const call = <T>(operation: string, fn: (store: Store, io: StoreCallOptions) => T | Promise<T>): Promise<T> =>
+    guard(operation, storeTimeoutMs, (io) => fn(store!, io)).catch((error: unknown) => {
       if (isStoreUnavailable(error)) emit({ type: "store_error", operation, code: error.code });
       throw error;
     });
@@ -253,7 +253,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
 
   /** A stored session, or undefined when there is none or it cannot be decoded. */
   const readRecord = async (id: string): Promise<{ record: SessionRecord; version: number } | undefined> => {
-    const stored = await call("get", (s, signal) => s.get(id, { signal }));
+    const stored = await call("get", (s, io) => s.get(id, io));
     if (stored === undefined) return undefined;
     const record = decodeStored(stored);
     return record && { record, version: stored.version };
@@ -271,7 +271,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   const lifecycle = {
     async retire(session: Session<SessionData>): Promise<void> {
       const state = session[sessionState];
-      if (state.token !== undefined && store) await call("delete", (s, signal) => s.delete(hashToken(state.token!), { signal }));
+      if (state.token !== undefined && store) await call("delete", (s, io) => s.delete(hashToken(state.token!), io));
       state.token = undefined;
       state.version = undefined;
     },
@@ -379,9 +379,9 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   // Same Path and Domain as the cookie being cleared, or the browser keeps it (RFC 6265 §5.3 step 11).
   const clearCookie = (state: SessionState): string => writerFor(state)("", 0);
 
-  const writeOptions = (meta: SessionMeta, signal: AbortSignal): StoreWriteOptions => {
+  const writeOptions = (meta: SessionMeta, io: StoreCallOptions): StoreWriteOptions => {
     const at = expiresAt(meta, policy);
-    return { expiresAt: at, ttlSeconds: Math.max(1, Math.ceil((at - clock()) / 1000)), userId: meta.userId, signal };
+    return { ...io, expiresAt: at, ttlSeconds: Math.max(1, Math.ceil((at - clock()) / 1000)), userId: meta.userId };
   };
 
   const unchanged: ResponseChanges = Object.freeze({ setCookie: [], vary: true, noStore: false }) as ResponseChanges;
@@ -418,7 +418,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       for (let attempt = 1; ; attempt++) {
         const meta: SessionMeta = touch ? { ...record.meta, lastSeenAt: Math.max(now, record.meta.lastSeenAt) } : record.meta;
         const text = encodeStored({ ...record, meta });
-        const written = await call("update", (s, signal) => s.update(id, text, version, writeOptions(meta, signal)));
+        const written = await call("update", (s, io) => s.update(id, text, version, writeOptions(meta, io)));
         if (written !== undefined) {
           state.version = written;
           return touch ? setting(setCookie(state, token, meta, now)) : unchanged;
@@ -452,7 +452,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     if (state.metaChanged) meta.createdAt = now;
     const text = encodeStored({ ...record, meta });
     const token = newToken(state);
-    const created = await call("create", (s, signal) => s.create(hashToken(token), text, writeOptions(meta, signal)));
+    const created = await call("create", (s, io) => s.create(hashToken(token), text, writeOptions(meta, io)));
     // 256 random bits do not collide; a store answering "taken" is broken, and we fail closed.
     if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
     state.token = token;
@@ -480,11 +480,11 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
           if (state.metaChanged) meta.createdAt = now;
           const text = encodeStored({ ...record, meta });
           const candidate = newToken(state);
-          const created = await call("create", (s, signal) => s.create(hashToken(candidate), text, writeOptions(meta!, signal)));
+          const created = await call("create", (s, io) => s.create(hashToken(candidate), text, writeOptions(meta!, io)));
           if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
           token = candidate;
         }
-        const retired = await call("delete", (s, signal) => s.delete(oldId, { expectedVersion: version, signal }));
+        const retired = await call("delete", (s, io) => s.delete(oldId, { ...io, expectedVersion: version }));
         if (retired) {
           if (token === undefined) {
             state.token = undefined;
@@ -496,7 +496,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
           emit({ type: "session_created", store: store!.name });
           return setting(setCookie(state, token, meta!, now));
         }
-        if (token !== undefined) await call("delete", (s, signal) => s.delete(hashToken(token), { signal }));
+        if (token !== undefined) await call("delete", (s, io) => s.delete(hashToken(token), io));
         const fresh = await readLive(oldId, now);
         if (fresh === undefined) {
           // Destroyed, revoked or rotated by another request: nothing is issued. No cookie either: the browser
@@ -561,7 +561,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       const currentToken = opts?.current?.[sessionState].token;
       const currentId = currentToken === undefined ? undefined : hashToken(currentToken);
       const now = clock();
-      const listed = await call("listByUser", (s, signal) => s.listByUser(userId, { signal }));
+      const listed = await call("listByUser", (s, io) => s.listByUser(userId, io));
       const sessions: UserSessionInfo[] = [];
       for (const entry of listed) {
         // A record that does not decode is skipped (with an event), never an error for the whole list.
@@ -580,16 +580,16 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     async revokeUserSessions(userId, opts) {
       requireStore("revokeUserSessions");
       const exceptToken = opts?.except?.[sessionState].token;
-      return call("deleteByUser", (s, signal) => s.deleteByUser(userId, exceptToken === undefined ? undefined : hashToken(exceptToken), { signal }));
+      return call("deleteByUser", (s, io) => s.deleteByUser(userId, exceptToken === undefined ? undefined : hashToken(exceptToken), io));
     },
     async revokeSession(userId, id) {
       requireStore("revokeSession");
-      const stored = await call("get", (s, signal) => s.get(id, { signal }));
+      const stored = await call("get", (s, io) => s.get(id, io));
       if (stored === undefined) return false;
       // A record that does not decode is deleted too: no one can load it, and it was listed as this user's.
       const record = decodeStored(stored);
       if (record !== undefined && record.meta.userId !== userId) return false;
-      return call("delete", (s, signal) => s.delete(id, record === undefined ? { signal } : { expectedVersion: stored.version, signal }));
+      return call("delete", (s, io) => s.delete(id, record === undefined ? io : { ...io, expectedVersion: stored.version }));
     },
     async close() {
       if (store) await store.close();

@@ -69,6 +69,14 @@ interface Row {
   record: string;
 }
 
+/** A measurement of the server's clock older than this is taken again. */
+const skewRefreshMs = 60_000;
+
+/** The SQL condition of a write's fence, parameter `$n` (epoch ms in the server's time, 0 for none). */
+function fenceSql(n: number): string {
+  return `($${n}::float8 = 0 OR extract(epoch FROM clock_timestamp()) * 1000 <= $${n}::float8)`;
+}
+
 function abandoned(): TesseraError {
   return new TesseraError("ERR_STORE_UNAVAILABLE", "the postgres call was abandoned");
 }
@@ -228,6 +236,30 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
   };
   const listed = (row: Row): ListedSession => ({ id: row.id, text: row.record, version: row.version });
 
+  /**
+   * How far the server's clock is from this machine's, from one round trip, with half of it as the margin of
+   * error; measured on first use and again when over a minute old. A write's deadline becomes a condition in the
+   * server's time (`fenceSql`), so a statement that reaches PostgreSQL after its caller gave up changes nothing.
+   */
+  let skew: { offsetMs: number; marginMs: number; measuredAt: number } | undefined;
+  let measuring: Promise<void> | undefined;
+  const measureSkew = (): Promise<void> =>
+    (measuring ??= (async () => {
+      const before = Date.now();
+      const { rows } = await query<{ now: number }>("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now", []);
+      const after = Date.now();
+      const serverMs = Number(rows[0]?.now);
+      if (Number.isFinite(serverMs)) skew = { offsetMs: serverMs - (before + after) / 2, marginMs: Math.ceil((after - before) / 2) + 2, measuredAt: after };
+    })()
+      .catch(() => undefined)
+      .finally(() => (measuring = undefined)));
+  /** The fence for a write: the deadline in the server's time, or 0 for none (no deadline, or no measurement yet). */
+  const fenceOf = (deadline: number | undefined): number => {
+    if (deadline === undefined) return 0;
+    if (skew === undefined || Date.now() - skew.measuredAt > skewRefreshMs) void measureSkew();
+    return skew === undefined ? 0 : Math.floor(deadline + skew.offsetMs - skew.marginMs);
+  };
+
   const gc = async (now = clock()): Promise<number> => {
     let removed = 0;
     for (;;) {
@@ -251,20 +283,21 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
       const row = rows[0];
       return row === undefined ? undefined : { text: row.record, version: row.version };
     },
-    async create(id, text, { expiresAt, userId, signal }) {
+    async create(id, text, { expiresAt, userId, signal, deadline }) {
       const { rowCount } = await query(
-        `INSERT INTO ${table} (id, version, user_id, expires_at, record) VALUES ($1, 1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
-        [id, userId ?? null, expiresAt, text],
+        `INSERT INTO ${table} (id, version, user_id, expires_at, record) SELECT $1, 1, $2, $3, $4 WHERE ${fenceSql(5)} ON CONFLICT (id) DO NOTHING`,
+        [id, userId ?? null, expiresAt, text, fenceOf(deadline)],
         signal,
       );
       return rowCount === 1;
     },
-    async update(id, text, expectedVersion, { expiresAt, userId, signal }) {
+    async update(id, text, expectedVersion, { expiresAt, userId, signal, deadline }) {
       // Under READ COMMITTED a second UPDATE at the same version waits for the first, then re-checks the WHERE
-      // clause against the row the first one wrote, and matches nothing: exactly one of them wins.
+      // clause (the fence too, at that moment) against the row the first one wrote, and matches nothing: exactly
+      // one of them wins.
       const { rowCount } = await query(
-        `UPDATE ${table} SET version = version + 1, user_id = $2, expires_at = $3, record = $4 WHERE id = $1 AND version = $5`,
-        [id, userId ?? null, expiresAt, text, expectedVersion],
+        `UPDATE ${table} SET version = version + 1, user_id = $2, expires_at = $3, record = $4 WHERE id = $1 AND version = $5 AND ${fenceSql(6)}`,
+        [id, userId ?? null, expiresAt, text, expectedVersion, fenceOf(deadline)],
         signal,
       );
       return rowCount === 1 ? expectedVersion + 1 : undefined;
@@ -274,7 +307,7 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
       const { rowCount } =
         expected === undefined
           ? await query(`DELETE FROM ${table} WHERE id = $1`, [id], options?.signal)
-          : await query(`DELETE FROM ${table} WHERE id = $1 AND version = $2`, [id, expected], options?.signal);
+          : await query(`DELETE FROM ${table} WHERE id = $1 AND version = $2 AND ${fenceSql(3)}`, [id, expected, fenceOf(options?.deadline)], options?.signal);
       return rowCount === 1;
     },
     async listByUser(userId) {

@@ -56,6 +56,9 @@ export const defaults = Object.freeze({
   maxReconnectDelayMs: 1000,
 } as const);
 
+/** A measurement of the server's clock older than this is taken again. */
+const skewRefreshMs = 60_000;
+
 /** How long `close()` waits for the store's own client to finish commands in flight before it stops waiting. */
 const closeTimeoutMs = 2000;
 
@@ -72,10 +75,24 @@ function script(source: string): Script {
 }
 
 /**
- * Create: writes the record at version 1 with its TTL, only when the key is absent. Returns 1, or 0 when taken.
- * KEYS[1] session; ARGV record, ttl ms, "1" when there is a user, user id.
+ * The fence every write script starts with: true when the server's clock has passed `fence` (epoch ms, the
+ * caller's deadline in the server's time), so a write that reaches Redis after its caller gave up is refused.
+ * "0" means no fence. Scripts are replicated by their effects (Redis 5+), so reading TIME before writing is allowed.
  */
-const createScript = script(`
+const lateLua = `
+local function late(fence)
+  if fence == '0' then return false end
+  local now = redis.call('TIME')
+  return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(fence)
+end
+`;
+
+/**
+ * Create: writes the record at version 1 with its TTL, only when the key is absent. Returns 1, 0 when taken, or -1
+ * when it arrived after its fence. KEYS[1] session; ARGV record, ttl ms, "1" when there is a user, user id, fence.
+ */
+const createScript = script(`${lateLua}
+if late(ARGV[5]) then return -1 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'v', '1', 'r', ARGV[1])
 if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'u', ARGV[4]) end
@@ -85,10 +102,12 @@ return 1
 
 /**
  * Compare-and-set: replaces record, user and TTL only when the session exists at the expected version. Returns
- * { new version, previous user id or nil }, or nil (writing nothing) when it is gone or at another version.
- * KEYS[1] session; ARGV expected version, record, ttl ms, "1" when there is a user, user id.
+ * { new version, previous user id or nil }, nil (writing nothing) when it is gone or at another version, or -1 when
+ * it arrived after its fence. KEYS[1] session; ARGV expected version, record, ttl ms, "1" when there is a user,
+ * user id, fence.
  */
-const updateScript = script(`
+const updateScript = script(`${lateLua}
+if late(ARGV[6]) then return -1 end
 local version = tonumber(redis.call('HGET', KEYS[1], 'v'))
 if version == nil or version ~= tonumber(ARGV[1]) then return false end
 local previous = redis.call('HGET', KEYS[1], 'u')
@@ -101,9 +120,11 @@ return { version, previous }
 
 /**
  * Delete: removes the session, only at the expected version when one is given. Returns { 1, user id or nil } when
- * it removed the session, { 0 } when it was gone or at another version. KEYS[1] session; ARGV expected version or "".
+ * it removed the session, { 0 } when it was gone or at another version, { -1 } when it arrived after its fence.
+ * KEYS[1] session; ARGV expected version or "", fence.
  */
-const deleteScript = script(`
+const deleteScript = script(`${lateLua}
+if late(ARGV[2]) then return { -1 } end
 local version = redis.call('HGET', KEYS[1], 'v')
 if version == false then return { 0 } end
 if ARGV[1] ~= '' and tonumber(version) ~= tonumber(ARGV[1]) then return { 0 } end
@@ -263,6 +284,31 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
     }
   };
 
+  /**
+   * How far the server's clock is from this machine's, from a TIME round trip, with half that round trip as the
+   * margin of error; measured at start-up and again when over a minute old. A write's deadline is turned into the
+   * server's time, less the margin, for the scripts' fence. Not measured for a cluster, whose nodes keep their own
+   * clocks: there a write already sent when the deadline passes can still land.
+   */
+  let skew: { offsetMs: number; marginMs: number; measuredAt: number } | undefined;
+  let measuring: Promise<void> | undefined;
+  const measureSkew = (): Promise<void> =>
+    (measuring ??= (async () => {
+      const before = Date.now();
+      const reply = list(await (client as RedisClientLike).sendCommand(["TIME"]));
+      const after = Date.now();
+      const serverMs = Number(text(reply[0])) * 1000 + Math.floor(Number(text(reply[1])) / 1000);
+      if (Number.isFinite(serverMs)) skew = { offsetMs: serverMs - (before + after) / 2, marginMs: Math.ceil((after - before) / 2) + 2, measuredAt: after };
+    })()
+      .catch(ignore)
+      .finally(() => (measuring = undefined)));
+  const fenceOf = (deadline: number | undefined): string => {
+    if (deadline === undefined || isCluster(client)) return "0";
+    if (skew === undefined || Date.now() - skew.measuredAt > skewRefreshMs) void measureSkew();
+    return skew === undefined ? "0" : String(Math.floor(deadline + skew.offsetMs - skew.marginMs));
+  };
+  const lateWrite = (): TesseraError => new TesseraError("ERR_STORE_UNAVAILABLE", "the redis write reached the server after its deadline");
+
   let warned = false;
   const warn = (message: string): void => {
     if (warned) return;
@@ -306,6 +352,7 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
     if (checked) return Promise.resolve();
     checked = true;
     client.off("ready", onReady);
+    if (!isCluster(client)) void measureSkew();
     return checkEviction();
   };
   const onReady = (): void => void checkOnce();
@@ -408,10 +455,11 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
     async create(id, recordText, writeOptions) {
       await open();
       const ttlMs = ttlMilliseconds(writeOptions);
-      const { userId, signal } = writeOptions;
+      const { userId, signal, deadline } = writeOptions;
       const key = sessionKey(id);
-      const args = [recordText, ttlMs, userId === undefined ? "0" : "1", userId ?? ""];
+      const args = [recordText, ttlMs, userId === undefined ? "0" : "1", userId ?? "", fenceOf(deadline)];
       const [created] = await Promise.all([evaluate(createScript, key, args, signal), indexBeside(userId, id, ttlMs)]);
+      if (Number(created) === -1) throw lateWrite();
       if (Number(created) !== 1) return false;
       if (userId !== undefined) await index(userId, id, ttlMs);
       return true;
@@ -419,11 +467,12 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
     async update(id, recordText, expectedVersion, writeOptions) {
       await open();
       const ttlMs = ttlMilliseconds(writeOptions);
-      const { userId, signal } = writeOptions;
+      const { userId, signal, deadline } = writeOptions;
       const key = sessionKey(id);
-      const args = [String(expectedVersion), recordText, ttlMs, userId === undefined ? "0" : "1", userId ?? ""];
+      const args = [String(expectedVersion), recordText, ttlMs, userId === undefined ? "0" : "1", userId ?? "", fenceOf(deadline)];
       const [reply] = await Promise.all([evaluate(updateScript, key, args, signal), indexBeside(userId, id, ttlMs)]);
       if (reply === null || reply === undefined) return undefined;
+      if (reply === -1) throw lateWrite();
       const [version, previous] = list(reply);
       const previousUserId = text(previous);
       if (previousUserId !== userId) {
@@ -434,7 +483,9 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
     async delete(id, options) {
       await open();
       const expected = options?.expectedVersion;
-      const [deleted, user] = list(await evaluate(deleteScript, sessionKey(id), [expected === undefined ? "" : String(expected)], options?.signal));
+      const args = [expected === undefined ? "" : String(expected), fenceOf(options?.deadline)];
+      const [deleted, user] = list(await evaluate(deleteScript, sessionKey(id), args, options?.signal));
+      if (Number(deleted) === -1) throw lateWrite();
       const userId = text(user);
       if (userId !== undefined) await unindex(userId, [id]);
       return Number(deleted) === 1;
