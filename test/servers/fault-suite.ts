@@ -13,8 +13,11 @@ import { count, lostWrites, startTraffic, type Outcome, type Target, type Target
 /** The secret of every fault app and of the demo (SECRET_KEY). */
 export const faultSecret = "fault injection secret, 48 bytes long...........";
 
-/** The store deadline of the counter apps: short, so a hang would show at once. */
-export const storeTimeoutMs = 300;
+/**
+ * The store deadline of the counter apps. A killed server fails calls at once (a refused or reset connection), so
+ * this only bounds what a hang would cost; it is not shorter because CI machines are shared and slow.
+ */
+export const storeTimeoutMs = 1000;
 
 /** A killable server and how the apps reach it. */
 export interface KillableServer {
@@ -43,7 +46,7 @@ const adapterNames = Object.keys(counterApps) as AdapterName[];
 const succeeded = (outcome: Outcome): boolean => outcome.status === 200 || outcome.status === 303;
 
 /**
- * Registers the suite: `server` is killed with SIGKILL while 6 users per app sign in and write through the demo
+ * Registers the suite: `server` is killed with SIGKILL while 4 users per app sign in and write through the demo
  * process and the four adapters, then restarted on the same port while the users keep going; no app restarts.
  *
  * @example
@@ -73,11 +76,13 @@ export function describeServerKill(serverName: string, options: KillSuiteOptions
         managers.push(sessions);
         const app = await counterApps[name](sessions);
         apps.push(app);
+        // One sign-in first, so the store's connections (and the PostgreSQL table) exist before the load starts.
+        await warmUp(`${app.url}/login?user=warm-up`);
         // A request that takes 5 times the store deadline is a hang.
         targets.push({ name, url: app.url, kind: "counter", clientTimeoutMs: 5 * storeTimeoutMs });
       }
 
-      const traffic = startTraffic(targets, 6);
+      const traffic = startTraffic(targets, 4);
       try {
         await traffic.until((r) => count(r, (o) => o.startedIn === "before" && succeeded(o)) >= 30, "requests succeed before the kill");
         traffic.phase = "fault";
@@ -118,13 +123,13 @@ export function describeServerKill(serverName: string, options: KillSuiteOptions
       const record = records.get(name)!;
       expect(count(record, (o) => o.startedIn === "after" && succeeded(o))).toBeGreaterThanOrEqual(30);
       // Recovered for good: the last requests of the run all succeeded.
-      expect(record.outcomes.slice(-10).map((o) => o.status).filter((s) => s !== 200 && s !== 303)).toEqual([]);
+      expect(record.outcomes.slice(-5).map((o) => o.status).filter((s) => s !== 200 && s !== 303)).toEqual([]);
     });
 
     it.each(targetNames)(`%s loses no write it acknowledged before, during or after the ${serverName} outage`, async (name) => {
       const record = records.get(name)!;
       // Users came and went: more signed in than were ever running at once.
-      expect(record.users.filter((u) => u.signedIn).length).toBeGreaterThan(6);
+      expect(record.users.filter((u) => u.signedIn).length).toBeGreaterThan(4);
       expect(await lostWrites(record)).toEqual([]);
     });
 
@@ -133,4 +138,16 @@ export function describeServerKill(serverName: string, options: KillSuiteOptions
       expect(connectionsAfter).toBeLessThanOrEqual(options.maxConnections);
     });
   });
+}
+
+/** Sends `url` until it answers 200 (a readiness probe for an app and its store). */
+async function warmUp(url: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+    await response?.text();
+    if (response?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 (last: ${response?.status ?? "no answer"})`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
