@@ -2,10 +2,11 @@
 // killed while a handler is inside a session call.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions, type Store } from "tessera";
+import { createSessions } from "tessera";
 import { redisStore } from "tessera/stores/redis";
 import { createApp, type Data as DemoData } from "../demo/app.js";
 import { counterApps, type AdapterName, type CounterData } from "./servers/counter-apps.js";
+import { gatedStore } from "./servers/gated-store.js";
 import { describeServerKill, faultSecret, storeTimeoutMs } from "./servers/fault-suite.js";
 import { redisCommand, startRedisServer, type RedisServer } from "./servers/redis-server.js";
 import { CookieJar } from "./servers/traffic.js";
@@ -24,44 +25,6 @@ describeServerKill("Redis", {
   // One client per store: the demo's and the four counter apps'.
   maxConnections: 5,
 });
-
-/** A store that pauses one chosen call at a barrier the test releases; every call goes to the real store. */
-function gatedStore(inner: Store): { store: Store; hold(method: "delete" | "listByUser"): { reached: Promise<void>; release(): void } } {
-  const gates = new Map<string, { reached(): void; released: Promise<void> }>();
-  const pass = async (method: string): Promise<void> => {
-    const gate = gates.get(method);
-    if (gate === undefined) return;
-    gates.delete(method);
-    gate.reached();
-    await gate.released;
-  };
-  const store: Store = {
-    name: inner.name,
-    get: (id) => inner.get(id),
-    create: (id, record, options) => inner.create(id, record, options),
-    update: (id, record, version, options) => inner.update(id, record, version, options),
-    delete: async (id) => {
-      await pass("delete");
-      return inner.delete(id);
-    },
-    listByUser: async (userId) => {
-      await pass("listByUser");
-      return inner.listByUser(userId);
-    },
-    deleteByUser: (userId, exceptId) => inner.deleteByUser(userId, exceptId),
-    close: () => inner.close(),
-  };
-  return {
-    store,
-    hold(method) {
-      let reached!: () => void;
-      let release!: () => void;
-      const gate = { reached: new Promise<void>((resolve) => (reached = resolve)), released: new Promise<void>((resolve) => (release = resolve)) };
-      gates.set(method, { reached, released: gate.released });
-      return { reached: gate.reached, release };
-    },
-  };
-}
 
 // Known bug, failing on purpose until fixed: on Hono, Express 5 and Fastify, and in the demo, a StoreUnavailableError
 // thrown by a session call inside the handler (signIn's retire of the old id, userSessions) reaches the framework's
