@@ -119,7 +119,7 @@ describe("two processes on one SQLite file, one killed with SIGKILL mid-run", ()
 
     const db = new Database(path, { readonly: true });
     try {
-      integrity = db.pragma("integrity_check");
+      integrity = db.pragma("integrity_check") as unknown[];
     } finally {
       db.close();
     }
