@@ -1,7 +1,9 @@
-// `npm run bench:stall [-- --seconds=10 --processes=2 --sessions=400 --concurrency=16]`: several processes write one
-// SQLite file through sqliteStore (many distinct sessions, update loops), each measuring how long its event loop
-// stalls (perf_hooks.monitorEventLoopDelay and the largest gap of a 1 ms setInterval) while SQLite waits on the
-// other process's lock. Prints a table: p50/p99/max stall, max timer gap, writes/s and failures, per process.
+// `npm run bench:stall [-- --seconds=10 --processes=2 --sessions=400 --concurrency=16 --hold-ms=250]`: processes
+// write one SQLite file through sqliteStore (many distinct sessions, update loops), each measuring how long its event
+// loop stalls (perf_hooks.monitorEventLoopDelay, the largest gap of a 1 ms setInterval, the longest synchronous store
+// call) while SQLite waits on another process's lock. Three runs: one process alone (what the machine itself costs),
+// all at once, and all at once while another connection holds the write lock for --hold-ms every second (a long
+// transaction elsewhere: a backup, a big gc batch, an sqlite3 shell). Prints a table per process.
 
 import Database from "better-sqlite3";
 import { spawn } from "node:child_process";
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
   const processes = Number(argument("processes", "2"));
   const sessionCount = Number(argument("sessions", "400"));
   const concurrency = Number(argument("concurrency", "16"));
+  const holdMs = Number(argument("hold-ms", "250"));
   const dir = mkdtempSync(join(tmpdir(), "tessera-stall-"));
   const path = join(dir, "sessions.db");
   try {
@@ -145,12 +148,16 @@ async function main(): Promise<void> {
 
     const fixed = (n: number): string => n.toFixed(1);
     const rows: Record<string, string | number>[] = [];
-    // First one process alone (no lock to wait for: what the machine itself costs), then all of them at once.
-    for (const count of processes > 1 ? [1, processes] : [1]) {
-      const reports = await run(path, tokens, count, seconds, concurrency);
+    const runs = [
+      { name: "alone", count: 1, holdMs: 0 },
+      { name: `${processes} at once`, count: processes, holdMs: 0 },
+      { name: `${processes} at once, lock held ${holdMs} ms/s`, count: processes, holdMs },
+    ];
+    for (const { name, count, holdMs: hold } of runs) {
+      const reports = await run(path, tokens, count, seconds, concurrency, hold);
       reports.forEach((r, i) =>
         rows.push({
-          run: count === 1 ? "alone" : `${count} at once`,
+          run: name,
           process: i + 1,
           "stall p50 (ms)": fixed(r.p50),
           "stall p99 (ms)": fixed(r.p99),
@@ -173,8 +180,11 @@ async function main(): Promise<void> {
   }
 }
 
-/** Runs `count` writer processes at once on `path`, each on its own share of `tokens`, and collects their reports. */
-async function run(path: string, tokens: string[], count: number, seconds: number, concurrency: number): Promise<Report[]> {
+/**
+ * Runs `count` writer processes at once on `path`, each on its own share of `tokens`, and collects their reports.
+ * With `holdMs`, this process holds the write lock (BEGIN IMMEDIATE) for that long once a second meanwhile.
+ */
+async function run(path: string, tokens: string[], count: number, seconds: number, concurrency: number, holdMs: number): Promise<Report[]> {
   const self = fileURLToPath(import.meta.url);
   const children = Array.from({ length: count }, () =>
     spawn(process.execPath, [...process.execArgv, self, "--child", path, String(seconds), String(concurrency)], { stdio: ["pipe", "pipe", "inherit"] }),
@@ -184,8 +194,23 @@ async function run(path: string, tokens: string[], count: number, seconds: numbe
   for (const line of lines) if ((await line.next()).value !== "ready") throw new Error("a writer did not start");
   // Each process gets its own sessions: they meet on the file's write lock, not on the same rows.
   children.forEach((c, i) => c.stdin!.write(`${JSON.stringify(tokens.filter((_, t) => t % count === i))}\n`));
+  const holder = holdMs > 0 ? new Database(path) : undefined;
+  holder?.pragma("busy_timeout = 10000");
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const holding = holder
+    ? setInterval(() => {
+        holder.exec("BEGIN IMMEDIATE");
+        Atomics.wait(sleeper, 0, 0, holdMs);
+        holder.exec("COMMIT");
+      }, 1000)
+    : undefined;
   const reports: Report[] = [];
-  for (const line of lines) reports.push(JSON.parse((await line.next()).value as string) as Report);
+  try {
+    for (const line of lines) reports.push(JSON.parse((await line.next()).value as string) as Report);
+  } finally {
+    clearInterval(holding);
+    holder?.close();
+  }
   return reports;
 }
 
