@@ -56,8 +56,8 @@ function timed(store: Store, onCall: (ms: number) => void): Store {
   });
 }
 
-/** A child: waits for "go" on stdin, runs update loops for `seconds` on its sessions, prints its report as JSON. */
-async function writer(path: string, tokens: string[], seconds: number, concurrency: number): Promise<Report> {
+/** A child: reads its sessions' Cookie headers on stdin, runs update loops for `seconds` on its sessions, prints its report as JSON. */
+async function writer(path: string, cookies: string[], seconds: number, concurrency: number): Promise<Report> {
   let longestStoreCall = 0;
   const store = timed(sqliteStore({ path, gcIntervalSeconds: 0 }), (ms) => (longestStoreCall = Math.max(longestStoreCall, ms)));
   const sessions = createSessions<{ count?: number; note?: string }>({ secrets: [secret], store });
@@ -79,10 +79,10 @@ async function writer(path: string, tokens: string[], seconds: number, concurren
   const deadline = started + seconds * 1000;
   const loop = async (): Promise<void> => {
     while (performance.now() < deadline) {
-      const token = tokens[next++ % tokens.length]!;
+      const cookie = cookies[next++ % cookies.length]!;
       const began = performance.now();
       try {
-        const session = await sessions.load(new Request("http://bench.test/", { headers: { cookie: `${sessions.cookieName}=${token}` } }));
+        const session = await sessions.load(new Request("http://bench.test/", { headers: { cookie } }));
         session.update("count", (n) => (n ?? 0) + 1);
         session.set("note", `written by ${process.pid}`);
         await sessions.commit(session, new Response("ok"));
@@ -121,9 +121,9 @@ async function child(): Promise<void> {
   const [path, seconds, concurrency] = process.argv.slice(3);
   process.stdout.write("ready\n");
   const lines = createInterface({ input: process.stdin });
-  const tokens = await new Promise<string[]>((resolve) => lines.once("line", (line) => resolve(JSON.parse(line) as string[])));
+  const cookies = await new Promise<string[]>((resolve) => lines.once("line", (line) => resolve(JSON.parse(line) as string[])));
   lines.close();
-  const report = await writer(path!, tokens, Number(seconds), Number(concurrency));
+  const report = await writer(path!, cookies, Number(seconds), Number(concurrency));
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
@@ -137,12 +137,13 @@ async function main(): Promise<void> {
   const path = join(dir, "sessions.db");
   try {
     const seeding = createSessions<{ count?: number }>({ secrets: [secret], store: sqliteStore({ path, gcIntervalSeconds: 0 }) });
-    const tokens: string[] = [];
+    const cookies: string[] = [];
     for (let i = 0; i < sessionCount; i++) {
       const session = await seeding.load(new Request("http://bench.test/"));
       session.set("count", 0);
       const response = await seeding.commit(session, new Response("ok"));
-      tokens.push(response.headers.getSetCookie()[0]!.split(";")[0]!.split("=").slice(1).join("="));
+      // The Cookie header as the browser would send it: the name over plain http has no __Host- prefix.
+      cookies.push(response.headers.getSetCookie()[0]!.split(";")[0]!);
     }
     await seeding.close();
 
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
       { name: `${processes} at once, lock held ${holdMs} ms/s`, count: processes, holdMs },
     ];
     for (const { name, count, holdMs: hold } of runs) {
-      const reports = await run(path, tokens, count, seconds, concurrency, hold);
+      const reports = await run(path, cookies, count, seconds, concurrency, hold);
       reports.forEach((r, i) =>
         rows.push({
           run: name,
@@ -181,10 +182,10 @@ async function main(): Promise<void> {
 }
 
 /**
- * Runs `count` writer processes at once on `path`, each on its own share of `tokens`, and collects their reports.
+ * Runs `count` writer processes at once on `path`, each on its own share of `cookies`, and collects their reports.
  * With `holdMs`, this process holds the write lock (BEGIN IMMEDIATE) for that long once a second meanwhile.
  */
-async function run(path: string, tokens: string[], count: number, seconds: number, concurrency: number, holdMs: number): Promise<Report[]> {
+async function run(path: string, cookies: string[], count: number, seconds: number, concurrency: number, holdMs: number): Promise<Report[]> {
   const self = fileURLToPath(import.meta.url);
   const children = Array.from({ length: count }, () =>
     spawn(process.execPath, [...process.execArgv, self, "--child", path, String(seconds), String(concurrency)], { stdio: ["pipe", "pipe", "inherit"] }),
@@ -193,7 +194,7 @@ async function run(path: string, tokens: string[], count: number, seconds: numbe
   // A barrier: every writer is loaded and waiting before any starts, so their runs overlap fully.
   for (const line of lines) if ((await line.next()).value !== "ready") throw new Error("a writer did not start");
   // Each process gets its own sessions: they meet on the file's write lock, not on the same rows.
-  children.forEach((c, i) => c.stdin!.write(`${JSON.stringify(tokens.filter((_, t) => t % count === i))}\n`));
+  children.forEach((c, i) => c.stdin!.write(`${JSON.stringify(cookies.filter((_, t) => t % count === i))}\n`));
   const holder = holdMs > 0 ? new Database(path) : undefined;
   holder?.pragma("busy_timeout = 10000");
   const sleeper = new Int32Array(new SharedArrayBuffer(4));

@@ -50,7 +50,11 @@ function startWriter(path: string): Writer {
     until(check, what) {
       return new Promise((resolve, reject) => {
         const test = (): void => {
-          if (check(writer)) {
+          const untyped = writer.failures.find((code) => !code.startsWith("ERR_"));
+          if (untyped !== undefined) {
+            waiters.delete(test);
+            reject(new Error(`writer ${child.pid} failed an increment with "${untyped}" before ${what}`));
+          } else if (check(writer)) {
             waiters.delete(test);
             resolve();
           }
@@ -81,7 +85,8 @@ const total = (counts: number[]): number => counts.reduce((a, b) => a + b, 0);
 describe("two processes on one SQLite file, one killed with SIGKILL mid-run", () => {
   let dir: string;
   let path: string;
-  const tokens: string[] = [];
+  /** Each session's Cookie header, `name=value` as its Set-Cookie gave it. */
+  const cookies: string[] = [];
   let killed: Writer;
   let survivor: Writer;
   let killedAcksAtKill = 0;
@@ -97,14 +102,14 @@ describe("two processes on one SQLite file, one killed with SIGKILL mid-run", ()
       const session = await seeding.load(new Request("http://app.test/"));
       session.set("count", 0);
       const response = await seeding.commit(session, new Response("ok"));
-      tokens.push(response.headers.getSetCookie()[0]!.split(";")[0]!.split("=").slice(1).join("="));
+      cookies.push(response.headers.getSetCookie()[0]!.split(";")[0]!);
     }
     await seeding.close();
 
     killed = startWriter(path);
     survivor = startWriter(path);
     await Promise.all([killed, survivor].map((w) => w.until((x) => x.ready, "it was ready")));
-    for (const writer of [killed, survivor]) writer.child.stdin!.write(`${JSON.stringify(tokens)}\n`);
+    for (const writer of [killed, survivor]) writer.child.stdin!.write(`${JSON.stringify(cookies)}\n`);
 
     await Promise.all([killed, survivor].map((w) => w.until((x) => total(x.acks) >= 100, "100 acknowledged increments")));
     killed.child.kill("SIGKILL");
@@ -124,8 +129,8 @@ describe("two processes on one SQLite file, one killed with SIGKILL mid-run", ()
       db.close();
     }
     const reading = createSessions<{ count?: number }>({ secrets: [secret], store: sqliteStore({ path, gcIntervalSeconds: 0 }) });
-    for (const token of tokens) {
-      const session = await reading.load(new Request("http://app.test/", { headers: { cookie: `${reading.cookieName}=${token}` } }));
+    for (const cookie of cookies) {
+      const session = await reading.load(new Request("http://app.test/", { headers: { cookie } }));
       found.push(session.isNew ? -1 : (session.get("count") ?? 0));
     }
     await reading.close();

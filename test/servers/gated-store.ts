@@ -35,14 +35,15 @@ export function gatedStore(inner: Store): { store: Store; hold(method: GatedMeth
     void result.then(gate.settled, gate.settled);
     return result;
   };
+  // Every argument is passed on as given: the options carry the manager's AbortSignal and compare-and-delete version.
   const store: Store = {
     name: inner.name,
-    get: (id) => pass("get", () => inner.get(id)),
-    create: (id, record, options) => inner.create(id, record, options),
-    update: (id, record, version, options) => pass("update", () => inner.update(id, record, version, options)),
-    delete: (id) => pass("delete", () => inner.delete(id)),
-    listByUser: (userId) => pass("listByUser", () => inner.listByUser(userId)),
-    deleteByUser: (userId, exceptId) => inner.deleteByUser(userId, exceptId),
+    get: (...args) => pass("get", () => inner.get(...args)),
+    create: (...args) => inner.create(...args),
+    update: (...args) => pass("update", () => inner.update(...args)),
+    delete: (...args) => pass("delete", () => inner.delete(...args)),
+    listByUser: (...args) => pass("listByUser", () => inner.listByUser(...args)),
+    deleteByUser: (...args) => inner.deleteByUser(...args),
     close: () => inner.close(),
   };
   return {
