@@ -2,6 +2,7 @@
 // own default error handling, as an application that adds none gets it. Routes:
 //   /login?user=U   signIn(U), then set the username      /count      increment the counter; the body is its new value
 //   /whoami         {"username","count"} as JSON          /sessions   how many sessions the signed-in user has
+//   /logout         destroy() the session
 
 import { serve } from "@hono/node-server";
 import express from "express";
@@ -38,6 +39,9 @@ async function route(path: string, query: URLSearchParams, session: Session<Coun
       return { status: 200, body: String(session.get("count")) };
     case "/whoami":
       return { status: 200, body: JSON.stringify({ username: session.get("username") ?? null, count: session.get("count") ?? 0 }) };
+    case "/logout":
+      await session.destroy();
+      return { status: 200, body: "ok" };
     case "/sessions": {
       if (session.userId === undefined) return { status: 401, body: "sign in first" };
       const list = await sessions.userSessions(session.userId, { current: session });
@@ -48,7 +52,7 @@ async function route(path: string, query: URLSearchParams, session: Session<Coun
   }
 }
 
-const paths = ["/login", "/count", "/whoami", "/sessions"];
+const paths = ["/login", "/count", "/whoami", "/sessions", "/logout"];
 
 function listen(server: Server): Promise<CounterApp> {
   return new Promise((resolve) => {
