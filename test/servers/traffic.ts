@@ -77,7 +77,12 @@ export interface Traffic {
   stop(): Promise<void>;
 }
 
-/** How many outcomes of `record` match. */
+/**
+ * How many outcomes of `record` match.
+ *
+ * @example
+ * count(record, (o) => o.startedIn === "fault" && o.status === 503);
+ */
 export function count(record: TargetRecord, match: (outcome: Outcome) => boolean): number {
   let n = 0;
   for (const outcome of record.outcomes) if (match(outcome)) n++;
