@@ -71,12 +71,11 @@ describe("Redis killed while a request is inside a session call", () => {
     expect(response.headers.getSetCookie()).toEqual([]);
   });
 
-  // Known bug, failing on purpose until fixed: on Hono, Express 5 and Fastify, and in the demo, a StoreUnavailableError
-  // thrown by a session call inside the handler (destroy()'s delete, userSessions) reaches the framework's error
-  // handling with nothing that says 503 (no status/statusCode on the error; Hono's onError, the demo's onError), so
-  // the client gets a 500. tessera/node answers 503 (respondWithError). The barrier makes the kill land inside that
-  // call every time.
-  describe("KNOWN BUG (fails until fixed): a store failure thrown inside the handler answers 503, not 500", () => {
+  // A StoreUnavailableError thrown by a session call inside the handler (destroy()'s delete, userSessions) must reach
+  // the client as 503 whatever the framework's error handling. Known bug, failing on purpose until fixed, on Hono
+  // only: Hono's default onError honours only errors with getResponse(), so it answers 500, and tessera/hono sees
+  // the error on c.error after next() but leaves that 500 in place. The barrier makes the kill land inside the call.
+  describe("a store failure thrown inside the handler answers 503, not 500 (KNOWN BUG on Hono: fails until fixed)", () => {
     it.each(Object.keys(counterApps) as AdapterName[])("%s answers 503 when Redis dies while destroy() deletes the session in the handler", async (adapter) => {
       const response = await killDuring(adapter, "delete", "/logout");
       expect(response.status).toBe(503);
