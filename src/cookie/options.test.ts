@@ -132,7 +132,9 @@ describe("resolveCookieOptions", () => {
     ];
     for (const options of configurations) {
       const settings = resolveCookieOptions(options);
-      expect(() => serializeSetCookie(settings.name, "value", settings.attributes, 60), JSON.stringify(options)).not.toThrow();
+      // Both names a manager writes: the plain one with the resolved attributes, and the Secure one with Secure.
+      expect(() => serializeSetCookie(settings.plainName, "value", settings.attributes, 60), JSON.stringify(options)).not.toThrow();
+      expect(() => serializeSetCookie(settings.name, "value", { ...settings.attributes, secure: true }, 60), JSON.stringify(options)).not.toThrow();
     }
   });
 

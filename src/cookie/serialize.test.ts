@@ -46,7 +46,7 @@ describe("serializeSetCookie", () => {
 
   it("writes Domain, a custom path and SameSite=Strict when asked", () => {
     const settings = resolveCookieOptions({ domain: "example.com", path: "/app", sameSite: "strict", httpOnly: false });
-    const parsed = parseSetCookie(serializeSetCookie(settings.name, token, settings.attributes, 60));
+    const parsed = parseSetCookie(serializeSetCookie(settings.plainName, token, settings.attributes, 60));
     expect(parsed).toMatchObject({ domain: "example.com", path: "/app", sameSite: "strict" });
     expect(parsed.httpOnly).toBeFalsy();
   });
