@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import type { ListedSession, Store, StoreFactory } from "../../core/store.js";
 import { TesseraError } from "../../core/errors.js";
 import { checkBatchSize, checkIntervalSeconds } from "../../core/timing.js";
+import { startCheckpointer } from "./checkpointer.js";
 
 /** Options of `sqliteStore`. */
 export interface SqliteStoreOptions {
@@ -110,6 +111,10 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
   const clock = options.clock ?? Date.now;
   // Start-up may wait the whole busyTimeoutMs (nothing is being served yet); calls from here on wait in slices.
   db.pragma(`busy_timeout = ${Math.min(lockSpinMs, busyTimeoutMs)}`);
+  // SQLite checkpoints the WAL inside whichever commit passes 1000 pages, and that commit's fsync stalls the event
+  // loop for tens of milliseconds. A worker thread checkpoints instead; if it cannot run, SQLite's own stay on.
+  const checkpointer = db.memory ? undefined : startCheckpointer(db.name, () => db.open && db.pragma("wal_autocheckpoint = 1000"));
+  if (checkpointer) db.pragma("wal_autocheckpoint = 0");
 
   /**
    * Runs one statement. When another process holds the lock past the short in-call wait, it is retried on
@@ -180,7 +185,10 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
     gc,
     close() {
       if (timer) clearInterval(timer);
+      // A database the caller gave back checkpoints itself again.
+      if (checkpointer && !owned && db.open) db.pragma("wal_autocheckpoint = 1000");
       if (owned && db.open) db.close();
+      return checkpointer?.stop();
     },
   };
   return store;
