@@ -72,10 +72,10 @@ describe("Redis killed while a request is inside a session call", () => {
   });
 
   // A StoreUnavailableError thrown by a session call inside the handler (destroy()'s delete, userSessions) must reach
-  // the client as 503 whatever the framework's error handling. Known bug, failing on purpose until fixed, on Hono
-  // only: Hono's default onError honours only errors with getResponse(), so it answers 500, and tessera/hono sees
-  // the error on c.error after next() but leaves that 500 in place. The barrier makes the kill land inside the call.
-  describe("a store failure thrown inside the handler answers 503, not 500 (KNOWN BUG on Hono: fails until fixed)", () => {
+  // the client as 503 whatever the framework's error handling (Hono's default onError answers 500 for an error
+  // without getResponse(); Express's and Fastify's read the error's status). The barrier makes the kill land inside
+  // the call every time.
+  describe("a store failure thrown inside the handler answers 503, not 500", () => {
     it.each(Object.keys(counterApps) as AdapterName[])("%s answers 503 when Redis dies while destroy() deletes the session in the handler", async (adapter) => {
       const response = await killDuring(adapter, "delete", "/logout");
       expect(response.status).toBe(503);

@@ -216,13 +216,11 @@ for (const [backendName, backend] of Object.entries(backends)) {
       }
     });
 
-    // Known bug on Redis and PostgreSQL, failing on purpose until fixed (the store deadline does not hold): the
-    // AbortSignal stops a command not yet sent, but one already written to the connection is neither cancelled nor
-    // fenced, so once the connection un-stalls, the write the client was told failed (503) lands after all. memcached
-    // passes: its update reads first, and the abort stops the compare-and-set before it is sent. A barrier holds the
-    // commit's update until the proxy is stalled, so the write is always the one cut off; the read comes once the
-    // abandoned call has settled, so it sees whether the write landed.
-    describe("a write answered 503 at the store deadline never lands after the connection un-stalls (KNOWN BUG on Redis and PostgreSQL: fails until fixed)", () => {
+    // The store deadline holds for a write already on the connection, not only for one not yet sent: once the
+    // connection un-stalls, the write the client was told failed (503) must not land. A barrier holds the commit's
+    // update until the proxy is stalled, so the write is always the one cut off; the read comes once the abandoned
+    // call has settled, so it sees whether the write landed.
+    describe("a write answered 503 at the store deadline never lands after the connection un-stalls", () => {
       it(`${backendName}: the increment the client was told failed is not in the session afterwards`, async () => {
         const lateProxy = await startTcpProxy({ port: server!.port });
         const gated = gatedStore(server!.store(lateProxy.port, "late-write", { poolSize: 1 }));
