@@ -616,3 +616,24 @@ describe("hardening regressions", () => {
     expect(events).toContainEqual({ type: "record_rejected", reason: "bad_payload" });
   });
 });
+
+describe.each(modes)("a session started after destroy (%s)", (_mode, makeStore) => {
+  it("gets its own creation time, so the absolute timeout counts from it and not from the destroyed session", async () => {
+    const clock = manualClock();
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore(), clock: clock.now, absoluteTimeout: "2h", idleTimeout: "100m" });
+    const first = await sessions.load(request());
+    first.set("username", "alice");
+    const cookie = cookieHeader(await sessions.commit(first, new Response()));
+    clock.advance(90 * 60_000);
+    const again = await sessions.load(request(cookie));
+    expect(again.get("username")).toBe("alice");
+    await again.destroy();
+    again.set("username", "bob");
+    const fresh = cookieHeader(await sessions.commit(again, new Response()));
+    const startedAt = clock.now();
+    expect((await sessions.load(request(fresh))).createdAt).toBe(startedAt);
+    // 45 minutes later: past the destroyed session's 2 h, well within the new one's.
+    clock.advance(45 * 60_000);
+    expect((await sessions.load(request(fresh))).get("username")).toBe("bob");
+  });
+});

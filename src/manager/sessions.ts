@@ -449,7 +449,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   /** A new record under a new token: a first write, or data set after `destroy`. */
   const createInStore = async (state: SessionState, record: SessionRecord, now: number): Promise<ResponseChanges> => {
     const meta: SessionMeta = { ...record.meta, lastSeenAt: now };
-    if (state.metaChanged) meta.createdAt = now;
+    if (state.metaChanged || state.destroyed) meta.createdAt = now;
     const text = encodeStored({ ...record, meta });
     const token = newToken(state);
     const created = await call("create", (s, io) => s.create(hashToken(token), text, writeOptions(meta, io)));
@@ -526,7 +526,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     if (!changed && !touch && !state.staleKey) return unchanged;
     if (state.staleKey) emit({ type: "cookie_reissued", reason: "key_rotation" });
     const meta: SessionMeta = touch || state.metaChanged ? { ...record.meta, lastSeenAt: now } : record.meta;
-    if (state.metaChanged) meta.createdAt = now;
+    if (state.metaChanged || state.destroyed) meta.createdAt = now;
     return setting(setCookie(state, codec!.encode({ ...record, meta }, codecContext), meta, now));
   };
 
