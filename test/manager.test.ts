@@ -637,3 +637,14 @@ describe.each(modes)("a session started after destroy (%s)", (_mode, makeStore) 
     expect((await sessions.load(request(fresh))).get("username")).toBe("bob");
   });
 });
+
+describe("a Cookie header stuffed with junk", () => {
+  it("reports at most 8 rejected values per request, so junk cannot flood the application's logs", async () => {
+    const events: SessionEvent[] = [];
+    const sessions = createSessions<Data>({ secrets: [secret], store: memoryStore(), onEvent: (event) => events.push(event) });
+    const junk = Array.from({ length: 500 }, (_, i) => `sid=junk-${i}`).join("; ");
+    expect((await sessions.load(request(junk))).isNew).toBe(true);
+    const rejected = events.filter((event) => event.type === "cookie_rejected");
+    expect(rejected).toHaveLength(8);
+  });
+});

@@ -19,7 +19,7 @@ import { readCookieValues } from "../cookie/parse.js";
 import { createSetCookieWriter } from "../cookie/serialize.js";
 import { createSealedCodec } from "../codecs/sealed.js";
 import { createSignedCodec } from "../codecs/signed.js";
-import type { SessionEvent } from "./events.js";
+import type { RejectionReason, SessionEvent } from "./events.js";
 import { guard } from "./guard.js";
 
 /** Options of `createSessions`. */
@@ -311,24 +311,29 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     // that gives a live session wins.
     let lookups = 0;
     let attempts = 0;
+    // A header stuffed with junk must not turn into as many events (and log lines) as it has values.
+    let rejections = 0;
+    const reject = (reason: RejectionReason): void => {
+      if (++rejections <= defaults.maxLookups) emit({ type: "cookie_rejected", reason });
+    };
     for (const value of values) {
       if (store) {
         // The tag is checked before any store read: a value this app did not make costs no lookup.
         const keyIndex = openTaggedToken(ring, name, value);
         if (keyIndex === undefined) {
-          emit({ type: "cookie_rejected", reason: "malformed_token" });
+          reject("malformed_token");
           continue;
         }
         if (++lookups > defaults.maxLookups) break;
         const id = hashToken(value);
         const stored = await readRecord(id);
         if (stored === undefined) {
-          emit({ type: "cookie_rejected", reason: "unknown_session" });
+          reject("unknown_session");
           continue;
         }
         const verdict = checkTimeouts(stored.record.meta, now, policy);
         if (verdict !== "valid") {
-          emit({ type: "cookie_rejected", reason: verdict });
+          reject(verdict);
           continue;
         }
         adopt(state, stored.record);
@@ -342,7 +347,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
         const opened = decode(value, secureName ? codecContexts.secure : codecContexts.plain);
         const verdict = checkTimeouts(opened.record.meta, now, policy);
         if (verdict !== "valid") {
-          emit({ type: "cookie_rejected", reason: verdict });
+          reject(verdict);
           continue;
         }
         adopt(state, opened.record);
@@ -351,7 +356,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
         break;
       } catch (error) {
         if (!(error instanceof CodecError)) throw error;
-        emit({ type: "cookie_rejected", reason: error.reason });
+        reject(error.reason);
         // Only a value that reached the cryptography counts (a known key id, a well-formed body).
         if ((error.reason === "bad_signature" || error.reason === "bad_payload") && ++attempts >= defaults.maxOpenAttempts) break;
       }
