@@ -13,10 +13,17 @@ import type { Awaitable, StoreCallOptions } from "../core/store.js";
  * const stored = await guard("get", 2000, (io) => store.get(id, io));
  */
 export async function guard<T>(operation: string, timeoutMs: number, call: (io: StoreCallOptions) => Awaitable<T>): Promise<T> {
-  const controller = new AbortController();
+  // An AbortController costs microseconds; it is made only for a store that reads `signal` (the networked ones).
+  let controller: AbortController | undefined;
+  const io: StoreCallOptions = {
+    deadline: Date.now() + timeoutMs,
+    get signal() {
+      return (controller ??= new AbortController()).signal;
+    },
+  };
   let pending: Awaitable<T>;
   try {
-    pending = call({ signal: controller.signal, deadline: Date.now() + timeoutMs });
+    pending = call(io);
   } catch (error) {
     throw toStoreError(operation, error);
   }
@@ -24,7 +31,7 @@ export async function guard<T>(operation: string, timeoutMs: number, call: (io: 
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      controller.abort();
+      controller?.abort();
       reject(new StoreUnavailableError(operation, { timedOut: true }));
     }, timeoutMs);
   });

@@ -384,9 +384,11 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   // Same Path and Domain as the cookie being cleared, or the browser keeps it (RFC 6265 §5.3 step 11).
   const clearCookie = (state: SessionState): string => writerFor(state)("", 0);
 
+  // The call options are passed on, not spread: reading `signal` would make the AbortController a synchronous
+  // store never needs.
   const writeOptions = (meta: SessionMeta, io: StoreCallOptions): StoreWriteOptions => {
     const at = expiresAt(meta, policy);
-    return { ...io, expiresAt: at, ttlSeconds: Math.max(1, Math.ceil((at - clock()) / 1000)), userId: meta.userId };
+    return withCallOptions(io, { expiresAt: at, ttlSeconds: Math.max(1, Math.ceil((at - clock()) / 1000)), userId: meta.userId });
   };
 
   const unchanged: ResponseChanges = Object.freeze({ setCookie: [], vary: true, noStore: false }) as ResponseChanges;
@@ -489,7 +491,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
           if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
           token = candidate;
         }
-        const retired = await call("delete", (s, io) => s.delete(oldId, { ...io, expectedVersion: version }));
+        const retired = await call("delete", (s, io) => s.delete(oldId, withCallOptions(io, { expectedVersion: version })));
         if (retired) {
           if (token === undefined) {
             state.token = undefined;
@@ -594,7 +596,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       // A record that does not decode is deleted too: no one can load it, and it was listed as this user's.
       const record = decodeStored(stored);
       if (record !== undefined && record.meta.userId !== userId) return false;
-      return call("delete", (s, io) => s.delete(id, record === undefined ? io : { ...io, expectedVersion: stored.version }));
+      return call("delete", (s, io) => s.delete(id, record === undefined ? io : withCallOptions(io, { expectedVersion: stored.version })));
     },
     async close() {
       if (store) await store.close();
@@ -605,6 +607,11 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `fields` with the call options behind them (as the prototype), so `signal` is read only by a store that wants it. */
+function withCallOptions<T extends object>(io: StoreCallOptions, fields: T): T & StoreCallOptions {
+  return Object.assign(Object.create(io) as StoreCallOptions, fields) as T & StoreCallOptions;
 }
 
 function checkAttempts(attempt: number): void {

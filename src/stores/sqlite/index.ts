@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { ListedSession, Store, StoreFactory } from "../../core/store.js";
+import type { ListedSession, Store, StoreCallOptions, StoreFactory } from "../../core/store.js";
 import { TesseraError } from "../../core/errors.js";
 import { checkBatchSize, checkIntervalSeconds } from "../../core/timing.js";
 import { startCheckpointer } from "./checkpointer.js";
@@ -121,12 +121,13 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
    * timers (the event loop serving other requests meanwhile) until `busyTimeoutMs`, or until the manager gives up
    * on the call (`signal`), after which it is never run.
    */
-  const run = <T>(statement: () => T, signal?: AbortSignal): T | Promise<T> => {
+  const run = <T>(statement: () => T, options: StoreCallOptions | undefined): T | Promise<T> => {
     try {
       return statement();
     } catch (error) {
       if (!isBusy(error) || busyTimeoutMs === 0) throw error;
-      return retry(statement, signal, error);
+      // The signal is read only now: the path without a lock wait pays for no AbortController.
+      return retry(statement, options?.signal, error);
     }
   };
   const retry = async <T>(statement: () => T, signal: AbortSignal | undefined, first: unknown): Promise<T> => {
@@ -148,7 +149,7 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
   const gc = async (now = clock()): Promise<number> => {
     let removed = 0;
     for (;;) {
-      const { changes } = await run(() => collect.run(now, batchSize));
+      const { changes } = await run(() => collect.run(now, batchSize), undefined);
       removed += changes;
       if (changes < batchSize) return removed;
       // Between batches, let requests waiting on the event loop (and other processes on the lock) in.
@@ -164,23 +165,25 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
       return run(() => {
         const row = select.get(id);
         return row === undefined ? undefined : { text: row.record, version: row.version };
-      }, options?.signal);
+      }, options);
     },
-    create(id, text, { expiresAt, userId, signal }) {
-      return run(() => insert.run(id, userId ?? null, expiresAt, text).changes === 1, signal);
+    create(id, text, options) {
+      const { expiresAt, userId } = options;
+      return run(() => insert.run(id, userId ?? null, expiresAt, text).changes === 1, options);
     },
-    update(id, text, expectedVersion, { expiresAt, userId, signal }) {
-      return run(() => (update.run(userId ?? null, expiresAt, text, id, expectedVersion).changes === 1 ? expectedVersion + 1 : undefined), signal);
+    update(id, text, expectedVersion, options) {
+      const { expiresAt, userId } = options;
+      return run(() => (update.run(userId ?? null, expiresAt, text, id, expectedVersion).changes === 1 ? expectedVersion + 1 : undefined), options);
     },
     delete(id, options) {
       const expected = options?.expectedVersion;
-      return run(() => (expected === undefined ? remove.run(id) : removeAt.run(id, expected)).changes === 1, options?.signal);
+      return run(() => (expected === undefined ? remove.run(id) : removeAt.run(id, expected)).changes === 1, options);
     },
     listByUser(userId, options) {
-      return run(() => selectUser.all(userId).map((row): ListedSession => ({ id: row.id, text: row.record, version: row.version })), options?.signal);
+      return run(() => selectUser.all(userId).map((row): ListedSession => ({ id: row.id, text: row.record, version: row.version })), options);
     },
     deleteByUser(userId, exceptId, options) {
-      return run(() => removeUser.run(userId, exceptId ?? null).changes, options?.signal);
+      return run(() => removeUser.run(userId, exceptId ?? null).changes, options);
     },
     gc,
     close() {
