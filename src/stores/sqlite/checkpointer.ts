@@ -4,12 +4,18 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 
 /** How often the worker checkpoints, in ms. */
-export const checkpointIntervalMs = 1000;
+export const checkpointIntervalMs = 200;
+
+/** WAL frames (4 KiB pages) past which the worker also restarts the log: about 4 MiB, SQLite's own checkpoint size. */
+export const restartFrames = 1000;
 
 /**
  * The worker's program (CommonJS, run with `eval`, so it needs no file of its own beside the compiled store). A
  * PASSIVE checkpoint copies what it can without waiting for readers or writers; its fsync, which takes tens of
- * milliseconds on a busy disk, blocks only this thread.
+ * milliseconds on a busy disk, blocks only this thread. Under steady writes a PASSIVE checkpoint never finds the
+ * log idle, and SQLite only rewinds the log when a writer starts after a checkpoint that copied everything, so once
+ * the log passes `restartFrames` a RESTART checkpoint makes writers wait (on timers, in the store) for the short
+ * copy of what is left and rewinds it; journal_size_limit then gives the file its space back.
  */
 const source = `
 const { workerData, parentPort } = require("node:worker_threads");
@@ -18,7 +24,8 @@ const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma("busy_timeout = 1000");
 const run = () => {
   try {
-    db.pragma("wal_checkpoint(PASSIVE)");
+    const [passive] = db.pragma("wal_checkpoint(PASSIVE)");
+    if (passive && passive.log > workerData.restartFrames) db.pragma("wal_checkpoint(RESTART)");
   } catch {
     // Another process checkpointing, or the file gone: the next round tries again.
   }
@@ -44,7 +51,7 @@ export function startCheckpointer(path: string, onFailure: () => void): { stop()
   let worker: Worker;
   try {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-    worker = new Worker(source, { eval: true, workerData: { path, driver, intervalMs: checkpointIntervalMs } });
+    worker = new Worker(source, { eval: true, workerData: { path, driver, intervalMs: checkpointIntervalMs, restartFrames } });
   } catch {
     return undefined;
   }

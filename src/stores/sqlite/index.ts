@@ -115,6 +115,8 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
   // loop for tens of milliseconds. A worker thread checkpoints instead; if it cannot run, SQLite's own stay on.
   const checkpointer = db.memory ? undefined : startCheckpointer(db.name, () => db.open && db.pragma("wal_autocheckpoint = 1000"));
   if (checkpointer) db.pragma("wal_autocheckpoint = 0");
+  // A log rewound after a burst keeps its size on disk unless told otherwise: at most 16 MiB is kept.
+  db.pragma("journal_size_limit = 16777216");
 
   /**
    * Runs one statement. When another process holds the lock past the short in-call wait, it is retried on
