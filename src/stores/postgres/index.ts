@@ -3,6 +3,7 @@
 import pg from "pg";
 import type { ListedSession, Store, StoreFactory } from "../../core/store.js";
 import { TesseraError } from "../../core/errors.js";
+import { serverClock } from "../../core/skew.js";
 import { checkBatchSize, checkIntervalSeconds, maxTimerMs } from "../../core/timing.js";
 
 /** Options of `postgresStore`. Give `url` or `pool`, not both. */
@@ -68,9 +69,6 @@ interface Row {
   version: number;
   record: string;
 }
-
-/** A measurement of the server's clock older than this is taken again. */
-const skewRefreshMs = 60_000;
 
 /** The SQL condition of a write's fence, parameter `$n` (epoch ms in the server's time, 0 for none). */
 function fenceSql(n: number): string {
@@ -237,28 +235,15 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
   const listed = (row: Row): ListedSession => ({ id: row.id, text: row.record, version: row.version });
 
   /**
-   * How far the server's clock is from this machine's, from one round trip, with half of it as the margin of
-   * error; measured on first use and again when over a minute old. A write's deadline becomes a condition in the
-   * server's time (`fenceSql`), so a statement that reaches PostgreSQL after its caller gave up changes nothing.
+   * The server's clock, measured on first use and again when over a minute old. A write's deadline becomes a
+   * condition in the server's time (`fenceSql`), so a statement that reaches PostgreSQL after its caller gave up
+   * changes nothing.
    */
-  let skew: { offsetMs: number; marginMs: number; measuredAt: number } | undefined;
-  let measuring: Promise<void> | undefined;
-  const measureSkew = (): Promise<void> =>
-    (measuring ??= (async () => {
-      const before = Date.now();
-      const { rows } = await query<{ now: number }>("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now", []);
-      const after = Date.now();
-      const serverMs = Number(rows[0]?.now);
-      if (Number.isFinite(serverMs)) skew = { offsetMs: serverMs - (before + after) / 2, marginMs: Math.ceil((after - before) / 2) + 2, measuredAt: after };
-    })()
-      .catch(() => undefined)
-      .finally(() => (measuring = undefined)));
-  /** The fence for a write: the deadline in the server's time, or 0 for none (no deadline, or no measurement yet). */
-  const fenceOf = (deadline: number | undefined): number => {
-    if (deadline === undefined) return 0;
-    if (skew === undefined || Date.now() - skew.measuredAt > skewRefreshMs) void measureSkew();
-    return skew === undefined ? 0 : Math.floor(deadline + skew.offsetMs - skew.marginMs);
-  };
+  const server = serverClock(async () => {
+    const { rows } = await query<{ now: number }>("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now", []);
+    return Number(rows[0]?.now);
+  });
+  const fenceOf = server.fenceOf;
 
   const gc = async (now = clock()): Promise<number> => {
     let removed = 0;

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { createClient } from "redis";
 import type { ListedSession, StoreFactory, StoreWriteOptions } from "../../core/store.js";
 import { TesseraError } from "../../core/errors.js";
+import { serverClock } from "../../core/skew.js";
 
 /** What the store uses of a node-redis v5 client: anything `createClient(...)` returns fits. */
 export interface RedisClientLike {
@@ -55,9 +56,6 @@ export const defaults = Object.freeze({
   connectTimeoutMs: 2000,
   maxReconnectDelayMs: 1000,
 } as const);
-
-/** A measurement of the server's clock older than this is taken again. */
-const skewRefreshMs = 60_000;
 
 /** How long `close()` waits for the store's own client to finish commands in flight before it stops waiting. */
 const closeTimeoutMs = 2000;
@@ -285,28 +283,15 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
   };
 
   /**
-   * How far the server's clock is from this machine's, from a TIME round trip, with half that round trip as the
-   * margin of error; measured at start-up and again when over a minute old. A write's deadline is turned into the
-   * server's time, less the margin, for the scripts' fence. Not measured for a cluster, whose nodes keep their own
-   * clocks: there a write already sent when the deadline passes can still land.
+   * The server's clock, measured at start-up and again when over a minute old; a write's deadline is turned into
+   * the server's time for the scripts' fence. Not for a cluster, whose nodes keep their own clocks: there a write
+   * already sent when the deadline passes can still land.
    */
-  let skew: { offsetMs: number; marginMs: number; measuredAt: number } | undefined;
-  let measuring: Promise<void> | undefined;
-  const measureSkew = (): Promise<void> =>
-    (measuring ??= (async () => {
-      const before = Date.now();
-      const reply = list(await (client as RedisClientLike).sendCommand(["TIME"]));
-      const after = Date.now();
-      const serverMs = Number(text(reply[0])) * 1000 + Math.floor(Number(text(reply[1])) / 1000);
-      if (Number.isFinite(serverMs)) skew = { offsetMs: serverMs - (before + after) / 2, marginMs: Math.ceil((after - before) / 2) + 2, measuredAt: after };
-    })()
-      .catch(ignore)
-      .finally(() => (measuring = undefined)));
-  const fenceOf = (deadline: number | undefined): string => {
-    if (deadline === undefined || isCluster(client)) return "0";
-    if (skew === undefined || Date.now() - skew.measuredAt > skewRefreshMs) void measureSkew();
-    return skew === undefined ? "0" : String(Math.floor(deadline + skew.offsetMs - skew.marginMs));
-  };
+  const server = serverClock(async () => {
+    const reply = list(await (client as RedisClientLike).sendCommand(["TIME"]));
+    return Number(text(reply[0])) * 1000 + Math.floor(Number(text(reply[1])) / 1000);
+  });
+  const fenceOf = (deadline: number | undefined): string => (isCluster(client) ? "0" : String(server.fenceOf(deadline)));
   const lateWrite = (): TesseraError => new TesseraError("ERR_STORE_UNAVAILABLE", "the redis write reached the server after its deadline");
 
   let warned = false;
@@ -352,7 +337,7 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
     if (checked) return Promise.resolve();
     checked = true;
     client.off("ready", onReady);
-    if (!isCluster(client)) void measureSkew();
+    if (!isCluster(client)) void server.measure();
     return checkEviction();
   };
   const onReady = (): void => void checkOnce();
