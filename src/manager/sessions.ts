@@ -300,9 +300,12 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     state.data = { ...record.data };
   };
 
+  /** Whether the cookie goes out Secure (and so under its prefixed name) for a request that came over `https` or not. */
+  const isSecure = (requestSecure: boolean): boolean => cookie.secure === true || (cookie.secure === "auto" && requestSecure);
+
   const loadFrom = async (facts: RequestFacts): Promise<Session<D>> => {
     const now = clock();
-    const secureName = facts.secure || cookie.secure === true;
+    const secureName = isSecure(facts.secure);
     const name = secureName ? cookie.name : cookie.plainName;
     const values = readCookieValues(facts.cookie, name, defaults.maxCandidates);
     const state = newState(facts, values.length > 0, now);
@@ -365,14 +368,15 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   };
 
   // One writer per Secure variant, so "auto" costs nothing per request. The name follows Secure: `__Host-sid` on
-  // a Secure cookie, the bare name over plain http (see `cookie.prefix`).
+  // a Secure cookie, the bare name over plain http (see `cookie.prefix`). A cookie that is always Secure has no
+  // plain variant (its prefixed name may not go out without Secure).
   const writers = {
-    configured: createSetCookieWriter(cookie.secure === true ? cookie.name : cookie.plainName, { ...cookie.attributes, secure: cookie.secure === true }),
     secure: createSetCookieWriter(cookie.name, { ...cookie.attributes, secure: true }),
+    plain: cookie.secure === true ? undefined : createSetCookieWriter(cookie.plainName, { ...cookie.attributes, secure: false }),
   };
-  const writerFor = (state: SessionState) => (cookie.secure === "auto" && state.secure ? writers.secure : writers.configured);
+  const writerFor = (state: SessionState) => (isSecure(state.secure) ? writers.secure : writers.plain!);
   /** The name the cookie goes out under for this request: a store token's tag binds it. */
-  const nameFor = (state: SessionState): string => (writerFor(state) === writers.secure || cookie.secure === true ? cookie.name : cookie.plainName);
+  const nameFor = (state: SessionState): string => (isSecure(state.secure) ? cookie.name : cookie.plainName);
   /** A new store-mode cookie value: a fresh token, tagged for the name it will be set under. */
   const newToken = (state: SessionState): string => tagToken(ring, nameFor(state), createToken());
 
@@ -453,8 +457,11 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     return fresh === undefined || checkTimeouts(fresh.record.meta, now, policy) !== "valid" ? undefined : fresh;
   };
 
-  /** A new record under a new token: a first write, or data set after `destroy`. */
-  const createInStore = async (state: SessionState, record: SessionRecord, now: number): Promise<ResponseChanges> => {
+  /**
+   * Writes `record` under a new token, seen now; a sign-in or a session started after `destroy` starts its
+   * absolute timeout afresh.
+   */
+  const writeNew = async (state: SessionState, record: SessionRecord, now: number): Promise<{ token: string; meta: SessionMeta }> => {
     const meta: SessionMeta = { ...record.meta, lastSeenAt: now };
     if (state.metaChanged || state.destroyed) meta.createdAt = now;
     const text = encodeStored({ ...record, meta });
@@ -462,6 +469,12 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     const created = await call("create", (s, io) => s.create(hashToken(token), text, writeOptions(meta, io)));
     // 256 random bits do not collide; a store answering "taken" is broken, and we fail closed.
     if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
+    return { token, meta };
+  };
+
+  /** A new record under a new token: a first write, or data set after `destroy`. */
+  const createInStore = async (state: SessionState, record: SessionRecord, now: number): Promise<ResponseChanges> => {
+    const { token, meta } = await writeNew(state, record, now);
     state.token = token;
     state.version = 1;
     emit({ type: "session_created", store: store!.name });
@@ -480,30 +493,20 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       let record = currentRecord(state);
       let version = state.version!;
       for (let attempt = 1; ; attempt++) {
-        let token: string | undefined;
-        let meta: SessionMeta | undefined;
-        if (!isEmpty(record)) {
-          meta = { ...record.meta, lastSeenAt: now };
-          if (state.metaChanged) meta.createdAt = now;
-          const text = encodeStored({ ...record, meta });
-          const candidate = newToken(state);
-          const created = await call("create", (s, io) => s.create(hashToken(candidate), text, writeOptions(meta!, io)));
-          if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
-          token = candidate;
-        }
+        const written = isEmpty(record) ? undefined : await writeNew(state, record, now);
         const retired = await call("delete", (s, io) => s.delete(oldId, withCallOptions(io, { expectedVersion: version })));
         if (retired) {
-          if (token === undefined) {
+          if (written === undefined) {
             state.token = undefined;
             state.version = undefined;
             return state.hadCookie ? setting(clearCookie(state)) : unchanged;
           }
-          state.token = token;
+          state.token = written.token;
           state.version = 1;
           emit({ type: "session_created", store: store!.name });
-          return setting(setCookie(state, token, meta!, now));
+          return setting(setCookie(state, written.token, written.meta, now));
         }
-        if (token !== undefined) await call("delete", (s, io) => s.delete(hashToken(token), io));
+        if (written !== undefined) await call("delete", (s, io) => s.delete(hashToken(written.token), io));
         const fresh = await readLive(oldId, now);
         if (fresh === undefined) {
           // Destroyed, revoked or rotated by another request: nothing is issued. No cookie either: the browser
@@ -524,7 +527,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   };
 
   const commitToCookie = (state: SessionState, now: number): ResponseChanges => {
-    const codecContext = nameFor(state) === cookie.name ? codecContexts.secure : codecContexts.plain;
+    const codecContext = isSecure(state.secure) ? codecContexts.secure : codecContexts.plain;
     const record = currentRecord(state);
     const loaded = state.token !== undefined;
     if (isEmpty(record)) return state.hadCookie && (loaded || state.destroyed) ? setting(clearCookie(state)) : unchanged;
