@@ -1,7 +1,7 @@
 // Session cookie options: defaults, prefixes and the rules browsers enforce, checked once at start-up.
 
 import { TesseraError } from "../core/errors.js";
-import type { CookieAttributes } from "./serialize.js";
+import { domainRegExp, pathRegExp, type CookieAttributes } from "./serialize.js";
 
 /** Options for the session cookie. */
 export interface CookieOptions {
@@ -58,13 +58,6 @@ export const defaults = Object.freeze({
 const cookieNameRegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** RFC 6265bis §4.1.3: names led by "__Secure-" or "__Host-" (matched case-insensitively) carry rules browsers enforce. */
 const reservedPrefixRegExp = /^__(?:secure|host)-/i;
-/**
- * RFC 6265 §4.1.1 path-value: any CHAR except CTLs or ";", and tessera requires it to start with "/". "<" is
- * refused too, because the `cookie` package's serializer refuses it and would otherwise throw at every commit.
- */
-const pathRegExp = /^\/[\u0020-\u003A\u003D-\u007E]*$/;
-/** RFC 6265 §4.1.1 domain-value: a subdomain per RFC 1034 §3.5, optionally led by a dot. */
-const domainRegExp = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 /**
  * Applies defaults and refuses, naming the option, any combination a browser would reject.

@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { parseSetCookie } from "cookie";
 import { TesseraError } from "../core/errors.js";
 import { resolveCookieOptions } from "./options.js";
-import { maxCookieBytes, serializeSetCookie, type CookieAttributes } from "./serialize.js";
+import { maxCookieAgeSeconds, maxCookieBytes, serializeSetCookie, type CookieAttributes } from "./serialize.js";
 
 const lax: CookieAttributes = resolveCookieOptions().attributes;
 const token = "q3VYbqIjyvq3ewRPNbQvKzvwM3YwXcMy61Yfb5T2c9o";
@@ -85,5 +85,39 @@ describe("serializeSetCookie", () => {
     const value = "v".repeat(4090);
     expect(() => serializeSetCookie("sid", value, lax, 60)).not.toThrow();
     expect(tooLarge("a-long-name", value).message).toContain(`${11 + 4090} bytes`);
+  });
+
+  it("dates Expires from the clock it is given, not the machine's", () => {
+    const now = Date.UTC(2030, 0, 1, 12, 0, 0);
+    const parsed = parseSetCookie(serializeSetCookie("sid", token, lax, 3600, now));
+    expect(parsed.expires?.getTime()).toBe(now + 3_600_000);
+  });
+
+  it("writes a Max-Age over 400 days as 400 days, with Expires to match, as browsers would keep it", () => {
+    const now = Date.UTC(2030, 0, 1);
+    const header = serializeSetCookie("sid", token, lax, 5 * 365 * 86_400, now);
+    const parsed = parseSetCookie(header);
+    expect(maxCookieAgeSeconds).toBe(400 * 86_400);
+    expect(parsed.maxAge).toBe(maxCookieAgeSeconds);
+    expect(parsed.expires?.getTime()).toBe(now + maxCookieAgeSeconds * 1000);
+  });
+
+  it("refuses attributes outside the grammar by its own checks, naming no value", () => {
+    const refused = (attributes: CookieAttributes): string | undefined => {
+      try {
+        serializeSetCookie("sid", token, attributes, 60);
+      } catch (err) {
+        expect(err).toBeInstanceOf(TesseraError);
+        expect((err as TesseraError).code).toBe("ERR_INVALID_OPTION");
+        return (err as TesseraError).message;
+      }
+      return undefined;
+    };
+    expect(refused({ ...lax, path: "/a;b" })).toContain("path");
+    expect(refused({ ...lax, path: "/a " })).toContain("path");
+    expect(refused({ ...lax, domain: "exa mple.com" })).toContain("domain");
+    expect(refused({ ...lax, sameSite: "toString" as "lax" })).toContain("sameSite");
+    expect(refused({ ...lax, sameSite: "__proto__" as "lax" })).toContain("sameSite");
+    expect(refused({ ...lax, domain: "example.com", path: "/app" })).toBeUndefined();
   });
 });
