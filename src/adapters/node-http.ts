@@ -4,7 +4,9 @@
 import { ServerResponse, type IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { isStoreUnavailable } from "../core/errors.js";
-import { forwardedSecure, varyWithCookie, type RequestFacts, type ResponseChanges } from "../manager/sessions.js";
+import type { ResponseChanges } from "../manager/response.js";
+import type { RequestFacts } from "../manager/sessions.js";
+import { forwardedSecure, joined, writeChanges } from "./http.js";
 
 /**
  * What tessera needs from a node:http request: its Cookie header, whether it came over TLS (or, from trusted
@@ -26,15 +28,15 @@ export function factsOf(req: IncomingMessage, trustProxy: number): RequestFacts 
  * applyChanges(res, await sessions.commitHeaders(session));
  */
 export function applyChanges(res: ServerResponse, changes: ResponseChanges): void {
-  const current = res.getHeader("vary");
-  const vary = varyWithCookie(Array.isArray(current) ? current.join(", ") : current === undefined ? undefined : String(current));
-  if (vary !== undefined) res.setHeader("Vary", vary);
-  if (changes.setCookie.length > 0) {
-    const existing = res.getHeader("set-cookie");
-    const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-    res.setHeader("Set-Cookie", [...list, ...changes.setCookie]);
-  }
-  if (changes.noStore) res.setHeader("Cache-Control", "no-store");
+  writeChanges(changes, {
+    vary: () => joined(res.getHeader("vary")),
+    set: (name, value) => res.setHeader(name, value),
+    appendSetCookie: (values) => {
+      const existing = res.getHeader("set-cookie");
+      const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+      res.setHeader("Set-Cookie", [...list, ...values]);
+    },
+  });
 }
 
 /** A write held back until the session is committed. */

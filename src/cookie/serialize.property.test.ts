@@ -5,7 +5,7 @@ import { parseSetCookie } from "cookie";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TesseraError } from "../core/errors.js";
-import { createSessions, type Sessions } from "../manager/sessions.js";
+import { createSessions, type Sessions } from "../index.js";
 import type { CookieOptions } from "./options.js";
 import { createSetCookieWriter, maxCookieBytes, type CookieAttributes } from "./serialize.js";
 

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createSealedCodec } from "../codecs/sealed.js";
 import { createKeyRing } from "../crypto/keyring.js";
-import { createSessions } from "../manager/sessions.js";
+import { createSessions } from "../index.js";
 import { toFrozenJson, type JsonValue } from "./data.js";
 import type { SessionRecord } from "./record.js";
 import { currentRecord, replayChanges, sessionState, type Session } from "./session.js";

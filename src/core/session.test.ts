@@ -10,9 +10,8 @@ function recordOf(data: Record<string, JsonValue>, flash: Record<string, JsonVal
   return { data, flash, meta };
 }
 
-/** A session loaded from `base`, as the manager would make it, with a lifecycle that only counts retirements. */
-function load<D extends SessionData = SessionData>(base: SessionRecord): { session: Session<D>; retired: () => number } {
-  let retired = 0;
+/** A session loaded from `base`, as the manager would make it. */
+function load<D extends SessionData = SessionData>(base: SessionRecord): { session: Session<D> } {
   const state: SessionState = {
     base,
     data: { ...base.data },
@@ -21,8 +20,9 @@ function load<D extends SessionData = SessionData>(base: SessionRecord): { sessi
     token: "token",
     version: 1,
     rotate: false,
-    metaChanged: false,
+    signedIn: false,
     destroyed: false,
+    retiring: undefined,
     hadCookie: true,
     staleKey: false,
     committed: false,
@@ -30,12 +30,7 @@ function load<D extends SessionData = SessionData>(base: SessionRecord): { sessi
     userAgent: "test-agent",
     maxValueBytes: undefined,
   };
-  const session = new Session<D>(state, {
-    retire: async () => {
-      retired++;
-    },
-  });
-  return { session, retired: () => retired };
+  return { session: new Session<D>(state) };
 }
 
 describe("replayChanges", () => {
@@ -158,31 +153,33 @@ describe("Session", () => {
     expect(session.has("when")).toBe(false);
   });
 
-  it("refuses changes after commit with ERR_SESSION_DESTROYED", () => {
+  it("refuses changes after commit with ERR_SESSION_COMMITTED", () => {
     const { session } = load(recordOf({}));
     session[sessionState].committed = true;
     try {
       session.set("a", 1);
       expect.unreachable();
     } catch (err) {
-      expect((err as TesseraError).code).toBe("ERR_SESSION_DESTROYED");
+      expect((err as TesseraError).code).toBe("ERR_SESSION_COMMITTED");
     }
   });
 
   it("regenerates by asking for a new id at commit, retiring nothing mid-request", async () => {
-    const { session, retired } = load(recordOf({ a: 1 }));
+    const { session } = load(recordOf({ a: 1 }));
     await session.regenerate();
-    expect(retired()).toBe(0);
+    expect(session[sessionState].retiring).toBeUndefined();
+    expect(session[sessionState].token).toBe("token");
     expect(session[sessionState].rotate).toBe(true);
     expect(session.get("a")).toBe(1);
   });
 
-  it("destroys by retiring the id and dropping data, flash and pending changes", async () => {
-    const { session, retired } = load(recordOf({ a: 1 }, { f: 1 }));
+  it("destroys by marking the loaded token for deletion at commit and dropping data, flash and pending changes", async () => {
+    const { session } = load(recordOf({ a: 1 }, { f: 1 }));
     session.set("b", 2);
     await session.destroy();
-    expect(retired()).toBe(1);
     const state = session[sessionState];
+    expect(state.retiring).toBe("token");
+    expect(state.token).toBeUndefined();
     expect(state.destroyed).toBe(true);
     expect(state.changes).toEqual([]);
     expect(currentRecord(state).data).toEqual({});
@@ -191,13 +188,13 @@ describe("Session", () => {
   });
 
   it("binds a user at sign-in, keeping the user agent and rotating the id", async () => {
-    const { session, retired } = load(recordOf({}));
+    const { session } = load(recordOf({}));
     await session.signIn("u-1");
     expect(session.userId).toBe("u-1");
     expect(session[sessionState].base.meta.userAgent).toBe("test-agent");
-    expect(session[sessionState].metaChanged).toBe(true);
+    expect(session[sessionState].signedIn).toBe(true);
     expect(session[sessionState].rotate).toBe(true);
-    expect(retired()).toBe(0);
+    expect(session[sessionState].retiring).toBeUndefined();
     await expect(session.signIn("")).rejects.toThrow(TesseraError);
   });
 });

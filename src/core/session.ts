@@ -13,12 +13,6 @@ export type Change =
   | { kind: "flash"; key: string; value: JsonValue }
   | { kind: "readFlash"; key: string };
 
-/** What the manager does for the lifecycle methods that reach beyond this object. */
-export interface SessionLifecycle {
-  /** Ends the current id now (deleting its record), for `destroy`. */
-  retire(session: Session<SessionData>): Promise<void>;
-}
-
 /** Internal state, read by the manager through the `sessionState` symbol; not part of the public API. */
 export interface SessionState {
   /** The record as loaded (or created empty for a new visitor). */
@@ -37,10 +31,15 @@ export interface SessionState {
    * if it still exists: a session destroyed or revoked meanwhile ends the request anonymous.
    */
   rotate: boolean;
-  /** signIn bound a user: metadata changed, and the absolute timeout restarts at commit. */
-  metaChanged: boolean;
+  /** signIn bound a user in this request: the binding is written, and the absolute timeout restarts, at commit. */
+  signedIn: boolean;
   /** The session was destroyed: the cookie is cleared unless new data makes a new session. */
   destroyed: boolean;
+  /**
+   * The token `destroy` ended (store mode): its record is deleted at commit, and also when the request fails, since
+   * a sign-out stays done.
+   */
+  retiring: string | undefined;
   /** The request carried a session cookie that was read (valid or not). */
   hadCookie: boolean;
   /** The cookie was verified by an older secret and should be re-issued under the first. */
@@ -68,13 +67,12 @@ export const sessionState: unique symbol = Symbol("tessera.sessionState");
  * if (!session.has("username")) session.flash("notice", "Please sign in");
  */
 export class Session<D extends SessionData = SessionData> {
+  /** @internal */
   readonly [sessionState]: SessionState;
-  readonly #lifecycle: SessionLifecycle;
 
   /** @internal Sessions are made by `sessions.load`. */
-  constructor(state: SessionState, lifecycle: SessionLifecycle) {
+  constructor(state: SessionState) {
     this[sessionState] = state;
-    this.#lifecycle = lifecycle;
   }
 
   /** The value under `key`, or `undefined`. */
@@ -183,7 +181,7 @@ export class Session<D extends SessionData = SessionData> {
     if (state.userAgent) meta.userAgent = state.userAgent.slice(0, 256);
     else delete meta.userAgent;
     state.base = { ...state.base, meta };
-    state.metaChanged = true;
+    state.signedIn = true;
   }
 
   /**
@@ -201,23 +199,15 @@ export class Session<D extends SessionData = SessionData> {
   }
 
   /**
-   * Ends the session: its record is deleted now and the response clears the cookie. Data set afterwards
-   * starts a new session.
+   * Ends the session: at commit its record is deleted and the response clears the cookie, even if the request
+   * then fails. Data set afterwards starts a new session.
    *
    * @example
    * await session.destroy();
    */
   async destroy(): Promise<void> {
     this.#assertOpen();
-    await this.#lifecycle.retire(this as unknown as Session<SessionData>);
-    const state = this[sessionState];
-    state.destroyed = true;
-    state.rotate = false;
-    state.metaChanged = false;
-    state.changes = [];
-    state.data = {};
-    state.flashRead = new Set();
-    state.base = { data: {}, flash: {}, meta: { createdAt: state.base.meta.createdAt, lastSeenAt: state.base.meta.lastSeenAt } };
+    endSession(this[sessionState]);
   }
 
   #checked(key: string, value: unknown): JsonValue {
@@ -240,9 +230,42 @@ export class Session<D extends SessionData = SessionData> {
 
   #assertOpen(): void {
     if (this[sessionState].committed) {
-      throw new TesseraError("ERR_SESSION_DESTROYED", "the session was already committed; changes after commit are lost");
+      throw new TesseraError("ERR_SESSION_COMMITTED", "the session was already committed; changes after commit are lost");
     }
   }
+}
+
+/**
+ * Ends the session in `state`: the loaded token is kept for deletion at commit (`retiring`), and everything this
+ * request set or read is dropped. Ending it twice drops what was set in between, and keeps the first token.
+ *
+ * @example
+ * endSession(session[sessionState]);
+ */
+export function endSession(state: SessionState): void {
+  if (state.token !== undefined) state.retiring = state.token;
+  state.token = undefined;
+  state.version = undefined;
+  state.destroyed = true;
+  state.rotate = false;
+  state.signedIn = false;
+  state.changes = [];
+  state.data = {};
+  state.flashRead = new Set();
+  state.base = { data: {}, flash: {}, meta: { createdAt: state.base.meta.createdAt, lastSeenAt: state.base.meta.lastSeenAt } };
+}
+
+/**
+ * Whether a record holds nothing worth keeping: no user, no data, no flash message.
+ *
+ * @example
+ * if (isEmptyRecord(currentRecord(state))) return clearCookie();
+ */
+export function isEmptyRecord(record: SessionRecord): boolean {
+  if (record.meta.userId !== undefined) return false;
+  for (const _ in record.data) return false;
+  for (const _ in record.flash) return false;
+  return true;
 }
 
 /**

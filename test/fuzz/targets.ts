@@ -4,7 +4,7 @@
 // (decodeRecord); a forgery is a mutated or random value that opens a session.
 
 import fc from "fast-check";
-import { createSessions, type Sessions } from "../../src/manager/sessions.js";
+import { createSessions, type Sessions } from "../../src/index.js";
 import { readCookieValues } from "../../src/cookie/parse.js";
 import { CodecError } from "../../src/core/errors.js";
 import type { SessionRecord } from "../../src/core/record.js";

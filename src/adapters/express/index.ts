@@ -4,8 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JsonValue, SessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import { Session } from "../../core/session.js";
-import type { Sessions } from "../../manager/sessions.js";
-import { failedChanges } from "../failure.js";
+import type { SessionManager } from "../../manager/sessions.js";
 import { applyChanges, factsOf, holdHead } from "../node-http.js";
 
 /** Callback style of express-session's methods, which passport calls. */
@@ -69,7 +68,7 @@ declare global {
  * });
  */
 export function expressSessions<D extends SessionData>(
-  sessions: Sessions<D>,
+  sessions: SessionManager<D>,
 ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
   return (req, res, next) => {
     sessions.loadFrom(factsOf(req, sessions.trustProxy)).then(
@@ -80,7 +79,7 @@ export function expressSessions<D extends SessionData>(
         // with is the signal that the request failed.
         holdHead(res, async (failed) => {
           if (failed) {
-            applyChanges(res, await failedChanges(sessions, session));
+            applyChanges(res, await sessions.commitHeaders(session, { failed: true }));
             return;
           }
           view.flush();

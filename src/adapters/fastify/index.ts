@@ -4,14 +4,15 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify"
 import type { SessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import type { Session as TesseraSession } from "../../core/session.js";
-import { varyWithCookie, type ResponseChanges, type Sessions } from "../../manager/sessions.js";
-import { failedChanges } from "../failure.js";
+import type { ResponseChanges } from "../../manager/response.js";
+import type { SessionManager } from "../../manager/sessions.js";
+import { joined, writeChanges } from "../http.js";
 import { factsOf } from "../node-http.js";
 
 /** Options of the `fastifySessions` plugin. */
 export interface FastifySessionsOptions {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any data type: the plugin only moves sessions
-  sessions: Sessions<any>;
+  sessions: SessionManager<any>;
 }
 
 declare module "fastify" {
@@ -55,7 +56,7 @@ export const fastifySessions: FastifyPluginAsync<FastifySessionsOptions> = Objec
       try {
         // "sent": this is the error response for a commit that failed in an earlier onSend.
         if (seen === "sent") changes = { setCookie: [], vary: true, noStore: true };
-        else if (seen === "failed" || reply.statusCode >= 500) changes = await failedChanges(sessions, session);
+        else if (seen === "failed" || reply.statusCode >= 500) changes = await sessions.commitHeaders(session, { failed: true });
         else changes = await sessions.commitHeaders(session);
       } catch (error) {
         throw asHttpError(error);
@@ -72,12 +73,14 @@ export const fastifySessions: FastifyPluginAsync<FastifySessionsOptions> = Objec
 );
 
 function applyChanges(reply: FastifyReply, changes: ResponseChanges): void {
-  const current = reply.getHeader("vary");
-  const vary = varyWithCookie(Array.isArray(current) ? current.join(", ") : current === undefined ? undefined : String(current));
-  if (vary !== undefined) reply.header("vary", vary);
-  // Fastify appends Set-Cookie values rather than replacing them.
-  for (const value of changes.setCookie) reply.header("set-cookie", value);
-  if (changes.noStore) reply.header("cache-control", "no-store");
+  writeChanges(changes, {
+    vary: () => joined(reply.getHeader("vary")),
+    set: (name, value) => void reply.header(name, value),
+    appendSetCookie: (values) => {
+      // Fastify appends Set-Cookie values rather than replacing them.
+      for (const value of values) reply.header("set-cookie", value);
+    },
+  });
 }
 
 function asHttpError(error: unknown): unknown {

@@ -4,8 +4,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { SessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
-import { applyChanges, factsOf, type Sessions } from "../../manager/sessions.js";
-import { failedChanges } from "../failure.js";
+import type { SessionManager } from "../../manager/sessions.js";
+import { applyChanges, factsOf } from "../fetch-api.js";
 
 /** The Hono environment the middleware provides: `c.get("session")` typed from the session's data. */
 export type SessionEnv<D extends SessionData = SessionData> = { Variables: { session: Session<D> } };
@@ -38,7 +38,7 @@ export interface HonoSessionsOptions {
  * app.get("/", (c) => c.text(`Hello ${c.get("session").get("username") ?? "guest"}`));
  */
 export function honoSessions<D extends SessionData>(
-  sessions: Sessions<D>,
+  sessions: SessionManager<D>,
   options: HonoSessionsOptions = {},
 ): MiddlewareHandler<SessionEnv<D>> {
   const unavailable =
@@ -61,7 +61,7 @@ export function honoSessions<D extends SessionData>(
       // A store that failed inside the handler (destroy, userSessions) answers 503 like one that failed here,
       // not the 500 an app's onError would give an unknown error.
       const base = isStoreUnavailable(c.error) ? await unavailable(c) : c.res;
-      response = applyChanges(base, await (failed ? failedChanges(sessions, session) : sessions.commitHeaders(session)));
+      response = applyChanges(base, await sessions.commitHeaders(session, { failed }));
     } catch (error) {
       if (!(isStoreUnavailable(error))) throw error;
       response = await unavailable(c);

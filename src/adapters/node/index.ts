@@ -4,8 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SessionData } from "../../core/data.js";
 import { TesseraError } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
-import type { Sessions } from "../../manager/sessions.js";
-import { failedChanges } from "../failure.js";
+import type { SessionManager } from "../../manager/sessions.js";
 import { applyChanges, factsOf, holdHead, respondWithError } from "../node-http.js";
 
 export { applyChanges, factsOf } from "../node-http.js";
@@ -41,7 +40,7 @@ export interface NodeSessions<D extends SessionData> {
  *   res.end(`visit ${session.get("visits")}`);
  * }));
  */
-export function nodeSessions<D extends SessionData>(sessions: Sessions<D>): NodeSessions<D> {
+export function nodeSessions<D extends SessionData>(sessions: SessionManager<D>): NodeSessions<D> {
   const load = (req: IncomingMessage): Promise<Session<D>> => sessions.loadFrom(factsOf(req, sessions.trustProxy));
   const commit = async (session: Session<D>, res: ServerResponse): Promise<void> => {
     if (res.headersSent) {
@@ -62,7 +61,7 @@ export function nodeSessions<D extends SessionData>(sessions: Sessions<D>): Node
           return;
         }
         const held = holdHead(res, async (failed) => {
-          if (failed) applyChanges(res, await failedChanges(sessions, session));
+          if (failed) applyChanges(res, await sessions.commitHeaders(session, { failed: true }));
           else await commit(session, res);
         });
         try {

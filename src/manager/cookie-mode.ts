@@ -1,0 +1,82 @@
+// Cookie mode: the whole session sealed (or signed) in the cookie, with a cache of values already opened.
+
+import type { CodecContext, Decoded } from "../core/codec.js";
+import { CodecError } from "../core/errors.js";
+import { checkTimeouts, isTouchDue } from "../core/policy.js";
+import type { SessionMeta } from "../core/record.js";
+import { currentRecord, isEmptyRecord } from "../core/session.js";
+import type { SessionMode } from "./mode.js";
+import { limits, type ResolvedOptions } from "./options.js";
+import { setting, unchanged, type CookieIssuer } from "./response.js";
+
+/**
+ * Cookie mode. A cookie value that opens is remembered by its exact text (`decodeCacheSize`), frozen, since every
+ * request that sends the same value shares it; timeouts are still judged on every request.
+ *
+ * @example
+ * const mode = cookieMode(resolved, createCookieIssuer(resolved.cookie, resolved.policy));
+ */
+export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): SessionMode {
+  const { cookie, policy, decodeCacheSize, emit } = resolved;
+  const codec = resolved.codec!;
+  const contexts = { secure: { cookieName: cookie.name }, plain: { cookieName: cookie.plainName } };
+  const opened = new Map<string, Decoded>();
+
+  const decode = (value: string, context: CodecContext): Decoded => {
+    // The name is part of the key: a value opened under one cookie name must not open under the other.
+    const key = context === contexts.secure ? value : `${value}\u0000plain`;
+    const known = opened.get(key);
+    if (known !== undefined) return known;
+    const fresh = codec.decode(value, context);
+    if (decodeCacheSize > 0) {
+      const { record } = fresh;
+      Object.freeze(record.data);
+      Object.freeze(record.flash);
+      Object.freeze(record.meta);
+      Object.freeze(record);
+      // Oldest first out: a Map iterates in insertion order.
+      if (opened.size >= decodeCacheSize) opened.delete(opened.keys().next().value!);
+      opened.set(key, fresh);
+    }
+    return fresh;
+  };
+
+  return {
+    name: "cookie",
+    maxValueBytes: undefined,
+    async load(values, state, now, reject) {
+      const context = cookies.isSecure(state.secure) ? contexts.secure : contexts.plain;
+      let attempts = 0;
+      for (const value of values) {
+        try {
+          const { record, keyIndex } = decode(value, context);
+          const verdict = checkTimeouts(record.meta, now, policy);
+          if (verdict !== "valid") {
+            reject(verdict);
+            continue;
+          }
+          return { record, token: value, version: undefined, staleKey: keyIndex > 0 };
+        } catch (error) {
+          if (!(error instanceof CodecError)) throw error;
+          reject(error.reason);
+          // Only a value that reached the cryptography counts (a known key id, a well-formed body).
+          if ((error.reason === "bad_signature" || error.reason === "bad_payload") && ++attempts >= limits.maxOpenAttempts) break;
+        }
+      }
+      return undefined;
+    },
+    async commit(state, now) {
+      const record = currentRecord(state);
+      const loaded = state.token !== undefined;
+      if (isEmptyRecord(record)) return state.hadCookie && (loaded || state.destroyed) ? setting(cookies.clear(state, now)) : unchanged;
+      const changed = state.changes.length > 0 || state.signedIn || state.rotate;
+      const touch = !loaded || isTouchDue(record.meta, now, policy);
+      if (!changed && !touch && !state.staleKey) return unchanged;
+      if (state.staleKey) emit({ type: "cookie_reissued", reason: "key_rotation" });
+      const meta: SessionMeta = touch || state.signedIn ? { ...record.meta, lastSeenAt: now } : record.meta;
+      if (state.signedIn || state.destroyed) meta.createdAt = now;
+      const context = cookies.isSecure(state.secure) ? contexts.secure : contexts.plain;
+      return setting(cookies.set(state, codec.encode({ ...record, meta }, context), meta, now));
+    },
+  };
+}

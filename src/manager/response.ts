@@ -1,0 +1,67 @@
+// What a commit asks of the response, and the session cookie as it goes out: its name, Secure, Max-Age and Expires.
+
+import { expiresAt, type TimeoutPolicy } from "../core/policy.js";
+import type { SessionMeta } from "../core/record.js";
+import type { SessionState } from "../core/session.js";
+import type { CookieSettings } from "../cookie/options.js";
+import { createSetCookieWriter } from "../cookie/serialize.js";
+
+/** What a commit asks of the response. Adapters write it with their framework's header API. */
+export interface ResponseChanges {
+  /** `Set-Cookie` header values to append. */
+  setCookie: string[];
+  /** Always true: the response depends on the `Cookie` header, so add `Vary: Cookie`. */
+  vary: true;
+  /** True when a session cookie is set or cleared (or a failed request's session was not saved): add `Cache-Control: no-store`. */
+  noStore: boolean;
+}
+
+/** A commit that changes no cookie. */
+export const unchanged: ResponseChanges = Object.freeze({ setCookie: [], vary: true, noStore: false }) as ResponseChanges;
+
+/**
+ * A commit that sets or clears the cookie with `header`.
+ *
+ * @example
+ * return setting(cookies.clear(state, now));
+ */
+export function setting(header: string): ResponseChanges {
+  return { setCookie: [header], vary: true, noStore: true };
+}
+
+/** The session cookie as it goes out for one request. */
+export interface CookieIssuer {
+  /** Whether the cookie goes out Secure (and so under its prefixed name) for a request that came over https or not. */
+  isSecure(requestSecure: boolean): boolean;
+  /** The name the cookie goes out under for this request; a store token's tag binds it. */
+  nameFor(state: SessionState): string;
+  /** `Set-Cookie` for `value`, living as long as the session `meta` describes. */
+  set(state: SessionState, value: string, meta: SessionMeta, now: number): string;
+  /** `Set-Cookie` that deletes the cookie, with the same Path and Domain (RFC 6265 §5.3 step 11), or the browser keeps it. */
+  clear(state: SessionState, now: number): string;
+}
+
+/**
+ * The session cookie's writers, made once: one per Secure variant, so `secure: "auto"` costs nothing per request.
+ * The name follows Secure: `__Host-sid` on a Secure cookie, the bare name over plain http (see `cookie.prefix`). A
+ * cookie that is always Secure has no plain variant (its prefixed name may not go out without Secure).
+ *
+ * @example
+ * const cookies = createCookieIssuer(resolved.cookie, resolved.policy);
+ * cookies.set(state, token, meta, now);
+ */
+export function createCookieIssuer(cookie: CookieSettings, policy: TimeoutPolicy): CookieIssuer {
+  const secureWriter = createSetCookieWriter(cookie.name, { ...cookie.attributes, secure: true });
+  const plainWriter = cookie.secure === true ? undefined : createSetCookieWriter(cookie.plainName, { ...cookie.attributes, secure: false });
+  const isSecure = (requestSecure: boolean): boolean => cookie.secure === true || (cookie.secure === "auto" && requestSecure);
+  const writerFor = (state: SessionState) => (isSecure(state.secure) ? secureWriter : plainWriter!);
+  return {
+    isSecure,
+    nameFor: (state) => (isSecure(state.secure) ? cookie.name : cookie.plainName),
+    set(state, value, meta, now) {
+      const maxAge = cookie.persistent ? Math.max(1, Math.floor((expiresAt(meta, policy) - now) / 1000)) : undefined;
+      return writerFor(state)(value, maxAge, now);
+    },
+    clear: (state, now) => writerFor(state)("", 0, now),
+  };
+}

@@ -1,0 +1,86 @@
+// A user's sessions, for "signed in elsewhere" pages and sign-out everywhere: list, revoke all, revoke one.
+
+import type { SessionData } from "../core/data.js";
+import { TesseraError } from "../core/errors.js";
+import { checkTimeouts } from "../core/policy.js";
+import { sessionState, type Session } from "../core/session.js";
+import { hashToken } from "../crypto/tokens.js";
+import type { ResolvedOptions } from "./options.js";
+import { withCallOptions, type Records } from "./records.js";
+
+/** One of a user's sessions, as `userSessions` lists it. */
+export interface UserSessionInfo {
+  /** The session's at-rest id (a SHA-256, not a token): pass it to `revokeSession`. */
+  id: string;
+  createdAt: number;
+  lastSeenAt: number;
+  userAgent: string | undefined;
+  /** Whether it is the session passed as `current`. */
+  current: boolean;
+}
+
+/** The user-session operations of `Sessions`. */
+export interface UserSessions<D extends SessionData = SessionData> {
+  /** A user's live sessions, most recently seen first (store mode). */
+  userSessions(userId: string, options?: { current?: Session<D> }): Promise<UserSessionInfo[]>;
+  /** Ends every session of a user, except the one given (store mode). Returns how many ended. */
+  revokeUserSessions(userId: string, options?: { except?: Session<D> }): Promise<number>;
+  /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
+  revokeSession(userId: string, id: string): Promise<boolean>;
+}
+
+/**
+ * The user-session operations over `records` (store mode), or, in cookie mode, operations that throw
+ * `ERR_NOT_SUPPORTED`: a session that lives only in the browser cannot be listed or ended from the server.
+ *
+ * @example
+ * const users = createUserSessions(resolved, records);
+ * await users.revokeUserSessions("u-42");
+ */
+export function createUserSessions<D extends SessionData>(resolved: ResolvedOptions, records: Records | undefined): UserSessions<D> {
+  const { clock, policy } = resolved;
+  const need = (operation: string): Records => {
+    if (!records) throw new TesseraError("ERR_NOT_SUPPORTED", `\`${operation}\` needs a store: cookie-mode sessions live only in the browser`);
+    return records;
+  };
+  const idOf = (session: Session<D> | undefined): string | undefined => {
+    const token = session?.[sessionState].token;
+    return token === undefined ? undefined : hashToken(token);
+  };
+  return {
+    async userSessions(userId, options) {
+      const { call, decode } = need("userSessions");
+      const currentId = idOf(options?.current);
+      const now = clock();
+      const listed = await call("listByUser", (s, io) => s.listByUser(userId, io));
+      const sessions: UserSessionInfo[] = [];
+      for (const entry of listed) {
+        // A record that does not decode is skipped (with an event), never an error for the whole list.
+        const record = decode(entry);
+        if (record === undefined || record.meta.userId !== userId || checkTimeouts(record.meta, now, policy) !== "valid") continue;
+        sessions.push({
+          id: entry.id,
+          createdAt: record.meta.createdAt,
+          lastSeenAt: record.meta.lastSeenAt,
+          userAgent: record.meta.userAgent,
+          current: entry.id === currentId,
+        });
+      }
+      return sessions.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+    },
+    async revokeUserSessions(userId, options) {
+      const { call } = need("revokeUserSessions");
+      const exceptId = idOf(options?.except);
+      return call("deleteByUser", (s, io) => s.deleteByUser(userId, exceptId, io));
+    },
+    async revokeSession(userId, id) {
+      const { call, decode } = need("revokeSession");
+      const stored = await call("get", (s, io) => s.get(id, io));
+      if (stored === undefined) return false;
+      // A record that does not decode is deleted too: no one can load it, and it was listed as this user's.
+      const record = decode(stored);
+      if (record !== undefined && record.meta.userId !== userId) return false;
+      return call("delete", (s, io) => s.delete(id, record === undefined ? io : withCallOptions(io, { expectedVersion: stored.version })));
+    },
+  };
+}
