@@ -6,7 +6,7 @@ export { varyWithCookie } from "./adapters/http.js";
 export { defaults } from "./manager/options.js";
 export type { SessionsOptions } from "./manager/options.js";
 export type { CommitOptions, RequestFacts, SessionManager } from "./manager/sessions.js";
-export type { ResponseChanges } from "./manager/response.js";
+export type { ResponseChanges } from "./manager/changes.js";
 export type { UserSessionInfo, UserSessions } from "./manager/user-sessions.js";
 export type { SessionEvent, RejectionReason } from "./manager/events.js";
 export { Session } from "./core/session.js";

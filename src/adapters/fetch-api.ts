@@ -1,7 +1,7 @@
 // Fetch API machinery shared by the adapters on it (fetch, hono): request facts from a Request, headers onto a Response.
 
 import { hopsOf } from "../manager/options.js";
-import type { ResponseChanges } from "../manager/response.js";
+import type { ResponseChanges } from "../manager/changes.js";
 import type { RequestFacts } from "../manager/sessions.js";
 import { forwardedSecure, writeChanges } from "./http.js";
 

@@ -1,6 +1,6 @@
 // What every adapter shares: the scheme a request came over, and the one way a commit's headers are written.
 
-import type { ResponseChanges } from "../manager/response.js";
+import type { ResponseChanges } from "../manager/changes.js";
 
 /**
  * Whether a request reached the first trusted proxy over HTTPS, from the `X-Forwarded-Proto` list: each proxy

@@ -4,7 +4,7 @@
 import { ServerResponse, type IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { isStoreUnavailable } from "../core/errors.js";
-import type { ResponseChanges } from "../manager/response.js";
+import type { ResponseChanges } from "../manager/changes.js";
 import type { RequestFacts } from "../manager/sessions.js";
 import { forwardedSecure, joined, writeChanges } from "./http.js";
 

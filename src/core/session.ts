@@ -4,7 +4,7 @@ import { checkEntry, type JsonValue, type SessionData } from "./data.js";
 import { TesseraError } from "./errors.js";
 import type { SessionMeta, SessionRecord } from "./record.js";
 
-/** One change a request made; replayed in order onto a fresher record after a compare-and-set conflict. */
+/** @internal One change a request made; replayed in order onto a fresher record after a compare-and-set conflict. */
 export type Change =
   | { kind: "set"; key: string; value: JsonValue }
   | { kind: "delete"; key: string }
@@ -13,7 +13,7 @@ export type Change =
   | { kind: "flash"; key: string; value: JsonValue }
   | { kind: "readFlash"; key: string };
 
-/** Internal state, read by the manager through the `sessionState` symbol; not part of the public API. */
+/** @internal The state of a request's session, read by the manager through the `sessionState` symbol. */
 export interface SessionState {
   /** The record as loaded (or created empty for a new visitor). */
   base: SessionRecord;
@@ -54,7 +54,7 @@ export interface SessionState {
   maxValueBytes: number | undefined;
 }
 
-/** Symbol under which the manager reaches a session's state. */
+/** @internal Symbol under which the manager reaches a session's state. */
 export const sessionState: unique symbol = Symbol("tessera.sessionState");
 
 /**
@@ -166,7 +166,7 @@ export class Session<D extends SessionData = SessionData> {
 
   /**
    * Binds the session to a user and gives it a new id, so an id planted before sign-in is worthless
-   * (session fixation). The old record stops resolving at once.
+   * (session fixation). The old id is retired at commit.
    *
    * @example
    * await session.signIn(user.id);
@@ -236,6 +236,7 @@ export class Session<D extends SessionData = SessionData> {
 }
 
 /**
+ * @internal
  * Ends the session in `state`: the loaded token is kept for deletion at commit (`retiring`), and everything this
  * request set or read is dropped. Ending it twice drops what was set in between, and keeps the first token.
  *
@@ -256,6 +257,7 @@ export function endSession(state: SessionState): void {
 }
 
 /**
+ * @internal
  * Whether a record holds nothing worth keeping: no user, no data, no flash message.
  *
  * @example
@@ -269,6 +271,7 @@ export function isEmptyRecord(record: SessionRecord): boolean {
 }
 
 /**
+ * @internal
  * The record this request would write if nobody else wrote in between: its data, and the loaded flash messages
  * less those read plus those left.
  *
@@ -280,6 +283,7 @@ export function currentRecord(state: SessionState): SessionRecord {
 }
 
 /**
+ * @internal
  * Replays a request's changes onto a record read fresh from the store, giving the record to write.
  * Throws `ERR_INVALID_SESSION_DATA` when an `update` function returns something that is not JSON.
  *

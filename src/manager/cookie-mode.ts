@@ -7,7 +7,8 @@ import type { SessionMeta } from "../core/record.js";
 import { currentRecord, isEmptyRecord } from "../core/session.js";
 import type { SessionMode } from "./mode.js";
 import { limits, type ResolvedOptions } from "./options.js";
-import { setting, unchanged, type CookieIssuer } from "./response.js";
+import type { CookieIssuer } from "./cookie-issuer.js";
+import { setting, unchanged } from "./changes.js";
 
 /**
  * Cookie mode. A cookie value that opens is remembered by its exact text (`decodeCacheSize`), frozen, since every

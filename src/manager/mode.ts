@@ -3,7 +3,7 @@
 import type { SessionRecord } from "../core/record.js";
 import type { SessionState } from "../core/session.js";
 import type { RejectionReason } from "./events.js";
-import type { ResponseChanges } from "./response.js";
+import type { ResponseChanges } from "./changes.js";
 
 /** A session found in one of the request's cookie values. */
 export interface Loaded {

@@ -64,7 +64,7 @@ export const defaults = Object.freeze({
   maxRecordBytes: 65536,
 } as const);
 
-/** Bounds on the work one request can cause; not options, since no application needs to move them. */
+/** @internal Bounds on the work one request can cause; not options, since no application needs to move them. */
 export const limits = Object.freeze({
   /** Sliding renewal is written at most once per idleTimeout / touchFraction unless `touchAfter` says otherwise. */
   touchFraction: 10,
@@ -92,7 +92,7 @@ export const limits = Object.freeze({
 /** The longest delay setTimeout honours (a signed 32-bit count of ms); a longer one fires after 1 ms. */
 const maxTimerMs = 2 ** 31 - 1;
 
-/** `createSessions`' options, checked and resolved once; what every part of the manager reads. */
+/** @internal `createSessions`' options, checked and resolved once; what every part of the manager reads. */
 export interface ResolvedOptions {
   ring: KeyRing;
   cookie: CookieSettings;
@@ -111,6 +111,7 @@ export interface ResolvedOptions {
 }
 
 /**
+ * @internal
  * Checks every option, naming the one at fault, and resolves defaults, so a misconfiguration stops the start and
  * not a request.
  *
@@ -169,6 +170,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
 }
 
 /**
+ * @internal
  * The `trustProxy` option as a hop count.
  *
  * @example

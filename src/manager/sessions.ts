@@ -9,7 +9,8 @@ import type { RejectionReason } from "./events.js";
 import type { SessionMode } from "./mode.js";
 import { limits, resolveOptions, type SessionsOptions } from "./options.js";
 import { createRecords } from "./records.js";
-import { createCookieIssuer, type ResponseChanges } from "./response.js";
+import { createCookieIssuer } from "./cookie-issuer.js";
+import type { ResponseChanges } from "./changes.js";
 import { storeMode } from "./store-mode.js";
 import { createUserSessions, type UserSessions } from "./user-sessions.js";
 

@@ -9,7 +9,8 @@ import { createToken, hashToken } from "../crypto/tokens.js";
 import type { SessionMode } from "./mode.js";
 import { limits, type ResolvedOptions } from "./options.js";
 import { withCallOptions, type Records, type VersionedRecord } from "./records.js";
-import { setting, unchanged, type CookieIssuer, type ResponseChanges } from "./response.js";
+import type { CookieIssuer } from "./cookie-issuer.js";
+import { setting, unchanged, type ResponseChanges } from "./changes.js";
 import { createWriteQueue } from "./write-queue.js";
 
 /** What a writer leaves for the next writer of the same session in this process: the record as written, or its end. */

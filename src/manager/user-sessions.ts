@@ -30,6 +30,7 @@ export interface UserSessions<D extends SessionData = SessionData> {
 }
 
 /**
+ * @internal
  * The user-session operations over `records` (store mode), or, in cookie mode, operations that throw
  * `ERR_NOT_SUPPORTED`: a session that lives only in the browser cannot be listed or ended from the server.
  *

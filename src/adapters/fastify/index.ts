@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify"
 import type { SessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import type { Session as TesseraSession } from "../../core/session.js";
-import type { ResponseChanges } from "../../manager/response.js";
+import type { ResponseChanges } from "../../manager/changes.js";
 import type { SessionManager } from "../../manager/sessions.js";
 import { joined, writeChanges } from "../http.js";
 import { factsOf } from "../node-http.js";

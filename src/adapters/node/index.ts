@@ -7,7 +7,6 @@ import type { Session } from "../../core/session.js";
 import type { SessionManager } from "../../manager/sessions.js";
 import { applyChanges, factsOf, holdHead, respondWithError } from "../node-http.js";
 
-export { applyChanges, factsOf } from "../node-http.js";
 
 /** A request handler that receives the loaded session; it is committed before the response head goes out. */
 export type NodeSessionHandler<D extends SessionData> = (

@@ -1,33 +1,10 @@
-// What a commit asks of the response, and the session cookie as it goes out: its name, Secure, Max-Age and Expires.
+// The session cookie as it goes out: its name, Secure, Max-Age and Expires, for each request.
 
 import { expiresAt, type TimeoutPolicy } from "../core/policy.js";
 import type { SessionMeta } from "../core/record.js";
 import type { SessionState } from "../core/session.js";
 import type { CookieSettings } from "../cookie/options.js";
 import { createSetCookieWriter } from "../cookie/serialize.js";
-
-/** What a commit asks of the response. Adapters write it with their framework's header API. */
-export interface ResponseChanges {
-  /** `Set-Cookie` header values to append. */
-  setCookie: string[];
-  /** Always true: the response depends on the `Cookie` header, so add `Vary: Cookie`. */
-  vary: true;
-  /** True when a session cookie is set or cleared (or a failed request's session was not saved): add `Cache-Control: no-store`. */
-  noStore: boolean;
-}
-
-/** A commit that changes no cookie. */
-export const unchanged: ResponseChanges = Object.freeze({ setCookie: [], vary: true, noStore: false }) as ResponseChanges;
-
-/**
- * A commit that sets or clears the cookie with `header`.
- *
- * @example
- * return setting(cookies.clear(state, now));
- */
-export function setting(header: string): ResponseChanges {
-  return { setCookie: [header], vary: true, noStore: true };
-}
 
 /** The session cookie as it goes out for one request. */
 export interface CookieIssuer {
