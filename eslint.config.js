@@ -2,6 +2,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
+import { readdirSync } from "node:fs";
 
 /** Each layer may import only the layers listed before it (DESIGN.md, "The parts and which way they depend"). */
 const layers = {
@@ -14,20 +15,43 @@ const layers = {
   adapters: ["core", "manager"],
 };
 
-const layerRules = Object.entries(layers).map(([layer, allowed]) => ({
-  files: [`src/${layer}/**/*.ts`],
+/** The layers whose folders are siblings that never import each other: no `stores/redis` -> `stores/sqlite`. */
+const siblingLayers = ["stores", "adapters", "codecs"];
+
+/** The folders of a layer (`src/stores/redis`, ...). */
+const foldersOf = (layer) =>
+  readdirSync(new URL(`./src/${layer}/`, import.meta.url), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+
+const layerPatterns = (layer) =>
+  Object.keys(layers)
+    .filter((other) => other !== layer && !layers[layer].includes(other))
+    .map((other) => ({ group: [`**/${other}/**`, `**/${other}/*`], message: `src/${layer} may not import src/${other} (see DESIGN.md)` }));
+
+const restrict = (files, patterns) => ({
+  files,
   ignores: ["src/**/*.test.ts"],
-  rules: {
-    "no-restricted-imports": [
-      "error",
-      {
-        patterns: Object.keys(layers)
-          .filter((other) => other !== layer && !allowed.includes(other))
-          .map((other) => ({ group: [`**/${other}/**`, `**/${other}/*`], message: `src/${layer} may not import src/${other} (see DESIGN.md)` })),
-      },
-    ],
-  },
-}));
+  rules: { "no-restricted-imports": ["error", { patterns }] },
+});
+
+// One rule set per file glob: a later "no-restricted-imports" replaces an earlier one, so a sibling folder gets its
+// layer's patterns and the sibling patterns together.
+const layerRules = Object.keys(layers).flatMap((layer) => {
+  const rules = [restrict([`src/${layer}/**/*.ts`], layerPatterns(layer))];
+  if (!siblingLayers.includes(layer)) return rules;
+  const folders = foldersOf(layer);
+  for (const folder of folders) {
+    const siblings = folders
+      .filter((other) => other !== folder)
+      .map((other) => ({
+        group: [`../${other}`, `../${other}/*`, `../${other}/**`, `**/${layer}/${other}/*`, `**/${layer}/${other}/**`],
+        message: `src/${layer}/${folder} may not import its sibling src/${layer}/${other} (see DESIGN.md)`,
+      }));
+    rules.push(restrict([`src/${layer}/${folder}/**/*.ts`], [...layerPatterns(layer), ...siblings]));
+  }
+  return rules;
+});
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "test-output/", "coverage/", "bench/results/"] },
