@@ -200,12 +200,12 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
    * Opens a cookie value, or takes it from the values already opened. Only values that verified are kept, and
    * they are frozen, since every request that sends the same value shares them.
    */
-  const decode = (value: string, context: { cookieName: string }): Decoded => {
+  const decode = (value: string, context: { cookieName: string }, now: number): Decoded => {
     // The name is part of the key: a value opened under one cookie name must not open under the other.
     const key = context === codecContexts.secure ? value : `${value}\u0000plain`;
     const known = decoded.get(key);
     if (known !== undefined) return known;
-    const fresh = codec!.decode(value, context);
+    const fresh = codec!.decode(value, { cookieName: context.cookieName, now });
     if (decodeCacheSize > 0) {
       const { record } = fresh;
       Object.freeze(record.data);
@@ -347,7 +347,7 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
         break;
       }
       try {
-        const opened = decode(value, secureName ? codecContexts.secure : codecContexts.plain);
+        const opened = decode(value, secureName ? codecContexts.secure : codecContexts.plain, now);
         const verdict = checkTimeouts(opened.record.meta, now, policy);
         if (verdict !== "valid") {
           reject(verdict);
@@ -360,8 +360,9 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       } catch (error) {
         if (!(error instanceof CodecError)) throw error;
         reject(error.reason);
-        // Only a value that reached the cryptography counts (a known key id, a well-formed body).
-        if ((error.reason === "bad_signature" || error.reason === "bad_payload") && ++attempts >= defaults.maxOpenAttempts) break;
+        // Only a value that reached the cryptography counts (a known key id, a well-formed body): every reason but
+        // the three a codec gives before it, so a JWT that verified but expired counts too.
+        if (error.reason !== "malformed" && error.reason !== "unsupported_version" && error.reason !== "unknown_key" && ++attempts >= defaults.maxOpenAttempts) break;
       }
     }
     return new Session<D>(state, lifecycle);
@@ -537,7 +538,8 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     if (state.staleKey) emit({ type: "cookie_reissued", reason: "key_rotation" });
     const meta: SessionMeta = touch || state.metaChanged ? { ...record.meta, lastSeenAt: now } : record.meta;
     if (state.metaChanged || state.destroyed) meta.createdAt = now;
-    return setting(setCookie(state, codec!.encode({ ...record, meta }, codecContext), meta, now));
+    const value = codec!.encode({ ...record, meta }, { cookieName: codecContext.cookieName, now, expiresAt: expiresAt(meta, policy) });
+    return setting(setCookie(state, value, meta, now));
   };
 
   const commitHeaders = async (session: Session<D>): Promise<ResponseChanges> => {
