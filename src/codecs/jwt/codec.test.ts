@@ -428,7 +428,7 @@ describe("jwt codec known-answer vectors", () => {
         payload +
         ".QNq4Zd5xU_lfz_S7gGFdE6PbpkQ-2g5CFRr5LGiqJuM",
     ],
-  ] as const)("%s", async (alg, key, vector) => {
+  ] as const)("writes its known %s token for a fixed record, key and time, which jose verifies", async (alg, key, vector) => {
     const codec = jwtCodec({ alg, key, issuer, audience });
     const value = codec.encode(fixed, context);
     expect(value.split(".")[1]).toBe(payload);
