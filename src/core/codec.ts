@@ -5,6 +5,16 @@ import type { SessionRecord } from "./record.js";
 /** What binds a cookie value to its place: a value made for one cookie name is refused under another. */
 export interface CodecContext {
   cookieName: string;
+  /**
+   * The manager's time for this request (epoch ms), for codecs whose values carry their own validity (a JWT's
+   * `iat`, `nbf`, `exp`); a codec falls back to `Date.now()` without it. Codecs without such claims ignore it.
+   */
+  now?: number;
+  /**
+   * When encoding: the moment the session ends if no request renews it (epoch ms), the idle deadline capped by the
+   * absolute one, for codecs that write an expiry into the value (a JWT's `exp`). The manager passes it.
+   */
+  expiresAt?: number;
 }
 
 /** A decoded cookie value. */

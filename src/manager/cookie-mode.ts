@@ -1,14 +1,17 @@
 // Cookie mode: the whole session sealed (or signed) in the cookie, with a cache of values already opened.
 
 import type { CodecContext, Decoded } from "../core/codec.js";
-import { CodecError } from "../core/errors.js";
-import { checkTimeouts, isTouchDue } from "../core/policy.js";
+import { CodecError, type CodecFailure } from "../core/errors.js";
+import { checkTimeouts, expiresAt, isTouchDue } from "../core/policy.js";
 import type { SessionMeta } from "../core/record.js";
 import { currentRecord, isEmptyRecord } from "../core/session.js";
 import type { SessionMode } from "./mode.js";
 import { limits, type ResolvedOptions } from "./options.js";
 import type { CookieIssuer } from "./cookie-issuer.js";
 import { setting, unchanged } from "./changes.js";
+
+/** Reasons a codec gives before any cryptography ran: such values cost nothing and never count as attempts. */
+const refusedBeforeCrypto: ReadonlySet<CodecFailure> = new Set(["malformed", "unsupported_version", "unknown_key"]);
 
 /**
  * Cookie mode. A cookie value that opens is remembered by its exact text (`decodeCacheSize`), frozen, since every
@@ -23,12 +26,12 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): Se
   const contexts = { secure: { cookieName: cookie.name }, plain: { cookieName: cookie.plainName } };
   const opened = new Map<string, Decoded>();
 
-  const decode = (value: string, context: CodecContext): Decoded => {
+  const decode = (value: string, context: CodecContext, now: number): Decoded => {
     // The name is part of the key: a value opened under one cookie name must not open under the other.
     const key = context === contexts.secure ? value : `${value}\u0000plain`;
     const known = opened.get(key);
     if (known !== undefined) return known;
-    const fresh = codec.decode(value, context);
+    const fresh = codec.decode(value, { cookieName: context.cookieName, now });
     if (decodeCacheSize > 0) {
       const { record } = fresh;
       Object.freeze(record.data);
@@ -50,7 +53,7 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): Se
       let attempts = 0;
       for (const value of values) {
         try {
-          const { record, keyIndex } = decode(value, context);
+          const { record, keyIndex } = decode(value, context, now);
           const verdict = checkTimeouts(record.meta, now, policy);
           if (verdict !== "valid") {
             reject(verdict);
@@ -60,8 +63,9 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): Se
         } catch (error) {
           if (!(error instanceof CodecError)) throw error;
           reject(error.reason);
-          // Only a value that reached the cryptography counts (a known key id, a well-formed body).
-          if ((error.reason === "bad_signature" || error.reason === "bad_payload") && ++attempts >= limits.maxOpenAttempts) break;
+          // Only a value that reached the cryptography counts (a known key id, a well-formed body): every reason but
+          // the three a codec gives before it, so a JWT that verified but expired counts too.
+          if (!refusedBeforeCrypto.has(error.reason) && ++attempts >= limits.maxOpenAttempts) break;
         }
       }
       return undefined;
@@ -77,7 +81,8 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): Se
       const meta: SessionMeta = touch || state.signedIn ? { ...record.meta, lastSeenAt: now } : record.meta;
       if (state.signedIn || state.destroyed) meta.createdAt = now;
       const context = cookies.isSecure(state.secure) ? contexts.secure : contexts.plain;
-      return setting(cookies.set(state, codec.encode({ ...record, meta }, context), meta, now));
+      const value = codec.encode({ ...record, meta }, { cookieName: context.cookieName, now, expiresAt: expiresAt(meta, policy) });
+      return setting(cookies.set(state, value, meta, now));
     },
   };
 }
