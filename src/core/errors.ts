@@ -67,13 +67,18 @@ export class StoreUnavailableError extends TesseraError {
   }
 }
 
-/** Why a cookie value was rejected by a codec. */
+/**
+ * Why a cookie value was rejected by a codec. `expired` and `not_yet_valid` come from codecs whose format carries
+ * its own signing time (Flask's cookie): older than its maximum age, or signed in the future.
+ */
 export type CodecFailure =
   | "malformed"
   | "unsupported_version"
   | "unknown_key"
   | "bad_signature"
-  | "bad_payload";
+  | "bad_payload"
+  | "expired"
+  | "not_yet_valid";
 
 /**
  * A codec could not turn a cookie value back into a session. The manager turns it into a fresh session and an
