@@ -134,3 +134,13 @@ export function verifyCookie(secret: string, cookie: string, options: { now?: nu
   const run = spawnSync(python, args, { encoding: "utf8" });
   return { status: run.status, stdout: run.stdout.trim(), stderr: run.stderr.trim() };
 }
+
+/**
+ * Runs a Python script on `input` (stdin) with Debian's /usr/bin/python3 and returns its stdout; throws with its
+ * stderr when it fails. For differential tests against Python's own json module.
+ */
+export function runPython(script: string, input: string): string {
+  const run = spawnSync(python, ["-c", script], { input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  if (run.status !== 0) throw new Error(`python3 failed (${run.status}): ${run.stderr.slice(-2000)}`);
+  return run.stdout;
+}

@@ -120,7 +120,7 @@ function messagesOf(value: JsonValue): JsonValue[] {
 function createdFrom(tessera: JsonValue): number {
   const keys = tessera !== null && typeof tessera === "object" && !Array.isArray(tessera) ? Object.keys(tessera) : [];
   const created = keys.length === 1 ? (tessera as Record<string, JsonValue>).created : undefined;
-  if (typeof created !== "number" || !Number.isSafeInteger(created * 1000) || created < 0) throw new CodecError("bad_payload");
+  if (typeof created !== "number" || !Number.isSafeInteger(created) || !Number.isSafeInteger(created * 1000) || created < 0) throw new CodecError("bad_payload");
   return created * 1000;
 }
 
