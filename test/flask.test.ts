@@ -11,8 +11,11 @@ import type { CodecContext } from "../src/core/codec.js";
 import type { JsonValue } from "../src/core/data.js";
 import { TesseraError, type CodecFailure } from "../src/core/errors.js";
 import type { SessionRecord } from "../src/core/record.js";
+import { createSessions } from "../src/manager/sessions.js";
+import type { SessionEvent } from "../src/manager/events.js";
 import { describeCodec, reasonFor } from "./codec-conformance.js";
 import { flaskVectors, startRealFlask, verifyCookie, type FlaskVector, type RealFlask } from "./flask-interop.js";
+import { manualClock, request, setCookieFor } from "./helpers.js";
 
 const context: CodecContext = { cookieName: "session" };
 const vectors = flaskVectors();
@@ -342,6 +345,105 @@ describe("cookies tessera writes, loaded by the real Flask", () => {
         expect(() => write(data), Object.keys(data)[0]).toThrow(expect.objectContaining({ code: "ERR_INVALID_SESSION_DATA" }));
       }
     });
+  });
+});
+
+describe("createSessions with the Flask codec: one login for a Flask app and a TypeScript app", () => {
+  let flask: RealFlask;
+  beforeAll(() => {
+    flask = startRealFlask();
+  });
+  afterAll(() => flask.close());
+
+  const tesseraSecret = "0123456789abcdef0123456789abcdef-tessera";
+  const setup = (options: { fallbacks?: string[]; cookie?: Parameters<typeof createSessions>[0]["cookie"] } = {}) => {
+    const clock = manualClock(checkedAt * 1000);
+    const events: SessionEvent[] = [];
+    const sessions = createSessions<Record<string, unknown>>({
+      secrets: [tesseraSecret],
+      codec: flaskCodec({ secretKey: secret, fallbacks: options.fallbacks ?? [], maxAge: "31d", clock: clock.now }),
+      cookie: options.cookie ?? { name: "session" },
+      clock: clock.now,
+      onEvent: (event) => events.push(event),
+    });
+    return { sessions, clock, events };
+  };
+  const flaskNow = (clock: { now: () => number }) => ({ secret, now: Math.floor(clock.now() / 1000) });
+
+  it("reads Flask's login, data and flashes, and writes back a cookie Flask loads with tessera's changes", async () => {
+    const { sessions, clock } = setup();
+    const cookie = await flask.sign('{"_flashes":[{" t":["message","Hi alice"]}],"_user_id":"42","username":"alice"}', { secret, now: checkedAt - 30 });
+    const session = await sessions.load(request(`session=${cookie}`));
+    expect(session.isNew).toBe(false);
+    expect(session.userId).toBe("42");
+    expect(session.get("username")).toBe("alice");
+    expect(session.readFlash("message")).toBe("Hi alice");
+    session.set("cart", ["book"]);
+    session.flash("notice", "Added to cart");
+    const written = setCookieFor(await sessions.commit(session, new Response("ok")), "session")!;
+    expect(written.httpOnly).toBe(true);
+    expect(written.path).toBe("/");
+    const loaded = await flask.load(written.value!, flaskNow(clock));
+    expect(loaded.session_tagged_json).toBe('{"_flashes":[{" t":["notice","Added to cart"]}],"_user_id":"42","cart":["book"],"username":"alice"}');
+  });
+
+  it("a sign-in on the TypeScript side is Flask-Login's _user_id, and a destroy clears Flask's cookie", async () => {
+    const { sessions, clock } = setup();
+    const session = await sessions.load(request());
+    await session.signIn("alice");
+    session.set("username", "alice");
+    const response = await sessions.commit(session, new Response("ok"));
+    const value = setCookieFor(response, "session")!.value!;
+    clock.advance(5_000);
+    const shown = await flask.request(value, flaskNow(clock));
+    expect(shown.session).toBe('{"_user_id":"alice","username":"alice"}');
+
+    const again = await sessions.load(request(`session=${value}`));
+    expect(again.userId).toBe("alice");
+    await again.destroy();
+    const cleared = setCookieFor(await sessions.commit(again, new Response("bye")), "session")!;
+    expect(cleared.value).toBe("");
+    expect(cleared.maxAge).toBe(0);
+  });
+
+  it("over HTTPS the cookie is __Host-session unless the prefix is turned off, so Flask's SESSION_COOKIE_NAME must match", async () => {
+    const secure = setup();
+    const session = await secure.sessions.load(request(undefined, { url: "https://app.test/" }));
+    session.set("n", 1);
+    const response = await secure.sessions.commit(session, new Response("ok"));
+    expect(setCookieFor(response, "__Host-session")?.secure).toBe(true);
+
+    const plain = setup({ cookie: { name: "session", prefix: "none" } });
+    const other = await plain.sessions.load(request(undefined, { url: "https://app.test/" }));
+    other.set("n", 1);
+    const named = setCookieFor(await plain.sessions.commit(other, new Response("ok")), "session")!;
+    expect(named.secure).toBe(true);
+    expect((await flask.load(named.value!, flaskNow(plain.clock))).session_tagged_json).toBe('{"n":1}');
+  });
+
+  it("a cookie Flask signed with a fallback key is re-issued under SECRET_KEY, which Flask then loads without the fallback", async () => {
+    const { sessions, clock, events } = setup({ fallbacks: [oldSecret] });
+    const old = await flask.sign('{"username":"alice"}', { secret: oldSecret, now: checkedAt - 30 });
+    const session = await sessions.load(request(`session=${old}`));
+    expect(session.get("username")).toBe("alice");
+    const reissued = setCookieFor(await sessions.commit(session, new Response("ok")), "session")!;
+    expect(events).toContainEqual({ type: "cookie_reissued", reason: "key_rotation" });
+    expect((await flask.load(reissued.value!, flaskNow(clock))).session_tagged_json).toBe('{"username":"alice"}');
+  });
+
+  it("the idle timeout counts from Flask's signing time, the absolute timeout from _tessera, and maxAge is Flask's", async () => {
+    const { sessions, events } = setup();
+    const dayAgo = await flask.sign('{"username":"alice"}', { secret, now: checkedAt - 86_400 });
+    expect((await sessions.load(request(`session=${dayAgo}`))).isNew).toBe(true);
+    const longAgo = await flask.sign(`{"_tessera":{"created":${checkedAt - 31 * 86_400}},"username":"alice"}`, { secret, now: checkedAt - 60 });
+    expect((await sessions.load(request(`session=${longAgo}`))).isNew).toBe(true);
+    const tooOld = await flask.sign('{"username":"alice"}', { secret, now: checkedAt - 2_678_401 });
+    expect((await sessions.load(request(`session=${tooOld}`))).isNew).toBe(true);
+    expect(events.filter((event) => event.type === "cookie_rejected")).toEqual([
+      { type: "cookie_rejected", reason: "idle_timeout" },
+      { type: "cookie_rejected", reason: "absolute_timeout" },
+      { type: "cookie_rejected", reason: "expired" },
+    ]);
   });
 });
 
