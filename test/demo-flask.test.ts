@@ -1,7 +1,7 @@
 // The demo with SESSION_STORE=flask, over real HTTP: its login is the session of a Flask app holding the same
 // SECRET_KEY (checked with verify_cookie.py and the README's Flask app), and Flask's login is the demo's.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +54,10 @@ describe("the demo with SESSION_STORE=flask", () => {
     expect(run.status, run.stderr).toBe(0);
     const session = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(session).toMatchObject({ _user_id: "alice", username: "alice", _flashes: [{ " t": ["notice", "Welcome, alice!"] }] });
+  });
+
+  it("the README shows its Flask app verbatim", () => {
+    expect(readFileSync(resolve(repoRoot, "README.md"), "utf8")).toContain(`\`\`\`python\n${readFileSync(readmeFlaskApp, "utf8")}\`\`\``);
   });
 
   it("the README's Flask app greets the user the demo signed in", async () => {
