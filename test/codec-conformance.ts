@@ -1,5 +1,5 @@
 // The cases every cookie codec must pass: round trip, the five (tamper, truncation, wrong key, expiry, rotation),
-// the cookie name bound into the value, and garbage that only ever gives a CodecError.
+// the cookie name bound into the value (where the format binds one), and garbage that only ever gives a CodecError.
 
 import { describe, expect, it } from "vitest";
 import type { Codec, CodecContext } from "../src/core/codec.js";

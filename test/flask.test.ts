@@ -340,6 +340,11 @@ describe("cookies tessera writes, loaded by the real Flask", () => {
       expect(() => write({ deep })).toThrow(expect.objectContaining({ code: "ERR_INVALID_SESSION_DATA" }));
     });
 
+    it("names a flash message, not a session key, when a flash value is refused", () => {
+      expect(() => codec.encode({ data: {}, flash: { notice: { $uuid: "x" } }, meta }, context)).toThrow(/^a flash message holds a \$uuid/);
+      expect(() => codec.encode({ data: {}, flash: { notice: { $flashes: ["only one"] } }, meta }, context)).toThrow(/\$flashes/);
+    });
+
     it("refuses the keys tessera writes itself, and a user id set as data", () => {
       for (const data of [{ _flashes: [] }, { _tessera: { created: 1 } }, { _user_id: "42" }] as Record<string, JsonValue>[]) {
         expect(() => write(data), Object.keys(data)[0]).toThrow(expect.objectContaining({ code: "ERR_INVALID_SESSION_DATA" }));

@@ -24,7 +24,8 @@ const bigIntegerRegExp = /^-?[1-9]\d*$/;
 export function tagSession(session: Record<string, unknown>): PyDict {
   const entries = new Map<string, PyValue>();
   for (const key of Object.keys(session)) {
-    const where = `session key ${JSON.stringify(key.slice(0, 40))}`;
+    // tessera writes `_flashes` itself, from the record's flash messages (session.ts).
+    const where = key === "_flashes" ? "a flash message" : `session key ${JSON.stringify(key.slice(0, 40))}`;
     if (forbiddenKeys.has(key)) refuse(where, "a key tessera refuses");
     entries.set(key, tag(session[key], where, 1));
   }
