@@ -10,8 +10,10 @@ export interface DemoConfig {
   port: number;
   host: string;
   secrets: string[];
-  /** `sqlite:<path>`, `memory`, `cookie`, or a `redis://`, `postgres://` or `memcached://` URL. */
+  /** `sqlite:<path>`, `memory`, `cookie`, `flask`, or a `redis://`, `postgres://` or `memcached://` URL. */
   store: string;
+  /** With `SESSION_STORE=flask`: the Flask app's SECRET_KEY and its older keys, which sign and verify the cookie. */
+  flask: { secretKey: string; fallbacks: string[] } | undefined;
   idleTimeout: Duration | undefined;
   absoluteTimeout: Duration | undefined;
   /** How many proxies in front are believed about the scheme (0: none). */
@@ -28,8 +30,8 @@ export class ConfigError extends Error {
 const secretFile = "data/secret.key";
 
 /**
- * Reads PORT, HOST, SECRET_KEY, SECRET_KEY_FALLBACKS, SESSION_STORE, SESSION_IDLE_TIMEOUT,
- * SESSION_ABSOLUTE_TIMEOUT and TRUST_PROXY. In development a missing SECRET_KEY is generated once into
+ * Reads PORT, HOST, SECRET_KEY, SECRET_KEY_FALLBACKS, SESSION_STORE, FLASK_SECRET_KEY, FLASK_SECRET_KEY_FALLBACKS,
+ * SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT and TRUST_PROXY. In development a missing SECRET_KEY is generated once into
  * data/secret.key (mode 0600, in data/ at 0700); in production it stops the start.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
@@ -42,17 +44,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     }
     secret = developmentSecret(warnings);
   }
-  const fallbacks = (env.SECRET_KEY_FALLBACKS ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const fallbacks = list(env.SECRET_KEY_FALLBACKS);
+  const store = env.SESSION_STORE || "sqlite:data/sessions.db";
+  let flask: DemoConfig["flask"];
+  if (store === "flask") {
+    // The Flask app's key, not ours: there is nothing to generate, the two apps must hold the same one.
+    if (!env.FLASK_SECRET_KEY) throw new ConfigError("FLASK_SECRET_KEY must be set with SESSION_STORE=flask: the SECRET_KEY of the Flask app that shares the cookie");
+    flask = { secretKey: env.FLASK_SECRET_KEY, fallbacks: list(env.FLASK_SECRET_KEY_FALLBACKS) };
+  }
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError("PORT must be a port number");
   return {
     port,
     host: env.HOST || "127.0.0.1",
     secrets: [secret, ...fallbacks],
-    store: env.SESSION_STORE || "sqlite:data/sessions.db",
+    store,
+    flask,
     idleTimeout: duration(env.SESSION_IDLE_TIMEOUT),
     absoluteTimeout: duration(env.SESSION_ABSOLUTE_TIMEOUT),
     trustProxy: proxyHops(env.TRUST_PROXY),
@@ -70,6 +77,14 @@ function developmentSecret(warnings: string[]): string {
   }
   chmodSync(secretFile, 0o600);
   return readFileSync(secretFile, "utf8").trim();
+}
+
+/** A comma-separated list of keys, blanks dropped. */
+function list(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** TRUST_PROXY: unset, "0" or "false" for none, "true" for one, or a number of proxies. */

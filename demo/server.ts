@@ -6,7 +6,7 @@ import type { Socket } from "node:net";
 import { createSessions, TesseraError } from "tessera";
 import { createApp, type Data } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { describeStore, openStore } from "./store.js";
+import { cookieSession, describeStore, openStore } from "./store.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   const sessions = createSessions<Data>({
     secrets: config.secrets,
     store: await openStore(config.store),
+    ...(await cookieSession(config)),
     idleTimeout: config.idleTimeout,
     absoluteTimeout: config.absoluteTimeout,
     trustProxy: config.trustProxy,

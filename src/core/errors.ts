@@ -69,7 +69,7 @@ export class StoreUnavailableError extends TesseraError {
 
 /**
  * Why a cookie value was rejected by a codec. `expired` and `not_yet_valid` come from codecs whose values carry
- * their own validity period (a JWT's `exp`, and its `nbf` or `iat` in the future).
+ * their own validity (a JWT's `exp`, `nbf` and `iat`; a Flask cookie's signing time): past it, or not yet in it.
  */
 export type CodecFailure =
   | "malformed"
