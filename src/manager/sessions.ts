@@ -9,7 +9,7 @@ import { maxTimerMs } from "../core/timing.js";
 import { checkTimeouts, expiresAt, isTouchDue, type TimeoutPolicy } from "../core/policy.js";
 import type { SessionMeta, SessionRecord } from "../core/record.js";
 import { currentRecord, replayChanges, Session, sessionState, type SessionState } from "../core/session.js";
-import type { Store, StoreCallOptions, StoreWriteOptions, StoredSession } from "../core/store.js";
+import { hasUserIndex, type IndexedStore, type Store, type StoreCallOptions, type StoreWriteOptions, type StoredSession } from "../core/store.js";
 import { decodeRecord, encodeRecord } from "../core/wire.js";
 import { createKeyRing, type Secret } from "../crypto/keyring.js";
 import { openTaggedToken, tagToken } from "../crypto/token-tag.js";
@@ -110,9 +110,15 @@ export interface Sessions<D extends SessionData = SessionData> {
   commit(session: Session<D>, response: Response): Promise<Response>;
   /** Saves the session and says which headers the response needs, for adapters. */
   commitHeaders(session: Session<D>): Promise<ResponseChanges>;
-  /** A user's sessions (store mode). */
+  /**
+   * A user's sessions (store mode, with a store that has the user index: `hasUserIndex(store)`; otherwise
+   * `ERR_NOT_SUPPORTED`).
+   */
   userSessions(userId: string, options?: { current?: Session<D> }): Promise<UserSessionInfo[]>;
-  /** Ends every session of a user, except the one given (store mode). Returns how many ended. */
+  /**
+   * Ends every session of a user, except the one given (store mode, with a store that has the user index; otherwise
+   * `ERR_NOT_SUPPORTED`). Returns how many ended.
+   */
   revokeUserSessions(userId: string, options?: { except?: Session<D> }): Promise<number>;
   /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
   revokeSession(userId: string, id: string): Promise<boolean>;
@@ -392,7 +398,8 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
   // store never needs.
   const writeOptions = (meta: SessionMeta, io: StoreCallOptions): StoreWriteOptions => {
     const at = expiresAt(meta, policy);
-    return withCallOptions(io, { expiresAt: at, ttlSeconds: Math.max(1, Math.ceil((at - clock()) / 1000)), userId: meta.userId });
+    const now = clock();
+    return withCallOptions(io, { now, expiresAt: at, ttlSeconds: Math.max(1, Math.ceil((at - now) / 1000)), userId: meta.userId });
   };
 
   const unchanged: ResponseChanges = Object.freeze({ setCookie: [], vary: true, noStore: false }) as ResponseChanges;
@@ -555,6 +562,20 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     return store;
   };
 
+  // A store without the user index (memcached, an express-session store without all()) is accepted at start-up: the
+  // app may never list or revoke by user, and signIn still binds each session to its user. Listing and revoking by
+  // user say so when called, never answering "no sessions", which would make "sign out everywhere" a silent no-op.
+  const requireUserIndex = (operation: string): IndexedStore => {
+    const found = requireStore(operation);
+    if (!hasUserIndex(found)) {
+      throw new TesseraError(
+        "ERR_NOT_SUPPORTED",
+        `\`${operation}\` needs a store with a user index: the ${found.name} store cannot find a user's sessions (revokeSession still ends one by its id)`,
+      );
+    }
+    return found;
+  };
+
   return {
     mode: store ? store.name : "cookie",
     cookieName: cookie.name,
@@ -567,11 +588,11 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       return applyChanges(response, await commitHeaders(session));
     },
     async userSessions(userId, opts) {
-      requireStore("userSessions");
+      const index = requireUserIndex("userSessions");
       const currentToken = opts?.current?.[sessionState].token;
       const currentId = currentToken === undefined ? undefined : hashToken(currentToken);
       const now = clock();
-      const listed = await call("listByUser", (s, io) => s.listByUser(userId, io));
+      const listed = await call("listByUser", (_, io) => index.listByUser(userId, io));
       const sessions: UserSessionInfo[] = [];
       for (const entry of listed) {
         // A record that does not decode is skipped (with an event), never an error for the whole list.
@@ -588,9 +609,9 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
       return sessions.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
     },
     async revokeUserSessions(userId, opts) {
-      requireStore("revokeUserSessions");
+      const index = requireUserIndex("revokeUserSessions");
       const exceptToken = opts?.except?.[sessionState].token;
-      return call("deleteByUser", (s, io) => s.deleteByUser(userId, exceptToken === undefined ? undefined : hashToken(exceptToken), io));
+      return call("deleteByUser", (_, io) => index.deleteByUser(userId, exceptToken === undefined ? undefined : hashToken(exceptToken), io));
     },
     async revokeSession(userId, id) {
       requireStore("revokeSession");
