@@ -26,7 +26,7 @@ async function open(name: string): Promise<{ store: Store; cleanup: () => Promis
   if (name === "sqlite") {
     const dir = mkdtempSync(join(tmpdir(), "tessera-scale-"));
     const { sqliteStore } = await import("../src/stores/sqlite/index.js");
-    const store = sqliteStore({ path: join(dir, "sessions.db"), gcIntervalSeconds: 0 });
+    const store = sqliteStore({ path: join(dir, "sessions.db"), gcInterval: false });
     return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   if (name === "redis") {
@@ -48,7 +48,7 @@ async function open(name: string): Promise<{ store: Store; cleanup: () => Promis
     const specifier = "../src/stores/postgres/index.js";
     const { postgresStore } = (await import(specifier)) as { postgresStore: (o: object) => Store };
     const table = `scale_${process.pid}`;
-    const store = postgresStore({ url: "postgres://postgres@127.0.0.1:5432/test", table, gcIntervalSeconds: 0 });
+    const store = postgresStore({ url: "postgres://postgres@127.0.0.1:5432/test", table, gcInterval: false });
     const cleanup = async () => {
       const { default: pg } = await import("pg");
       const client = new pg.Client({ connectionString: "postgres://postgres@127.0.0.1:5432/test" });
@@ -82,6 +82,7 @@ async function seed(store: Store, count: number, tag: string, expiresAt: number)
     ids[i] = id(i, tag);
     const record = recordFor(i);
     await store.create(ids[i]!, encodeRecord(record), {
+      now: Date.now(),
       expiresAt,
       ttlSeconds: Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000)),
       userId: record.meta.userId,
@@ -109,7 +110,7 @@ async function measureLoad(store: Store, ids: string[]) {
         if (stored && record && worker % 2 === 0) {
           const t1 = performance.now();
           const text = encodeRecord({ ...record, data: { ...record.data, visits: 1 } });
-          await store.update(target, text, stored.version, { ...options, userId: record.meta.userId });
+          await store.update(target, text, stored.version, { ...options, now: Date.now(), userId: record.meta.userId });
           writes.push(performance.now() - t1);
         }
       }

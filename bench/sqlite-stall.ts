@@ -59,7 +59,7 @@ function timed(store: Store, onCall: (ms: number) => void): Store {
 /** A child: reads its sessions' Cookie headers on stdin, runs update loops for `seconds` on its sessions, prints its report as JSON. */
 async function writer(path: string, cookies: string[], seconds: number, concurrency: number): Promise<Report> {
   let longestStoreCall = 0;
-  const store = timed(sqliteStore({ path, gcIntervalSeconds: 0 }), (ms) => (longestStoreCall = Math.max(longestStoreCall, ms)));
+  const store = timed(sqliteStore({ path, gcInterval: false }), (ms) => (longestStoreCall = Math.max(longestStoreCall, ms)));
   const sessions = createSessions<{ count?: number; note?: string }>({ secrets: [secret], store });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   let last = performance.now();
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tessera-stall-"));
   const path = join(dir, "sessions.db");
   try {
-    const seeding = createSessions<{ count?: number }>({ secrets: [secret], store: sqliteStore({ path, gcIntervalSeconds: 0 }) });
+    const seeding = createSessions<{ count?: number }>({ secrets: [secret], store: sqliteStore({ path, gcInterval: false }) });
     const cookies: string[] = [];
     for (let i = 0; i < sessionCount; i++) {
       const session = await seeding.load(new Request("http://bench.test/"));
@@ -218,7 +218,7 @@ async function run(path: string, cookies: string[], count: number, seconds: numb
 /** The busy_timeout sqliteStore sets on a connection it is given, read back from SQLite. */
 function busyTimeoutOf(path: string): unknown {
   const database = new Database(path);
-  const store = sqliteStore({ database, gcIntervalSeconds: 0 });
+  const store = sqliteStore({ database, gcInterval: false });
   try {
     return database.pragma("busy_timeout", { simple: true });
   } finally {

@@ -43,7 +43,7 @@ function describeAdapter(name: string, start: (sessions: Sessions<Data>) => Prom
       dir = mkdtempSync(join(tmpdir(), "tessera-adapter-"));
       let store: Store | undefined;
       if (mode === "store mode") {
-        const counting = countingWrites(sqliteStore({ path: join(dir, "sessions.db"), busyTimeoutMs: 50, gcIntervalSeconds: 0 }));
+        const counting = countingWrites(sqliteStore({ path: join(dir, "sessions.db"), busyTimeout: 0.05, gcInterval: false }));
         store = counting.store;
         storeWrites = counting.writes;
       }

@@ -4,10 +4,10 @@ import { RedisStore } from "connect-redis";
 import session from "express-session";
 import { createClient } from "redis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { CodecError, createSessions, decodeRecord, TesseraError, type SessionEvent, type SessionRecord, type Store } from "../src/index.js";
+import { CodecError, createSessions, decodeRecord, hasUserIndex, TesseraError, type SessionEvent, type SessionRecord, type Store } from "../src/index.js";
 import { connectStore, type ConnectSessionStore } from "../src/stores/connect/index.js";
 import { recordView, type RecordStore } from "./record-store.js";
-import { describeStore, sha256 } from "./store-conformance.js";
+import { describeStore, expectRenamed, sha256 } from "./store-conformance.js";
 import { request, thousandWriters, tokenOf, until } from "./store-scenarios.js";
 
 const redisUrl = process.env.TESSERA_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -63,6 +63,18 @@ describeStore("connect (express-session MemoryStore)", {
     return store;
   },
   dump: (store) => JSON.stringify(held(memoryOf.get(store)!)),
+});
+
+/** An express-session store as a minimal one would be: get, set and destroy, and no all(). */
+const withoutAll = (memory: session.MemoryStore): ConnectSessionStore => ({
+  get: (sid, callback) => memory.get(sid, callback),
+  set: (sid, value, callback) => memory.set(sid, value as session.SessionData, callback),
+  destroy: (sid, callback) => memory.destroy(sid, callback),
+});
+
+describeStore("connect (an express-session store without all())", {
+  make: () => connectStore(withoutAll(new session.MemoryStore())),
+  capabilities: { userIndex: false },
 });
 
 const prefixOf = new WeakMap<Store, string>();
@@ -168,25 +180,23 @@ describe("connect store", () => {
     expect(JSON.parse(held(memory)["plain-sid"]!)).toMatchObject({ userId: "alice", tessera: "not ours" });
   });
 
-  it("says it cannot list a user's sessions when the store has no all(), naming the store", async () => {
-    const memory = new session.MemoryStore();
-    // The store as a minimal express-session store would be: get, set and destroy only.
-    const minimal: ConnectSessionStore = {
-      get: (sid, callback) => memory.get(sid, callback),
-      set: (sid, value, callback) => memory.set(sid, value as session.SessionData, callback),
-      destroy: (sid, callback) => memory.destroy(sid, callback),
-    };
-    const store = view(minimal);
-    await store.create("a", record({}, "alice"), ttl(60));
-    for (const attempt of [store.listByUser("alice"), store.deleteByUser("alice")]) {
-      const error: unknown = await Promise.resolve(attempt).catch((e: unknown) => e);
+  it("has the user index only when the store has all(), and says so by name when it has none", async () => {
+    expect(hasUserIndex(wrap(new session.MemoryStore()))).toBe(true);
+    const store = wrap(withoutAll(new session.MemoryStore()));
+    expect(hasUserIndex(store)).toBe(false);
+    const sessions = createSessions({ secrets: [secret], store });
+    const signedIn = await sessions.load(request());
+    await signedIn.signIn("alice");
+    const token = tokenOf(await sessions.commit(signedIn, new Response("ok")));
+    for (const attempt of [sessions.userSessions("alice"), sessions.revokeUserSessions("alice")]) {
+      const error: unknown = await attempt.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TesseraError);
       expect(error).toMatchObject({ code: "ERR_NOT_SUPPORTED", message: expect.stringContaining("connect store") });
     }
-    expect(await store.get("a")).toBeDefined();
+    expect((await sessions.load(request(token))).userId).toBe("alice");
   });
 
-  it("fails a call the store never answers after callTimeoutMs, and frees the session for the next call", async () => {
+  it("fails a call the store never answers after callTimeout, and frees the session for the next call", async () => {
     const memory = new session.MemoryStore();
     let silent = false;
     // MemoryStore, except that while `silent` it drops the callback of set: a store that lost a reply.
@@ -195,7 +205,7 @@ describe("connect store", () => {
       set: (sid, value, callback) => memory.set(sid, value as session.SessionData, silent ? undefined : callback),
       destroy: (sid, callback) => memory.destroy(sid, callback),
     };
-    const store = view({ store: forgetful, callTimeoutMs: 100 });
+    const store = view({ store: forgetful, callTimeout: 0.1 });
     await store.create("a", record({ n: 0 }), ttl(60));
     silent = true;
     await expect(store.update("a", record({ n: 1 }), 1, ttl(60))).rejects.toThrow("did not answer set within 100 ms");
@@ -221,9 +231,15 @@ describe("connect store", () => {
     for (const bad of [undefined, null, {}, { get: () => undefined }, { store: { get: () => undefined, set: () => undefined } }]) {
       expect(() => connectStore(bad as never), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
     }
-    for (const callTimeoutMs of [0, 1.5, Number.NaN, 2 ** 31]) {
-      expect(() => connectStore({ store: new session.MemoryStore(), callTimeoutMs }), String(callTimeoutMs)).toThrow("`callTimeoutMs`");
+    for (const callTimeout of [0, -1, Number.NaN, 2 ** 31 / 1000, "5 seconds" as never]) {
+      expect(() => connectStore({ store: new session.MemoryStore(), callTimeout }), String(callTimeout)).toThrow(
+        expect.objectContaining({ code: "ERR_INVALID_OPTION", message: expect.stringContaining("`callTimeout`") }),
+      );
     }
+  });
+
+  it("refuses the option names of earlier releases, naming what replaces them", () => {
+    expectRenamed((old) => connectStore({ store: new session.MemoryStore(), ...old }), { callTimeoutMs: ["callTimeout"] });
   });
 
   it("never writes back a session deleted while an update on it was in flight in this process", async () => {

@@ -30,7 +30,7 @@ describe("deadlines that hold", () => {
 
   it("sqlite: an update abandoned while another process holds the lock never lands after the 503", async () => {
     const path = join(dir, "locked.db");
-    const store = sqliteStore({ path, gcIntervalSeconds: 0, busyTimeoutMs: 5000 });
+    const store = sqliteStore({ path, gcInterval: false, busyTimeout: 5 });
     const sessions = createSessions<Data>({ secrets: [secret], store, storeTimeout: 0.2 });
     const { token, session } = await loaded(sessions);
     const other = new Database(path);
@@ -51,7 +51,7 @@ describe("deadlines that hold", () => {
 
   it("sqlite: a lock held by another process never blocks the event loop for long: timers keep firing", async () => {
     const path = join(dir, "stall.db");
-    const store = sqliteStore({ path, gcIntervalSeconds: 0, busyTimeoutMs: 5000 });
+    const store = sqliteStore({ path, gcInterval: false, busyTimeout: 5 });
     const sessions = createSessions<Data>({ secrets: [secret], store, storeTimeout: 0.5 });
     const { session } = await loaded(sessions);
     const other = new Database(path);
@@ -75,7 +75,7 @@ describe("deadlines that hold", () => {
     const table = `deadline_${process.pid}_${Date.now()}`;
     const pool = new pg.Pool({ connectionString: "postgres://postgres@127.0.0.1:5432/test", max: 1 });
     pool.on("error", () => undefined);
-    const store: Store = postgresStore({ pool, table, gcIntervalSeconds: 0 });
+    const store: Store = postgresStore({ pool, table, gcInterval: false });
     const sessions = createSessions<Data>({ secrets: [secret], store, storeTimeout: 0.3 });
     try {
       const { token, session } = await loaded(sessions);

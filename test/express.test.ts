@@ -30,7 +30,7 @@ describe("tessera/express with passport-local and express-session habits", () =>
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tessera-express-"));
-    sessions = createSessions({ secrets: [secret], store: sqliteStore({ path: join(dir, "sessions.db"), gcIntervalSeconds: 0 }) });
+    sessions = createSessions({ secrets: [secret], store: sqliteStore({ path: join(dir, "sessions.db"), gcInterval: false }) });
 
     passport.use(
       new LocalStrategy((username, password, done) => {
@@ -183,7 +183,7 @@ describe("tessera/express with passport-local and express-session habits", () =>
 
   it("passes a store outage while loading to next(err) with status 503", async () => {
     const cookie = cookieOf(await call("/cart/add?item=tea"))!;
-    const broken = createSessions({ secrets: [secret], store: sqliteStore({ path: join(dir, "other.db"), gcIntervalSeconds: 0 }) });
+    const broken = createSessions({ secrets: [secret], store: sqliteStore({ path: join(dir, "other.db"), gcInterval: false }) });
     await broken.close();
     const app = express();
     app.use(expressSessions(broken));

@@ -23,7 +23,7 @@ async function tesseraBackends(url: string): Promise<number> {
 
 describeServerKill("PostgreSQL", {
   start: () => startPostgresServer(),
-  store: (server) => postgresStore({ url: server.url, maxConnections: appPoolSize, gcIntervalSeconds: 0 }),
+  store: (server) => postgresStore({ url: server.url, maxConnections: appPoolSize, gcInterval: false }),
   connections: (server) => tesseraBackends(server.url),
   maxConnections: 4 * appPoolSize + 10,
 });

@@ -97,7 +97,7 @@ describe("two processes on one SQLite file, one killed with SIGKILL mid-run", ()
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tessera-faults-sqlite-"));
     path = join(dir, "sessions.db");
-    const seeding = createSessions<{ count?: number }>({ secrets: [secret], store: sqliteStore({ path, gcIntervalSeconds: 0 }) });
+    const seeding = createSessions<{ count?: number }>({ secrets: [secret], store: sqliteStore({ path, gcInterval: false }) });
     for (let i = 0; i < sessionCount; i++) {
       const session = await seeding.load(new Request("http://app.test/"));
       session.set("count", 0);
@@ -128,7 +128,7 @@ describe("two processes on one SQLite file, one killed with SIGKILL mid-run", ()
     } finally {
       db.close();
     }
-    const reading = createSessions<{ count?: number }>({ secrets: [secret], store: sqliteStore({ path, gcIntervalSeconds: 0 }) });
+    const reading = createSessions<{ count?: number }>({ secrets: [secret], store: sqliteStore({ path, gcInterval: false }) });
     for (const cookie of cookies) {
       const session = await reading.load(new Request("http://app.test/", { headers: { cookie } }));
       found.push(session.isNew ? -1 : (session.get("count") ?? 0));

@@ -74,7 +74,7 @@ const backends: Record<string, { start(): Promise<StalledBackend>; maxConnection
       return {
         port: server.port,
         store: (proxyPort, _adapter, options) =>
-          postgresStore({ url: `postgres://postgres@127.0.0.1:${proxyPort}/postgres`, maxConnections: options?.poolSize ?? poolSize, gcIntervalSeconds: 0 }),
+          postgresStore({ url: `postgres://postgres@127.0.0.1:${proxyPort}/postgres`, maxConnections: options?.poolSize ?? poolSize, gcInterval: false }),
         connections: () => tesseraBackends(server.url),
         stop: () => server.stop(),
       };

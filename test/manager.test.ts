@@ -610,7 +610,7 @@ describe("hardening regressions", () => {
     const session = await sessions.load(https());
     await session.signIn("alice");
     await sessions.commit(session, new Response());
-    await store.create("corrupt-record-id", "{not json", { expiresAt: Date.now() + hour, ttlSeconds: 3600, userId: "alice" });
+    await store.create("corrupt-record-id", "{not json", { now: Date.now(), expiresAt: Date.now() + hour, ttlSeconds: 3600, userId: "alice" });
     const listed = await sessions.userSessions("alice");
     expect(listed).toHaveLength(1);
     expect(events).toContainEqual({ type: "record_rejected", reason: "bad_payload" });

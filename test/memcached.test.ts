@@ -3,11 +3,11 @@
 import { createConnection } from "node:net";
 import { Client } from "memjs";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { createSessions, TesseraError, type SessionEvent, type SessionRecord, type Store } from "../src/index.js";
+import { createSessions, hasUserIndex, TesseraError, type SessionEvent, type SessionRecord, type Store } from "../src/index.js";
 import { memcachedStore } from "../src/stores/memcached/index.js";
 import { startTcpProxy } from "./servers/tcp-proxy.js";
 import { recordView, type RecordStore } from "./record-store.js";
-import { describeStore, sha256 } from "./store-conformance.js";
+import { describeStore, expectRenamed, sha256 } from "./store-conformance.js";
 import { expectOutageHandled, outage, request, thousandWriters, tokenOf, until } from "./store-scenarios.js";
 
 const host = process.env.TESSERA_MEMCACHED_HOST ?? "127.0.0.1";
@@ -79,7 +79,7 @@ describeStore("memcached", {
     expect(lines.length).toBeGreaterThan(0);
     return lines.join("\n");
   },
-  capabilities: { listByUser: false },
+  capabilities: { userIndex: false },
 });
 
 describe("memcached store", () => {
@@ -264,8 +264,11 @@ describe("memcached store", () => {
       [{ url, prefix: "has space" }, "prefix"],
       [{ url, prefix: "x".repeat(201) }, "prefix"],
       [{ url, prefix: "tab\t" }, "prefix"],
-      [{ url, timeoutSeconds: 0 }, "timeoutSeconds"],
-      [{ url, timeoutSeconds: Number.NaN }, "timeoutSeconds"],
+      [{ url, callTimeout: 0 }, "callTimeout"],
+      [{ url, callTimeout: Number.NaN }, "callTimeout"],
+      [{ url, callTimeout: "1 second" as never }, "callTimeout"],
+      [{ url, connectTimeout: -1 }, "connectTimeout"],
+      [{ url, connectTimeout: 30 * 24 * 3600 }, "connectTimeout"],
     ];
     for (const [options, name] of bad) {
       expect(() => memcachedStore(options), name).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
@@ -273,11 +276,21 @@ describe("memcached store", () => {
     }
   });
 
+  it("refuses the option names of earlier releases, naming what replaces them", () => {
+    expectRenamed((old) => memcachedStore({ url, ...old }), { timeoutSeconds: ["callTimeout", "connectTimeout"] });
+  });
+
+  it("has no user index: no listByUser or deleteByUser to call, not even one that throws", () => {
+    const store = make();
+    expect(hasUserIndex(store)).toBe(false);
+    expect("listByUser" in store || "deleteByUser" in store).toBe(false);
+  });
+
   for (const how of ["close", "reset"] as const) {
     it(`fails fast while the server is unreachable (connections ended by ${how}), recovers on the same store, and loses no committed session`, async () => {
       const proxy = await startTcpProxy({ host, port });
       open.push(proxy);
-      const store = make({ url: `memcached://127.0.0.1:${proxy.port}`, timeoutSeconds: 0.5 });
+      const store = make({ url: `memcached://127.0.0.1:${proxy.port}`, connectTimeout: 0.5, callTimeout: 0.5 });
       const events: string[] = [];
       const sessions = createSessions<{ n?: number; hits?: number }>({
         secrets: [secret],

@@ -25,7 +25,7 @@ describe("tessera/node over real HTTP", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tessera-node-"));
-    const store = sqliteStore({ path: join(dir, "sessions.db"), gcIntervalSeconds: 0, busyTimeoutMs: 100 });
+    const store = sqliteStore({ path: join(dir, "sessions.db"), gcInterval: false, busyTimeout: 0.1 });
     sessions = createSessions<Data>({ secrets: [secret], store, storeTimeout: 1 });
     const node = nodeSessions(sessions);
     server = createServer(

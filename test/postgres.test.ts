@@ -2,11 +2,11 @@
 
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { createSessions, type SessionRecord, type Store } from "../src/index.js";
+import { createSessions, type IndexedStore, type SessionRecord, type Store } from "../src/index.js";
 import { migrate, postgresStore } from "../src/stores/postgres/index.js";
 import { startTcpProxy, type TcpProxy } from "./servers/tcp-proxy.js";
-import { recordView, type RecordStore } from "./record-store.js";
-import { describeStore } from "./store-conformance.js";
+import { recordView, type IndexedRecordStore } from "./record-store.js";
+import { describeStore, expectRenamed } from "./store-conformance.js";
 import { expectOutageHandled, outage, request, thousandWriters, until } from "./store-scenarios.js";
 
 const url = process.env.TESSERA_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -44,7 +44,7 @@ const tableOf = new WeakMap<Store, string>();
 describeStore("postgres", {
   make: () => {
     const table = freshTable();
-    const store = postgresStore({ url, table, gcIntervalSeconds: 0 });
+    const store = postgresStore({ url, table, gcInterval: false });
     tableOf.set(store, table);
     return store;
   },
@@ -59,13 +59,13 @@ describe("postgres store", () => {
   afterEach(async () => {
     for (const handle of open.splice(0).reverse()) await handle.close();
   });
-  const make = (options: Parameters<typeof postgresStore>[0]): Store => {
-    const store = postgresStore({ gcIntervalSeconds: 0, ...options });
+  const make = (options: Parameters<typeof postgresStore>[0]): IndexedStore => {
+    const store = postgresStore({ gcInterval: false, ...options });
     open.push(store);
     return store;
   };
   /** `make`, seen through records. */
-  const view = (options: Parameters<typeof postgresStore>[0]): RecordStore => recordView(make(options));
+  const view = (options: Parameters<typeof postgresStore>[0]): IndexedRecordStore => recordView(make(options));
   /** A pool of the test's own whose statements are logged, so a test can count them. */
   const loggedPool = (): { pool: pg.Pool; statements: string[] } => {
     const pool = new pg.Pool({ connectionString: url, max: 4 });
@@ -210,9 +210,9 @@ describe("postgres store", () => {
     expect(await store.gc!(now)).toBe(0);
   });
 
-  it("collects on its own interval, unref'd, when gcIntervalSeconds is set", async () => {
+  it("collects on its own interval, unref'd, when gcInterval is set", async () => {
     const table = freshTable();
-    const store = recordView(postgresStore({ url, table, gcIntervalSeconds: 0.05 }));
+    const store = recordView(postgresStore({ url, table, gcInterval: 0.05 }));
     open.push(store);
     await store.create("gone", record(), writeAt(Date.now() - 1));
     await store.create("kept", record(), writeAt(Date.now() + hour));
@@ -224,7 +224,7 @@ describe("postgres store", () => {
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     open.push({ close: () => pool.end() });
     const table = freshTable();
-    const store = recordView(postgresStore({ pool, table, gcIntervalSeconds: 0 }));
+    const store = recordView(postgresStore({ pool, table, gcInterval: false }));
     await store.create("a", record({ a: 1 }), writeAt(Date.now() + hour));
     await store.close();
     await store.close();
@@ -236,7 +236,7 @@ describe("postgres store", () => {
   it("ends the pool it made from url when it closes", async () => {
     const proxy = await startTcpProxy({ port: 5432 });
     open.push(proxy);
-    const store = recordView(postgresStore({ url: proxiedUrl(proxy), table: freshTable(), gcIntervalSeconds: 0 }));
+    const store = recordView(postgresStore({ url: proxiedUrl(proxy), table: freshTable(), gcInterval: false }));
     await store.create("a", record(), writeAt(Date.now() + hour));
     expect(proxy.connections).toBeGreaterThan(0);
     await store.close();
@@ -263,11 +263,15 @@ describe("postgres store", () => {
       [{ url: "" }, "url"],
       [{ url, gcBatchSize: 0 }, "gcBatchSize"],
       [{ url, gcBatchSize: 2.5 }, "gcBatchSize"],
-      [{ url, gcIntervalSeconds: -1 }, "gcIntervalSeconds"],
-      [{ url, gcIntervalSeconds: Number.NaN }, "gcIntervalSeconds"],
-      [{ url, gcIntervalSeconds: 30 * 24 * 3600 }, "gcIntervalSeconds"],
-      [{ url, statementTimeoutMs: 0 }, "statementTimeoutMs"],
-      [{ url, connectionTimeoutMs: 1.5 }, "connectionTimeoutMs"],
+      [{ url, gcInterval: -1 }, "gcInterval"],
+      [{ url, gcInterval: 0 }, "gcInterval"],
+      [{ url, gcInterval: Number.NaN }, "gcInterval"],
+      [{ url, gcInterval: 30 * 24 * 3600 }, "gcInterval"],
+      [{ url, gcInterval: "soon" as never }, "gcInterval"],
+      [{ url, statementTimeout: 0 }, "statementTimeout"],
+      [{ url, statementTimeout: 30 * 24 * 3600 }, "statementTimeout"],
+      [{ url, connectTimeout: -1 }, "connectTimeout"],
+      [{ url, connectTimeout: "5 minutes" as never }, "connectTimeout"],
       [{ url, maxConnections: 0 }, "maxConnections"],
     ];
     for (const [options, name] of bad) {
@@ -276,11 +280,20 @@ describe("postgres store", () => {
     }
   });
 
+  it("refuses the option names of earlier releases, naming what replaces them", () => {
+    expectRenamed((old) => postgresStore({ url, ...old }), {
+      connectionTimeoutMs: ["connectTimeout"],
+      statementTimeoutMs: ["statementTimeout"],
+      gcIntervalSeconds: ["gcInterval"],
+      clock: ["clock"],
+    });
+  });
+
   it("fails fast while the server is unreachable, recovers without a new store, and loses no committed session", async () => {
     const proxy = await startTcpProxy({ port: 5432 });
     open.push(proxy);
     const maxConnections = 4;
-    const store = make({ url: proxiedUrl(proxy), table: freshTable(), maxConnections, connectionTimeoutMs: 1000, statementTimeoutMs: 1000 });
+    const store = make({ url: proxiedUrl(proxy), table: freshTable(), maxConnections, connectTimeout: "1s", statementTimeout: "1s" });
     const events: string[] = [];
     const sessions = createSessions<{ n?: number; hits?: number }>({
       secrets: [secret],
@@ -299,7 +312,7 @@ describe("postgres store", () => {
     open.push(proxy);
     proxy.cut();
     const table = freshTable();
-    const store = make({ url: proxiedUrl(proxy), table, connectionTimeoutMs: 1000 });
+    const store = make({ url: proxiedUrl(proxy), table, connectTimeout: 1 });
     const sessions = createSessions({ secrets: [secret], store, storeTimeout: 0.5 });
     const session = await sessions.load(request());
     session.set("n", 1);

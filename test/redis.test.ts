@@ -12,14 +12,15 @@ import {
   decodeRecord,
   encodeRecord,
   TesseraError,
+  type IndexedStore,
   type SessionEvent,
   type SessionRecord,
   type Store,
 } from "../src/index.js";
 import { tagToken } from "../src/crypto/token-tag.js";
 import { redisStore } from "../src/stores/redis/index.js";
-import { recordView, type RecordStore, type RecordWriteOptions } from "./record-store.js";
-import { describeStore, sessionCookie, setCookies, sha256 } from "./store-conformance.js";
+import { recordView, type IndexedRecordStore, type RecordWriteOptions } from "./record-store.js";
+import { describeStore, expectRenamed, sessionCookie, setCookies, sha256 } from "./store-conformance.js";
 import { startRedisCluster, type RedisCluster } from "./servers/redis-cluster.js";
 import { freePort, startRedisServer, waitUntil, type RedisServer } from "./servers/redis-server.js";
 
@@ -145,13 +146,13 @@ describeStore("redis", {
 
 describe("redis store", () => {
   const opened: Store[] = [];
-  const open = (options: Parameters<typeof redisStore>[0]): Store => {
+  const open = (options: Parameters<typeof redisStore>[0]): IndexedStore => {
     const store = redisStore(options);
     opened.push(store);
     return store;
   };
   /** `open`, seen through records. */
-  const view = (options: Parameters<typeof redisStore>[0]): RecordStore => recordView(open(options));
+  const view = (options: Parameters<typeof redisStore>[0]): IndexedRecordStore => recordView(open(options));
   afterEach(async () => {
     for (const store of opened.splice(0)) await store.close();
   });
@@ -292,8 +293,10 @@ describe("redis store", () => {
       { url: `redis://user:${password}@[::1` },
       { url: `redis://user:${password}@127.0.0.1:6379/not-a-db` },
       { url: localUrl, prefix: 42 },
-      { url: localUrl, connectTimeoutMs: 0 },
-      { url: localUrl, maxReconnectDelayMs: Number.NaN },
+      { url: localUrl, connectTimeout: 0 },
+      { url: localUrl, connectTimeout: "2 seconds" },
+      { url: localUrl, maxReconnectDelay: Number.NaN },
+      { url: localUrl, maxReconnectDelay: 30 * 24 * 3600 },
       { client: {} },
     ];
     for (const options of cases) {
@@ -308,6 +311,13 @@ describe("redis store", () => {
       expect((error as TesseraError).code).toBe("ERR_INVALID_OPTION");
       expect(`${(error as Error).message} ${(error as Error).stack} ${String((error as Error).cause)}`).not.toContain(password);
     }
+  });
+
+  it("refuses the option names of earlier releases, naming what replaces them, before it connects", () => {
+    expectRenamed((old) => redisStore({ url: localUrl, ...old }), {
+      connectTimeoutMs: ["connectTimeout"],
+      maxReconnectDelayMs: ["maxReconnectDelay"],
+    });
   });
 
   it("fails fast, never hanging, when no server listens at start-up", async () => {
@@ -326,7 +336,7 @@ describe("redis store", () => {
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     try {
       const { port } = silent.address() as AddressInfo;
-      const store = redisStore({ url: `redis://127.0.0.1:${port}`, prefix: nextPrefix(), connectTimeoutMs: 200 });
+      const store = redisStore({ url: `redis://127.0.0.1:${port}`, prefix: nextPrefix(), connectTimeout: 0.2 });
       const sessions = createSessions({ secrets: [secret], store, storeTimeout: "10s" });
       const started = performance.now();
       const error = await sessions.load(request(unknownToken())).catch((e: unknown) => e);
@@ -566,7 +576,7 @@ describe("redis cluster", () => {
     afterEach(async () => {
       for (const store of opened.splice(0)) await store.close();
     });
-    const open = (): { store: Store; prefix: string } => {
+    const open = (): { store: IndexedStore; prefix: string } => {
       const prefix = nextPrefix();
       const store = redisStore({ client, prefix });
       opened.push(store);

@@ -4,12 +4,14 @@ import { createHash, randomBytes } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   createSessions,
+  hasUserIndex,
   TesseraError,
   type JsonValue,
   type SessionEvent,
   type SessionRecord,
   type SessionsOptions,
   type Store,
+  type UserIndex,
 } from "../src/index.js";
 import { describeRaces } from "./race-scenarios.js";
 import { recordView, type RecordWriteOptions } from "./record-store.js";
@@ -22,17 +24,20 @@ export interface StoreSetup {
   dump?: (store: Store) => Promise<string> | string;
   /** Runs once after the suite, to remove files or stop servers. */
   cleanup?: () => Promise<void> | void;
-  /** What the store cannot do; the cases that need it are skipped, saying why. Every capability defaults to true. */
+  /**
+   * The optional capabilities the store has; the cases that need one it lacks are skipped, saying why. The suite
+   * checks each declaration against the store itself, so a store that lost a capability fails instead of skipping.
+   */
   capabilities?: StoreCapabilities;
 }
 
-/** Abilities a store may declare it lacks. */
+/** Optional capabilities of the Store contract a store declares. */
 export interface StoreCapabilities {
   /**
-   * `listByUser` and `deleteByUser` work. A backend that cannot enumerate keys (memcached) declares `false` and must
-   * then throw `ERR_NOT_SUPPORTED` from both rather than answer as if the user had no sessions. @default true
+   * The user index (`listByUser` and `deleteByUser`, `hasUserIndex(store)`). A backend that cannot find keys by
+   * user (memcached) declares `false` and has neither method: no stub that throws. @default true
    */
-  listByUser?: boolean;
+  userIndex?: boolean;
 }
 
 /** The store methods the suite can watch or break, by name. */
@@ -42,7 +47,8 @@ export type StoreOperation = "get" | "create" | "update" | "delete" | "listByUse
 export type StoreHook = (operation: StoreOperation, args: unknown[], forward: () => unknown) => unknown;
 
 /**
- * A store that sends every call through `hook` before the real one, for counting calls or making them fail.
+ * A store that sends every call through `hook` before the real one, for counting calls or making them fail. It has
+ * the optional capabilities (`gc`, the user index) exactly when `store` has them.
  *
  * @example
  * const broken = intercept(store, (op, _args, forward) => (op === "get" ? Promise.reject(new Error("down")) : forward()));
@@ -51,7 +57,7 @@ export function intercept(store: Store, hook: StoreHook): Store {
   const through =
     (operation: StoreOperation) =>
     (...args: unknown[]): never => {
-      const method = store[operation] as ((...a: unknown[]) => unknown) | undefined;
+      const method = (store as Store & Partial<UserIndex>)[operation] as ((...a: unknown[]) => unknown) | undefined;
       return hook(operation, args, () => method!.apply(store, args)) as never;
     };
   return {
@@ -60,11 +66,21 @@ export function intercept(store: Store, hook: StoreHook): Store {
     create: through("create"),
     update: through("update"),
     delete: through("delete"),
-    listByUser: through("listByUser"),
-    deleteByUser: through("deleteByUser"),
+    ...(hasUserIndex(store) ? { listByUser: through("listByUser"), deleteByUser: through("deleteByUser") } : {}),
     ...(store.gc ? { gc: through("gc") } : {}),
     close: through("close"),
   };
+}
+
+/**
+ * The user index of `store`, failing the test when it has none.
+ *
+ * @example
+ * expect(await userIndex(store).listByUser("alice")).toEqual([]);
+ */
+export function userIndex(store: Store): UserIndex {
+  if (!hasUserIndex(store)) throw new Error(`the ${store.name} store has no user index`);
+  return store;
 }
 
 /**
@@ -83,6 +99,27 @@ export function spy(store: Store): { store: Store; calls: Record<StoreOperation,
     return forward();
   });
   return { store: counted, calls, log };
+}
+
+/**
+ * Asserts that a store factory refuses each option name of an earlier release with `ERR_OPTION_RENAMED`, naming the
+ * old option and every option that replaces it.
+ *
+ * @example
+ * expectRenamed((old) => redisStore({ url, ...old }), { connectTimeoutMs: ["connectTimeout"] });
+ */
+export function expectRenamed(make: (old: Record<string, unknown>) => unknown, renamed: Record<string, string[]>): void {
+  for (const [old, replacements] of Object.entries(renamed)) {
+    let error: unknown;
+    try {
+      make({ [old]: 1 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error, old).toBeInstanceOf(TesseraError);
+    expect(error, old).toMatchObject({ code: "ERR_OPTION_RENAMED", message: expect.stringContaining(`\`${old}\``) });
+    for (const name of replacements) expect((error as Error).message, old).toContain(`\`${name}\``);
+  }
 }
 
 /** The at-rest id of a token, computed here independently of tessera: SHA-256, base64url. */
@@ -172,8 +209,8 @@ async function expectUnavailable(promise: Promise<unknown>): Promise<TesseraErro
  */
 export function describeStore(name: string, setup: StoreSetup): void {
   describe(`${name} store conformance`, () => {
-    const canList = setup.capabilities?.listByUser !== false;
-    const cannotList = "this store cannot list a user's sessions (capabilities.listByUser: false)";
+    const canList = setup.capabilities?.userIndex !== false;
+    const cannotList = "this store has no user index to find a user's sessions by (capabilities.userIndex: false)";
     let made: Store[] = [];
     const make = async (): Promise<Store> => {
       const store = await setup.make();
@@ -215,7 +252,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
         await store.create(id, recordOf({ name: "first" }, { userId: "alice" }), writeAt(later));
         expect(await store.create(id, recordOf({ name: "second" }, { userId: "bob" }), writeAt(later))).toBe(false);
         expect(await store.get(id)).toEqual({ record: recordOf({ name: "first" }, { userId: "alice" }), version: 1 });
-        if (canList) expect(await store.listByUser("bob")).toEqual([]);
+        if (canList) expect(await store.listByUser!("bob")).toEqual([]);
       });
 
       it("keeps its own copy, so changing the caller's object afterwards changes nothing stored", async () => {
@@ -254,7 +291,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
         expect(await store.update(id, recordOf({ count: 1 }, { userId: "ghost" }), 1, writeAt(later))).toBeUndefined();
         expect(await store.update(id, recordOf({ count: 1 }, { userId: "ghost" }), 0, writeAt(later))).toBeUndefined();
         expect(await store.get(id)).toBeUndefined();
-        if (canList) expect(await store.listByUser("ghost")).toEqual([]);
+        if (canList) expect(await store.listByUser!("ghost")).toEqual([]);
       });
 
       it("lets exactly one of two concurrent updates at the same version win", async () => {
@@ -281,33 +318,37 @@ export function describeStore(name: string, setup: StoreSetup): void {
         await store.delete(id);
         await store.delete(freshId());
         expect(await store.get(id)).toBeUndefined();
-        if (canList) expect(await store.listByUser("alice")).toEqual([]);
+        if (canList) expect(await store.listByUser!("alice")).toEqual([]);
         expect(await store.update(id, recordOf({ a: "3" }), 1, writeAt(later))).toBeUndefined();
         expect((await store.get(other))?.record.data).toEqual({ a: "2" });
       });
 
+      it(`has the user index exactly as declared (${canList ? "it has one" : "none, and no stub methods"})`, async () => {
+        const store = await make();
+        expect(hasUserIndex(store)).toBe(canList);
+        if (!canList) expect(["listByUser", "deleteByUser"].filter((method) => method in store)).toEqual([]);
+      });
+
       it("lists a user's sessions by at-rest id with their records and versions, and nobody else's", async (context) => {
-        const store = recordView(await make());
         if (!canList) {
-          await expect(Promise.resolve().then(() => store.listByUser("alice"))).rejects.toMatchObject({ code: "ERR_NOT_SUPPORTED" });
-          await expect(Promise.resolve().then(() => store.deleteByUser("alice"))).rejects.toMatchObject({ code: "ERR_NOT_SUPPORTED" });
           context.skip(cannotList);
           return;
         }
+        const store = recordView(await make());
         const [a1, a2, b1, anon] = [freshId(), freshId(), freshId(), freshId()];
         await store.create(a1, recordOf({ n: 1 }, { userId: "alice", userAgent: "phone" }), writeAt(later));
         await store.create(a2, recordOf({ n: 2 }, { userId: "alice" }), writeAt(later));
         await store.create(b1, recordOf({ n: 3 }, { userId: "bob" }), writeAt(later));
         await store.create(anon, recordOf({ n: 4 }), writeAt(later));
         await store.update(a2, recordOf({ n: 5 }, { userId: "alice" }), 1, writeAt(later));
-        const listed = (await store.listByUser("alice")).sort((x, y) => (x.record.data.n as number) - (y.record.data.n as number));
+        const listed = (await store.listByUser!("alice")).sort((x, y) => (x.record.data.n as number) - (y.record.data.n as number));
         expect(listed).toEqual([
           { id: a1, record: recordOf({ n: 1 }, { userId: "alice", userAgent: "phone" }), version: 1 },
           { id: a2, record: recordOf({ n: 5 }, { userId: "alice" }), version: 2 },
         ]);
-        expect((await store.listByUser("bob")).map((s) => s.id)).toEqual([b1]);
-        expect(await store.listByUser("carol")).toEqual([]);
-        expect(await store.listByUser("Alice")).toEqual([]);
+        expect((await store.listByUser!("bob")).map((s) => s.id)).toEqual([b1]);
+        expect(await store.listByUser!("carol")).toEqual([]);
+        expect(await store.listByUser!("Alice")).toEqual([]);
       });
 
       it("moves a session to its new user when an update changes the userId, and out when it drops it", async (context) => {
@@ -319,11 +360,11 @@ export function describeStore(name: string, setup: StoreSetup): void {
         const id = freshId();
         await store.create(id, recordOf({}, { userId: "alice" }), writeAt(later));
         await store.update(id, recordOf({}, { userId: "bob" }), 1, writeAt(later));
-        expect(await store.listByUser("alice")).toEqual([]);
-        expect((await store.listByUser("bob")).map((s) => s.id)).toEqual([id]);
+        expect(await store.listByUser!("alice")).toEqual([]);
+        expect((await store.listByUser!("bob")).map((s) => s.id)).toEqual([id]);
         await store.update(id, recordOf({}), 2, writeAt(later));
-        expect(await store.listByUser("bob")).toEqual([]);
-        expect(await store.deleteByUser("bob")).toBe(0);
+        expect(await store.listByUser!("bob")).toEqual([]);
+        expect(await store.deleteByUser!("bob")).toBe(0);
         expect(await store.get(id)).toBeDefined();
       });
 
@@ -336,15 +377,15 @@ export function describeStore(name: string, setup: StoreSetup): void {
         const [a1, a2, a3, b1] = [freshId(), freshId(), freshId(), freshId()];
         for (const id of [a1, a2, a3]) await store.create(id, recordOf({}, { userId: "alice" }), writeAt(later));
         await store.create(b1, recordOf({}, { userId: "bob" }), writeAt(later));
-        expect(await store.deleteByUser("alice", a2)).toBe(2);
+        expect(await store.deleteByUser!("alice", a2)).toBe(2);
         expect(await store.get(a1)).toBeUndefined();
         expect(await store.get(a3)).toBeUndefined();
         expect(await store.get(a2)).toBeDefined();
-        expect((await store.listByUser("alice")).map((s) => s.id)).toEqual([a2]);
-        expect(await store.deleteByUser("alice")).toBe(1);
+        expect((await store.listByUser!("alice")).map((s) => s.id)).toEqual([a2]);
+        expect(await store.deleteByUser!("alice")).toBe(1);
         expect(await store.get(a2)).toBeUndefined();
-        expect(await store.deleteByUser("alice")).toBe(0);
-        expect(await store.deleteByUser("nobody", b1)).toBe(0);
+        expect(await store.deleteByUser!("alice")).toBe(0);
+        expect(await store.deleteByUser!("nobody", b1)).toBe(0);
         expect(await store.get(b1)).toBeDefined();
       });
 
@@ -368,7 +409,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
         expect(await store.get(boundary)).toBeUndefined();
         expect(await store.get(kept)).toBeDefined();
         expect((await store.get(renewed))?.record.data).toEqual({ renewed: true });
-        if (canList) expect((await store.listByUser("alice")).map((s) => s.id)).toEqual([kept]);
+        if (canList) expect((await store.listByUser!("alice")).map((s) => s.id)).toEqual([kept]);
         expect(await store.gc(now)).toBe(0);
       });
 
@@ -510,7 +551,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
         if (!canList) return;
         const listed = await sessions.userSessions("alice", { current: next });
         expect(listed).toMatchObject([{ id: sha256(fresh), userAgent: "Firefox/140", current: true }]);
-        expect((await store.listByUser("alice")).map((s) => s.id)).toEqual([sha256(fresh)]);
+        expect((await userIndex(store).listByUser("alice")).map((s) => s.id)).toEqual([sha256(fresh)]);
       });
 
       it("ends a user's other sessions on revokeUserSessions and keeps the one excepted", async (context) => {
@@ -532,6 +573,27 @@ export function describeStore(name: string, setup: StoreSetup): void {
         expect((await sessions.load(request(other2))).isNew).toBe(true);
         expect((await sessions.load(request(kept))).userId).toBe("alice");
       });
+
+      if (!canList) {
+        it("without a user index, still binds a session to its user, and says ERR_NOT_SUPPORTED for listing or revoking by user", async () => {
+          const store = await make();
+          const sessions = open(store);
+          const session = await sessions.load(request());
+          await session.signIn("alice");
+          const token = issuedToken(await sessions.commit(session, new Response("ok")));
+          expect((await sessions.load(request(token))).userId).toBe("alice");
+          for (const attempt of [sessions.userSessions("alice"), sessions.revokeUserSessions("alice")]) {
+            const error: unknown = await attempt.then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+            expect(error).toBeInstanceOf(TesseraError);
+            expect(error).toMatchObject({ code: "ERR_NOT_SUPPORTED", message: expect.stringContaining(`the ${store.name} store`) });
+          }
+          // Refused before any store call: the session is untouched.
+          expect((await sessions.load(request(token))).userId).toBe("alice");
+        });
+      }
 
       it("gives a fresh session for an unknown token, never adopts it, and writes nothing until data is set", async () => {
         const store = await make();
@@ -565,7 +627,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
         await first.signIn("alice");
         const token = issuedToken(await sessions.commit(first, new Response("ok")));
         const id = sha256(token);
-        const options = { expiresAt: Date.now() + hour, ttlSeconds: 3600, userId: "alice" };
+        const options = { now: Date.now(), expiresAt: Date.now() + hour, ttlSeconds: 3600, userId: "alice" };
         for (const corrupt of ["{not json", "", '{"v":99}', "null"]) {
           const version = (await store.get(id))!.version;
           expect(await store.update(id, corrupt, version, options)).toBe(version + 1);
@@ -575,7 +637,9 @@ export function describeStore(name: string, setup: StoreSetup): void {
         }
         // One for each load, and one for each listing.
         expect(events.filter((event) => event.type === "record_rejected")).toHaveLength(canList ? 8 : 4);
-        if (canList) expect(await sessions.revokeSession("alice", id)).toBe(true);
+        // revokeSession needs no user index: it reads the one record, and deletes it when it does not decode.
+        expect(await sessions.revokeSession("alice", id)).toBe(true);
+        expect(await store.get(id)).toBeUndefined();
         for (const event of events) expect(JSON.stringify(event)).not.toContain(token);
       });
 
@@ -724,7 +788,7 @@ export function describeStore(name: string, setup: StoreSetup): void {
           const response = new Response("ok");
           await expectUnavailable(sessions.commit(session, response));
           expect(response.headers.getSetCookie()).toEqual([]);
-          if (canList) expect(await store.listByUser("mallory")).toEqual([]);
+          if (canList) expect(await userIndex(store).listByUser("mallory")).toEqual([]);
         });
 
         it(`leaves the stored record as it was when update ${failure}`, async () => {

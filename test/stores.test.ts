@@ -1,7 +1,7 @@
 // The conformance suite on every embedded store, and what each one promises beyond the contract.
 
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -12,7 +12,7 @@ import { createSessions, encodeRecord, type SessionRecord, type Store } from "..
 import { memoryStore } from "../src/stores/memory/index.js";
 import { sqliteStore } from "../src/stores/sqlite/index.js";
 import { recordView, type RecordStore } from "./record-store.js";
-import { describeStore, sessionCookie, setCookies, sha256 } from "./store-conformance.js";
+import { describeStore, expectRenamed, sessionCookie, setCookies, sha256 } from "./store-conformance.js";
 
 const hour = 3_600_000;
 const record = (data: SessionRecord["data"] = {}, userId?: string): SessionRecord => ({
@@ -20,7 +20,7 @@ const record = (data: SessionRecord["data"] = {}, userId?: string): SessionRecor
   flash: {},
   meta: { createdAt: 1_700_000_000_000, lastSeenAt: 1_700_000_000_000, ...(userId === undefined ? {} : { userId }) },
 });
-const writeAt = (expiresAt: number) => ({ expiresAt, ttlSeconds: 60 });
+const writeAt = (expiresAt: number) => ({ now: Date.now(), expiresAt, ttlSeconds: 60 });
 /** Whether each of `ids` is in `store`, in order. */
 const present = async (store: RecordStore, ids: string[]): Promise<boolean[]> =>
   Promise.all(ids.map(async (id) => (await store.get(id)) !== undefined));
@@ -68,14 +68,15 @@ describe("memory store", () => {
     await store.close();
   });
 
-  it("sweeps expired records before it evicts a live one", async () => {
-    let now = 1_000_000;
-    const store = recordView(memoryStore({ maxEntries: 3, clock: () => now }));
-    await store.create("live-old", record({}, "alice"), writeAt(now + hour));
-    await store.create("expiring", record({}, "alice"), writeAt(now + 10));
-    await store.create("live-new", record(), writeAt(now + hour));
+  it("collects records expired by the write's time (the manager's clock, not its own) before it evicts a live one", async () => {
+    // Far from Date.now(): a store that judged expiry by its own clock would find nothing expired, and evict.
+    let now = Date.now() + 1000 * hour;
+    const store = recordView(memoryStore({ maxEntries: 3 }));
+    await store.create("live-old", record({}, "alice"), { ...writeAt(now + hour), now });
+    await store.create("expiring", record({}, "alice"), { ...writeAt(now + 10), now });
+    await store.create("live-new", record(), { ...writeAt(now + hour), now });
     now += 10;
-    await store.create("next", record(), writeAt(now + hour));
+    await store.create("next", record(), { ...writeAt(now + hour), now });
     expect(await store.get("expiring")).toBeUndefined();
     expect(await present(store, ["live-old", "live-new", "next"])).toEqual([true, true, true]);
     expect((await store.listByUser("alice")).map((s) => s.id)).toEqual(["live-old"]);
@@ -91,15 +92,14 @@ describe("memory store", () => {
     await store.close();
   });
 
-  it("sweeps expired records on its own interval without being asked", async () => {
-    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
-    let now = 1_000_000;
-    const store = recordView(memoryStore({ sweepIntervalSeconds: 30, clock: () => now }));
-    await store.create("short", record({}, "alice"), writeAt(now + 1000));
-    await store.create("long", record(), writeAt(now + hour));
-    now += 1000;
+  it("collects expired records on its own interval, by this machine's clock, without being asked", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
+    const store = recordView(memoryStore({ gcInterval: "30s" }));
+    await store.create("short", record({}, "alice"), writeAt(Date.now() + 1000));
+    await store.create("long", record(), writeAt(Date.now() + hour));
+    vi.advanceTimersByTime(29_000);
     expect(await store.get("short")).toBeDefined();
-    vi.advanceTimersByTime(30_000);
+    vi.advanceTimersByTime(1000);
     expect(await store.get("short")).toBeUndefined();
     expect(await store.get("long")).toBeDefined();
     expect(await store.listByUser("alice")).toEqual([]);
@@ -113,12 +113,28 @@ describe("memory store", () => {
     }
   });
 
-  it("refuses a sweep interval that setInterval would turn into a 1 ms loop", () => {
-    for (const sweepIntervalSeconds of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, 30 * 24 * 3600]) {
-      expect(() => memoryStore({ sweepIntervalSeconds }), String(sweepIntervalSeconds)).toThrow(
-        expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+  it("refuses a gc interval that setInterval would turn into a 1 ms loop, and takes false for no timer", async () => {
+    for (const gcInterval of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, 30 * 24 * 3600, "1 minute" as never, true as never]) {
+      expect(() => memoryStore({ gcInterval }), String(gcInterval)).toThrow(
+        expect.objectContaining({ code: "ERR_INVALID_OPTION", message: expect.stringContaining("`gcInterval`") }),
       );
     }
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    const off = recordView(memoryStore({ gcInterval: false }));
+    expect(vi.getTimerCount()).toBe(0);
+    await off.create("expired", record(), writeAt(Date.now() - 1));
+    expect(await off.gc!(Date.now())).toBe(1);
+    await off.close();
+  });
+
+  it("refuses the option names of earlier releases, naming what replaces them", () => {
+    expectRenamed((old) => memoryStore(old), { sweepIntervalSeconds: ["gcInterval"], clock: ["clock"] });
+  });
+
+  it("refuses a gc without the time to collect by: it has no clock of its own to fall back on", async () => {
+    const store = memoryStore({ gcInterval: false });
+    expect(() => (store.gc as (now?: number) => number)()).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
+    await store.close();
   });
 });
 
@@ -140,18 +156,18 @@ describe("sqlite store", () => {
     expect(other.pragma("journal_mode", { simple: true })).toBe("wal");
   });
 
-  it("waits busyTimeoutMs for another connection's lock on timers, blocking the event loop 2 ms at a time at most", async () => {
+  it("waits busyTimeout for another connection's lock on timers, blocking the event loop 2 ms at a time at most", async () => {
     const path = fresh();
     const given = new Database(path);
     open.push(given);
-    const store = recordView(sqliteStore({ database: given, busyTimeoutMs: 300, gcIntervalSeconds: 0 }));
+    const store = recordView(sqliteStore({ database: given, busyTimeout: 0.3, gcInterval: false }));
     expect(given.pragma("busy_timeout", { simple: true })).toBe(2);
     const other = new Database(path);
     open.push(other);
     other.exec("BEGIN IMMEDIATE");
     const started = Date.now();
     await expect(store.create("held", record(), writeAt(Date.now() + hour))).rejects.toMatchObject({ code: "SQLITE_BUSY" });
-    expect(Date.now() - started, "it kept retrying until busyTimeoutMs").toBeGreaterThanOrEqual(290);
+    expect(Date.now() - started, "it kept retrying until busyTimeout").toBeGreaterThanOrEqual(290);
     // A lock released while the call waits: the retry goes through.
     const pending = store.create("released", record(), writeAt(Date.now() + hour));
     setTimeout(() => other.exec("COMMIT"), 50);
@@ -162,7 +178,7 @@ describe("sqlite store", () => {
     const path = fresh();
     const given = new Database(path);
     open.push(given);
-    const store = recordView(sqliteStore({ database: given, gcIntervalSeconds: 0 }));
+    const store = recordView(sqliteStore({ database: given, gcInterval: false }));
     // Commits never checkpoint (that fsync would stall the event loop); the worker does.
     expect(given.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
     const before = statSync(path).size;
@@ -193,7 +209,7 @@ describe("sqlite store", () => {
   it("collects expired rows in batches of gcBatchSize, letting the event loop in between", async () => {
     const db = new Database(fresh());
     open.push(db);
-    const store = sqliteStore({ database: db, gcBatchSize: 500, gcIntervalSeconds: 0 });
+    const store = sqliteStore({ database: db, gcBatchSize: 500, gcInterval: false });
     open.push(store);
     const now = Date.now();
     db.transaction(() => {
@@ -217,28 +233,42 @@ describe("sqlite store", () => {
   it("refuses a gcBatchSize that is not a positive integer", () => {
     for (const gcBatchSize of [0, -1, 2.5, Number.NaN]) {
       expect(() => sqliteStore({ path: ":memory:", gcBatchSize }), String(gcBatchSize)).toThrow(
-        expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+        expect.objectContaining({ code: "ERR_INVALID_OPTION", message: expect.stringContaining("`gcBatchSize`") }),
       );
     }
   });
 
   it("refuses a gc interval that setInterval would turn into a 1 ms loop", () => {
-    for (const gcIntervalSeconds of [-1, Number.NaN, Number.POSITIVE_INFINITY, 30 * 24 * 3600]) {
-      expect(() => sqliteStore({ path: ":memory:", gcIntervalSeconds }), String(gcIntervalSeconds)).toThrow(
-        expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+    for (const gcInterval of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 30 * 24 * 3600, "10 minutes" as never]) {
+      expect(() => sqliteStore({ path: ":memory:", gcInterval }), String(gcInterval)).toThrow(
+        expect.objectContaining({ code: "ERR_INVALID_OPTION", message: expect.stringContaining("`gcInterval`") }),
       );
     }
-    const off = sqliteStore({ path: ":memory:", gcIntervalSeconds: 0 });
+    const off = sqliteStore({ path: ":memory:", gcInterval: false });
     open.push(off);
     expect(off.name).toBe("sqlite");
   });
 
-  it("refuses a busyTimeoutMs that is not a whole number of milliseconds", () => {
-    for (const busyTimeoutMs of [-1, 1.5, Number.NaN]) {
-      expect(() => sqliteStore({ path: ":memory:", busyTimeoutMs }), String(busyTimeoutMs)).toThrow(
-        expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+  it("refuses a busyTimeout that is not a duration, and takes 0 for no wait", () => {
+    for (const busyTimeout of [-1, Number.NaN, 30 * 24 * 3600, "2 seconds" as never]) {
+      expect(() => sqliteStore({ path: ":memory:", busyTimeout }), String(busyTimeout)).toThrow(
+        expect.objectContaining({ code: "ERR_INVALID_OPTION", message: expect.stringContaining("`busyTimeout`") }),
       );
     }
+    const db = new Database(":memory:");
+    open.push(db);
+    open.push(sqliteStore({ database: db, busyTimeout: 0 }));
+    expect(db.pragma("busy_timeout", { simple: true })).toBe(0);
+  });
+
+  it("refuses the option names of earlier releases, naming what replaces them, before it opens a file", () => {
+    const path = fresh();
+    expectRenamed((old) => sqliteStore({ path, ...old }), {
+      busyTimeoutMs: ["busyTimeout"],
+      gcIntervalSeconds: ["gcInterval"],
+      clock: ["clock"],
+    });
+    expect(existsSync(path)).toBe(false);
   });
 
   it("refuses a table name that is not an SQL identifier", () => {
@@ -284,7 +314,7 @@ describe("sqlite store", () => {
       // Readiness: each child says "ready" once its store is open.
       expect(await Promise.all(children.map((_, i) => nextLine(i)))).toEqual(Array(processes).fill("ready"));
 
-      const store = sqliteStore({ path, gcIntervalSeconds: 0 });
+      const store = sqliteStore({ path, gcInterval: false });
       open.push(store);
       const sessions = createSessions<{ count?: number }>({ secrets: ["conformance suite secret, 48 bytes long........"], store });
       const first = await sessions.load(new Request("https://app.test/"));

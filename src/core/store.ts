@@ -38,6 +38,11 @@ export interface StoreCallOptions {
 
 /** How long a write should live, and whose session it is. */
 export interface StoreWriteOptions extends StoreCallOptions {
+  /**
+   * The time of the write (epoch ms, by the manager's clock). A store judges expiry by it and by `gc(now)`, never by
+   * a clock of its own, so one clock (createSessions's `clock`) decides what has expired.
+   */
+  now: number;
   /** When the record expires (epoch ms, by the manager's clock); garbage collection removes it after. */
   expiresAt: number;
   /** The same moment as seconds from now, for stores with native TTLs. Always >= 1. */
@@ -53,15 +58,16 @@ export interface StoreDeleteOptions extends StoreCallOptions {
 }
 
 /**
- * A session backend. Ids are always the SHA-256 of a token (base64url), so a store never sees a raw token.
- * Every method may be called concurrently from many requests and, for shared backends, many processes.
+ * A session backend: what every store does. Ids are always the SHA-256 of a token (base64url), so a store never
+ * sees a raw token. Every method may be called concurrently from many requests and, for shared backends, many
+ * processes. Finding a user's sessions is a capability beyond this, `UserIndex`, that a store has or has not.
  *
  * The manager enforces timeouts from the record's metadata; `expiresAt` is for garbage collection and native TTLs.
  * A store never interprets a record's text.
  *
  * @example
- * const store: Store = memoryStore();
- * await store.create(id, text, { expiresAt, ttlSeconds, userId: undefined });
+ * const store: Store = memcachedStore({ url: "memcached://127.0.0.1:11211" });
+ * await store.create(id, text, { now, expiresAt, ttlSeconds, userId: undefined });
  */
 export interface Store {
   /** A short name for events and errors, such as `"sqlite"`. */
@@ -80,18 +86,55 @@ export interface Store {
    * was already gone or, with `expectedVersion`, at another version.
    */
   delete(id: string, options?: StoreDeleteOptions): Awaitable<boolean>;
-  /** Every record whose user is `userId`. */
-  listByUser(userId: string, options?: StoreCallOptions): Awaitable<ListedSession[]>;
-  /** Removes every record of `userId` except `exceptId`; returns how many went. */
-  deleteByUser(userId: string, exceptId?: string, options?: StoreCallOptions): Awaitable<number>;
-  /** Removes records whose `expiresAt` has passed; returns how many went. */
-  gc?(now?: number): Awaitable<number>;
+  /**
+   * Removes records whose `expiresAt` is at or before `now` (epoch ms, the caller's clock: the manager's, or the
+   * store's own timer's `Date.now()`); returns how many went. Only for backends without native expiry.
+   */
+  gc?(now: number): Awaitable<number>;
   /** Releases connections, files and timers. */
   close(): Awaitable<void>;
 }
 
 /**
- * A function that makes a store from its options (optional when `Options` includes `undefined`). Implementations say so:
- * `export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => ...`.
+ * The user index: a store that can find the sessions signed in to a user (a column, a set per user). It backs
+ * `sessions.userSessions` and `sessions.revokeUserSessions`; a store without it (memcached) still binds sessions
+ * to users with `signIn`, and `revokeSession` still ends one session by its id.
+ *
+ * @example
+ * if (hasUserIndex(store)) await store.deleteByUser("alice");
  */
-export type StoreFactory<Options> = undefined extends Options ? (options?: Options) => Store : (options: Options) => Store;
+export interface UserIndex {
+  /** Every record whose user (the `userId` of its last write) is `userId`. */
+  listByUser(userId: string, options?: StoreCallOptions): Awaitable<ListedSession[]>;
+  /** Removes every record of `userId` except `exceptId`; returns how many went. */
+  deleteByUser(userId: string, exceptId?: string, options?: StoreCallOptions): Awaitable<number>;
+}
+
+/**
+ * A store with a user index: what the memory, SQLite, Redis and PostgreSQL stores return.
+ *
+ * @example
+ * const store: IndexedStore = sqliteStore({ path: "data/sessions.db" });
+ * await store.listByUser("alice");
+ */
+export type IndexedStore = Store & UserIndex;
+
+/**
+ * Whether `store` has the user index (`listByUser` and `deleteByUser`, both).
+ *
+ * @example
+ * if (!hasUserIndex(store)) console.warn("this store cannot list or revoke a user's sessions");
+ */
+export function hasUserIndex<S extends Store>(store: S): store is S & UserIndex {
+  const candidate = store as S & Partial<UserIndex>;
+  return typeof candidate.listByUser === "function" && typeof candidate.deleteByUser === "function";
+}
+
+/**
+ * A function that makes a store from its options (optional when `Options` includes `undefined`), returning exactly
+ * the store it makes: `Store`, or `IndexedStore` when it has the user index. Implementations say so:
+ * `export const sqliteStore: StoreFactory<SqliteStoreOptions, IndexedStore> = (options) => ...`.
+ */
+export type StoreFactory<Options, Made extends Store = Store> = undefined extends Options
+  ? (options?: Options) => Made
+  : (options: Options) => Made;

@@ -82,7 +82,8 @@ export function createRecords(store: Store, resolved: ResolvedOptions): Records 
     },
     writeOptions(meta, io) {
       const at = expiresAt(meta, policy);
-      return withCallOptions(io, { expiresAt: at, ttlSeconds: Math.max(1, Math.ceil((at - clock()) / 1000)), userId: meta.userId });
+      const now = clock();
+      return withCallOptions(io, { now, expiresAt: at, ttlSeconds: Math.max(1, Math.ceil((at - now) / 1000)), userId: meta.userId });
     },
   };
 }

@@ -3,6 +3,7 @@
 import type { SessionData } from "../core/data.js";
 import { TesseraError } from "../core/errors.js";
 import { checkTimeouts } from "../core/policy.js";
+import { hasUserIndex, type UserIndex } from "../core/store.js";
 import { sessionState, type Session } from "../core/session.js";
 import { hashToken } from "../crypto/tokens.js";
 import type { ResolvedOptions } from "./options.js";
@@ -21,9 +22,9 @@ export interface UserSessionInfo {
 
 /** The user-session operations of `Sessions`. */
 export interface UserSessions<D extends SessionData = SessionData> {
-  /** A user's live sessions, most recently seen first (store mode). */
+  /** A user's live sessions, most recently seen first (a store with the user index, `hasUserIndex(store)`; else `ERR_NOT_SUPPORTED`). */
   userSessions(userId: string, options?: { current?: Session<D> }): Promise<UserSessionInfo[]>;
-  /** Ends every session of a user, except the one given (store mode). Returns how many ended. */
+  /** Ends every session of a user, except the one given (a store with the user index; else `ERR_NOT_SUPPORTED`). Returns how many ended. */
   revokeUserSessions(userId: string, options?: { except?: Session<D> }): Promise<number>;
   /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
   revokeSession(userId: string, id: string): Promise<boolean>;
@@ -44,16 +45,29 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
     if (!records) throw new TesseraError("ERR_NOT_SUPPORTED", `\`${operation}\` needs a store: cookie-mode sessions live only in the browser`);
     return records;
   };
+  // A store without the user index (memcached, an express-session store without all()) is accepted at start-up: the
+  // app may never list or revoke by user, and signIn still binds each session to its user. Listing and revoking by
+  // user say so when called, never answering "no sessions", which would make "sign out everywhere" a silent no-op.
+  const needIndex = (operation: string): { records: Records; index: UserIndex } => {
+    const found = need(operation);
+    if (!hasUserIndex(found.store)) {
+      throw new TesseraError(
+        "ERR_NOT_SUPPORTED",
+        `\`${operation}\` needs a store with a user index: the ${found.store.name} store cannot find a user's sessions (revokeSession still ends one by its id)`,
+      );
+    }
+    return { records: found, index: found.store };
+  };
   const idOf = (session: Session<D> | undefined): string | undefined => {
     const token = session?.[sessionState].token;
     return token === undefined ? undefined : hashToken(token);
   };
   return {
     async userSessions(userId, options) {
-      const { call, decode } = need("userSessions");
+      const { records: { call, decode }, index } = needIndex("userSessions");
       const currentId = idOf(options?.current);
       const now = clock();
-      const listed = await call("listByUser", (s, io) => s.listByUser(userId, io));
+      const listed = await call("listByUser", (_, io) => index.listByUser(userId, io));
       const sessions: UserSessionInfo[] = [];
       for (const entry of listed) {
         // A record that does not decode is skipped (with an event), never an error for the whole list.
@@ -70,9 +84,9 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
       return sessions.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
     },
     async revokeUserSessions(userId, options) {
-      const { call } = need("revokeUserSessions");
+      const { records: { call }, index } = needIndex("revokeUserSessions");
       const exceptId = idOf(options?.except);
-      return call("deleteByUser", (s, io) => s.deleteByUser(userId, exceptId, io));
+      return call("deleteByUser", (_, io) => index.deleteByUser(userId, exceptId, io));
     },
     async revokeSession(userId, id) {
       const { call, decode } = need("revokeSession");

@@ -132,7 +132,7 @@ async function createTargets(seed: number): Promise<{ targets: Target[]; close()
   const options = { secrets: [secret], cookie: { name: cookieName }, clock: () => now };
   const sealed = createSessions({ ...options, codec: "sealed" });
   const signed = createSessions({ ...options, codec: "signed" });
-  const stored = createSessions({ ...options, store: memoryStore({ clock: () => now }) });
+  const stored = createSessions({ ...options, store: memoryStore({ gcInterval: false }) });
   const records = corpusRecords(seed, 48);
   const sealedValues = await issue(sealed, records);
   const signedValues = await issue(signed, records);

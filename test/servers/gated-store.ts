@@ -1,7 +1,7 @@
 // A store wrapper for fault tests: every call goes to the real store, and one chosen call can be held at a barrier
 // the test releases, so a server can be killed or stalled exactly while that call is under way.
 
-import type { Store } from "tessera";
+import { hasUserIndex, type Store } from "tessera";
 
 /** The calls a test can hold. */
 export type GatedMethod = "get" | "update" | "delete" | "listByUser";
@@ -42,10 +42,15 @@ export function gatedStore(inner: Store): { store: Store; hold(method: GatedMeth
     create: (...args) => inner.create(...args),
     update: (...args) => pass("update", () => inner.update(...args)),
     delete: (...args) => pass("delete", () => inner.delete(...args)),
-    listByUser: (...args) => pass("listByUser", () => inner.listByUser(...args)),
-    deleteByUser: (...args) => inner.deleteByUser(...args),
     close: () => inner.close(),
   };
+  // The user index only when the real store has one, as the manager checks for it.
+  if (hasUserIndex(inner)) {
+    Object.assign(store, {
+      listByUser: (...args: Parameters<typeof inner.listByUser>) => pass("listByUser", () => inner.listByUser(...args)),
+      deleteByUser: (...args: Parameters<typeof inner.deleteByUser>) => inner.deleteByUser(...args),
+    });
+  }
   return {
     store,
     hold(method) {

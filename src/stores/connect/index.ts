@@ -1,9 +1,11 @@
 // The connect store: tessera sessions kept in any express-session store (connect-redis, connect-mongo, ...).
 
-import type { ListedSession, Store, StoreFactory, StoredSession, StoreWriteOptions } from "../../core/store.js";
+import type { ListedSession, Store, StoreFactory, StoredSession, StoreWriteOptions, UserIndex } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 import { TesseraError } from "../../core/errors.js";
+import { durationOption, refuseRenamedOptions } from "../../core/options.js";
 import { createKeyedQueue } from "../../core/queue.js";
-import { maxTimerMs } from "../../core/timing.js";
+import { timerMs } from "../../core/timing.js";
 
 /** An express-session callback; stores answer `(error)` or `(error, value)`. */
 type Callback = (error?: unknown, value?: unknown) => void;
@@ -28,14 +30,23 @@ export type ConnectStoreOptions =
       /** The express-session store to keep sessions in. `close()` leaves it (and its client) open. */
       store: ConnectSessionStore;
       /**
-       * How long to wait for the store to call back before failing the call, in ms. A store that never calls back
-       * would otherwise hold this session's in-process lock for good. @default 5000
+       * How long to wait for the store to call back before failing the call: seconds or a string such as `"5s"`. A
+       * store that never calls back would otherwise hold this session's in-process lock for good. @default "5s"
        */
-      callTimeoutMs?: number;
+      callTimeout?: Duration;
     };
 
 /** Defaults of `connectStore`. */
-export const defaults = Object.freeze({ callTimeoutMs: 5000 } as const);
+export const defaults = Object.freeze({ callTimeout: "5s" } as const);
+
+/** Options of earlier releases, refused with what replaces them. */
+const renamed = Object.freeze({ callTimeoutMs: durationOption("callTimeout", "ms") });
+
+/**
+ * What `connectStore` returns: a `Store`, with the user index (`listByUser`, `deleteByUser`) only when the
+ * express-session store has `all()` to read every session from. Check with `hasUserIndex(store)`.
+ */
+export type ConnectStore = Store & Partial<UserIndex>;
 
 /** What tessera writes through `set`: a session object express-session stores understand, tessera's data inside. */
 export interface ConnectSession {
@@ -80,28 +91,27 @@ function sessionOf(id: string, version: number, text: string, { ttlSeconds, user
  * A store on top of an express-session store, so an app moving to tessera keeps its session backend. The version
  * lives inside the stored session, and an update is get, compare, set: one process never loses an update (calls on
  * one id take turns here), but two processes can, because express-session stores have no compare-and-set. Expiry
- * is the backend's own, from `cookie.expires`; `listByUser` needs the store's `all()` and reads every session.
+ * is the backend's own, from `cookie.expires`. The user index needs the store's `all()` and reads every session:
+ * without `all()` the store has none, and `sessions.userSessions` and `revokeUserSessions` say `ERR_NOT_SUPPORTED`.
  *
  * @example
  * import { RedisStore } from "connect-redis";
  * const store = connectStore(new RedisStore({ client: redisClient, prefix: "sess:" }));
  */
-export const connectStore: StoreFactory<ConnectStoreOptions> = (options) => {
+export const connectStore: StoreFactory<ConnectStoreOptions, ConnectStore> = (options) => {
   const given = isSessionStore(options) ? { store: options } : options;
   if (given === null || typeof given !== "object" || !isSessionStore(given.store)) {
     throw new TesseraError("ERR_INVALID_OPTION", "`connectStore` needs an express-session store: an object with get, set and destroy");
   }
+  refuseRenamedOptions("connectStore", given, renamed);
   const backend = given.store;
-  const callTimeoutMs = ("callTimeoutMs" in given ? given.callTimeoutMs : undefined) ?? defaults.callTimeoutMs;
-  if (!Number.isSafeInteger(callTimeoutMs) || callTimeoutMs < 1 || callTimeoutMs > maxTimerMs) {
-    throw new TesseraError("ERR_INVALID_OPTION", "`callTimeoutMs` must be a whole number of milliseconds above 0");
-  }
+  const callTimeoutMs = timerMs("callTimeout", ("callTimeout" in given ? given.callTimeout : undefined) ?? defaults.callTimeout);
   const constructorName = (backend.constructor as { name?: string } | undefined)?.name;
   const backendName = constructorName && constructorName !== "Object" ? constructorName : "the express-session store";
   let closed = false;
   const serialize = createKeyedQueue();
 
-  /** Calls one callback-style method and settles with its answer, or fails after `callTimeoutMs`. */
+  /** Calls one callback-style method and settles with its answer, or fails after `callTimeout`. */
   const invoke = <T>(operation: string, call: (callback: Callback) => unknown): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -136,14 +146,11 @@ export const connectStore: StoreFactory<ConnectStoreOptions> = (options) => {
   const write = (id: string, session: ConnectSession): Promise<void> => invoke("set", (callback) => backend.set(id, session, callback));
   const destroy = (id: string): Promise<void> => invoke("destroy", (callback) => backend.destroy(id, callback));
 
-  /** Every tessera session of `userId` the store's `all()` gives, skipping sessions that are not tessera's. */
-  const listUser = async (userId: string): Promise<ListedSession[]> => {
+  /** Every tessera session of `userId` that `all` gives, skipping sessions that are not tessera's. */
+  const listUser = async (all: NonNullable<ConnectSessionStore["all"]>, userId: string): Promise<ListedSession[]> => {
     if (closed) throw new TesseraError("ERR_STORE_UNAVAILABLE", "the connect store was closed");
-    if (typeof backend.all !== "function") {
-      throw new TesseraError("ERR_NOT_SUPPORTED", `the connect store cannot list a user's sessions: ${backendName} has no all()`);
-    }
-    const all = await invoke<unknown>("all", (callback) => backend.all!(callback));
-    const sessions = Array.isArray(all) ? all : all !== null && typeof all === "object" ? Object.values(all) : [];
+    const answer = await invoke<unknown>("all", (callback) => all.call(backend, callback));
+    const sessions = Array.isArray(answer) ? answer : answer !== null && typeof answer === "object" ? Object.values(answer) : [];
     const listed: ListedSession[] = [];
     for (const session of sessions) {
       const entry = entryOf(session);
@@ -193,10 +200,19 @@ export const connectStore: StoreFactory<ConnectStoreOptions> = (options) => {
         return true;
       });
     },
-    listByUser: listUser,
+    close() {
+      closed = true;
+    },
+  };
+  // The user index only where the backend can enumerate its sessions: without all() there is nothing to build it on,
+  // and a stub that threw would claim a capability the store lacks.
+  const all = backend.all;
+  if (typeof all !== "function") return store;
+  const index: UserIndex = {
+    listByUser: (userId) => listUser(all, userId),
     async deleteByUser(userId, exceptId) {
       let removed = 0;
-      for (const { id } of await listUser(userId)) {
+      for (const { id } of await listUser(all, userId)) {
         if (id === exceptId) continue;
         // Checked again under the id's turn: the session may have moved to another user since the listing.
         const gone = await exclusive(id, async () => {
@@ -209,11 +225,8 @@ export const connectStore: StoreFactory<ConnectStoreOptions> = (options) => {
       }
       return removed;
     },
-    close() {
-      closed = true;
-    },
   };
-  return store;
+  return Object.assign(store, index);
 };
 
 function abandoned(): TesseraError {

@@ -2,8 +2,11 @@
 
 import type { Socket } from "node:net";
 import { Client, Server, Utils, type Response as MemcachedResponse } from "memjs";
-import type { StoreFactory, StoredSession } from "../../core/store.js";
+import type { Store, StoreFactory, StoredSession } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 import { TesseraError } from "../../core/errors.js";
+import { durationOption, refuseRenamedOptions } from "../../core/options.js";
+import { timerMs } from "../../core/timing.js";
 
 /** Options of `memcachedStore`. Give `url` or `client`, not both. */
 export interface MemcachedStoreOptions {
@@ -19,12 +22,19 @@ export interface MemcachedStoreOptions {
   client?: Client;
   /** Put before every id to make the key, to share a server with other data. Printable ASCII, no spaces. @default "tessera:" */
   prefix?: string;
-  /** How long the store's own client waits to connect, and for each answer, before failing, in seconds. @default 1 */
-  timeoutSeconds?: number;
+  /** How long the store's own client waits for a connection before failing: seconds or a string such as `"1s"`. @default "1s" */
+  connectTimeout?: Duration;
+  /** How long the store's own client waits for each answer before failing: seconds or a string such as `"1s"`. @default "1s" */
+  callTimeout?: Duration;
 }
 
 /** Defaults of `memcachedStore`. */
-export const defaults = Object.freeze({ prefix: "tessera:", timeoutSeconds: 1 } as const);
+export const defaults = Object.freeze({ prefix: "tessera:", connectTimeout: "1s", callTimeout: "1s" } as const);
+
+/** Options of earlier releases, refused with what replaces them. */
+const renamed = Object.freeze({
+  timeoutSeconds: `${durationOption("callTimeout", "seconds")} (each answer), with \`connectTimeout\` (the connection) beside it`,
+});
 
 /** A key prefix: printable ASCII without spaces (memcached keys may not hold spaces or control characters), short
  * enough that prefix + a 43-character id stays within memcached's 250-byte key limit. */
@@ -73,7 +83,7 @@ class MemcachedServer extends Server {
 }
 
 /** Reads `url` into memjs servers. */
-function serversOf(url: string, timeoutSeconds: number): Server[] {
+function serversOf(url: string, timeouts: { connect: number; call: number }): Server[] {
   return url.split(",").map((entry) => {
     let parsed: URL;
     try {
@@ -89,8 +99,8 @@ function serversOf(url: string, timeoutSeconds: number): Server[] {
     const username = parsed.username === "" ? undefined : decodeURIComponent(parsed.username);
     const password = parsed.password === "" ? undefined : decodeURIComponent(parsed.password);
     return new MemcachedServer(host, port, username, password, {
-      timeout: timeoutSeconds,
-      conntimeout: timeoutSeconds,
+      timeout: timeouts.call,
+      conntimeout: timeouts.connect,
       keepAlive: true,
     });
   });
@@ -119,16 +129,18 @@ function expirationOf(ttlSeconds: number): number {
 /**
  * A store in memcached, through memjs. Each session is one item keyed by prefix + the SHA-256 of its token, its
  * version inside the value; update is a CAS write (`gets`, then `set` with the CAS token) and expiry is memcached's
- * own. memcached cannot find keys by user, so `listByUser` and `deleteByUser` throw `ERR_NOT_SUPPORTED`, and it
- * may evict any session under memory pressure and loses every session on restart (see README.md).
+ * own. memcached cannot find keys by user, so the store has no user index (`sessions.userSessions` and
+ * `revokeUserSessions` throw `ERR_NOT_SUPPORTED`), and it may evict any session under memory pressure and loses
+ * every session on restart (see README.md).
  *
  * @example
  * const store = memcachedStore({ url: "memcached://127.0.0.1:11211" });
  */
-export const memcachedStore: StoreFactory<MemcachedStoreOptions> = (options) => {
+export const memcachedStore: StoreFactory<MemcachedStoreOptions, Store> = (options) => {
   if (options === null || typeof options !== "object") {
     throw new TesseraError("ERR_INVALID_OPTION", "`memcachedStore` needs an options object with `url` or `client`");
   }
+  refuseRenamedOptions("memcachedStore", options, renamed);
   const prefix = options.prefix ?? defaults.prefix;
   if (typeof prefix !== "string" || !prefixRegExp.test(prefix)) {
     throw new TesseraError("ERR_INVALID_OPTION", "`prefix` must be at most 200 printable ASCII characters without spaces");
@@ -144,13 +156,14 @@ export const memcachedStore: StoreFactory<MemcachedStoreOptions> = (options) => 
     if (typeof options.url !== "string" || options.url.trim() === "") {
       throw new TesseraError("ERR_INVALID_OPTION", "`url` must list memcached servers as host:port, comma-separated");
     }
-    const timeoutSeconds = options.timeoutSeconds ?? defaults.timeoutSeconds;
-    if (!(timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
-      throw new TesseraError("ERR_INVALID_OPTION", "`timeoutSeconds` must be a number of seconds above 0 and at most 3600");
-    }
+    // memjs takes its timeouts in seconds.
+    const timeouts = {
+      connect: timerMs("connectTimeout", options.connectTimeout ?? defaults.connectTimeout) / 1000,
+      call: timerMs("callTimeout", options.callTimeout ?? defaults.callTimeout) / 1000,
+    };
     // One attempt per call (`retries: 1`): the manager has its own deadline, and memjs re-sending a write whose
     // first copy landed would make a CAS write come back "exists", read as a lost race, and replayed twice.
-    client = new Client(serversOf(options.url, timeoutSeconds), { retries: 1, logger: silentLogger });
+    client = new Client(serversOf(options.url, timeouts), { retries: 1, logger: silentLogger });
   }
 
   let closed = false;
@@ -199,12 +212,6 @@ export const memcachedStore: StoreFactory<MemcachedStoreOptions> = (options) => 
     extras.writeUInt32BE(expirationOf(ttlSeconds), 4);
     return extras;
   };
-  const notSupported = (operation: string): TesseraError =>
-    new TesseraError(
-      "ERR_NOT_SUPPORTED",
-      `the memcached store cannot ${operation}: memcached cannot find keys by user (use the redis or postgres store for user sessions)`,
-    );
-
   return {
     name: "memcached",
     async get(id, options) {
@@ -258,12 +265,6 @@ export const memcachedStore: StoreFactory<MemcachedStoreOptions> = (options) => 
         if (response.header.status !== status.exists) throw unexpected("delete", response);
       }
       return false;
-    },
-    async listByUser() {
-      throw notSupported("list a user's sessions");
-    },
-    async deleteByUser() {
-      throw notSupported("delete a user's sessions");
     },
     close() {
       if (closed) return;

@@ -1,21 +1,30 @@
 // The memory store: one process, bounded, expired records swept. For development, tests and single instances.
 
-import type { ListedSession, StoreFactory, StoredSession } from "../../core/store.js";
+import type { IndexedStore, ListedSession, StoreFactory, StoredSession } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 import { StoreUnavailableError, TesseraError } from "../../core/errors.js";
-import { checkIntervalSeconds } from "../../core/timing.js";
+import { durationOption, managerClock, refuseRenamedOptions } from "../../core/options.js";
+import { checkNow, intervalMs } from "../../core/timing.js";
 
 /** Options of `memoryStore`. */
 export interface MemoryStoreOptions {
-  /** Records kept at most; past it, expired ones are swept, then the least recently written evicted. @default 10000 */
+  /**
+   * Records kept at most; past it, records expired by the write's `now` are collected, then the least recently
+   * written evicted. @default 10000
+   */
   maxEntries?: number;
-  /** How often expired records are swept, in seconds. @default 60 */
-  sweepIntervalSeconds?: number;
-  /** The time (epoch ms), for expiry. @default Date.now */
-  clock?: () => number;
+  /**
+   * How often expired records are collected (by this machine's clock, `Date.now()`): seconds or a string such as
+   * `"1m"`; `false` turns the timer off (call `gc(now)` yourself; a full store still collects). @default "1m"
+   */
+  gcInterval?: Duration | false;
 }
 
 /** Defaults of `memoryStore`. */
-export const defaults = Object.freeze({ maxEntries: 10_000, sweepIntervalSeconds: 60 } as const);
+export const defaults = Object.freeze({ maxEntries: 10_000, gcInterval: "1m" } as const);
+
+/** Options of earlier releases, refused with what replaces them. */
+const renamed = Object.freeze({ sweepIntervalSeconds: durationOption("gcInterval", "seconds"), clock: managerClock });
 
 
 interface Entry {
@@ -32,15 +41,13 @@ interface Entry {
  * @example
  * const sessions = createSessions({ secrets, store: memoryStore({ maxEntries: 50_000 }) });
  */
-export const memoryStore: StoreFactory<MemoryStoreOptions | undefined> = (options = {}) => {
+export const memoryStore: StoreFactory<MemoryStoreOptions | undefined, IndexedStore> = (options = {}) => {
+  refuseRenamedOptions("memoryStore", options, renamed);
   const maxEntries = options.maxEntries ?? defaults.maxEntries;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
     throw new TesseraError("ERR_INVALID_OPTION", "`maxEntries` must be a positive integer");
   }
-  const sweepIntervalSeconds = checkIntervalSeconds("sweepIntervalSeconds", options.sweepIntervalSeconds ?? defaults.sweepIntervalSeconds, {
-    allowZero: false,
-  });
-  const clock = options.clock ?? Date.now;
+  const gcEveryMs = intervalMs("gcInterval", options.gcInterval ?? defaults.gcInterval);
   const entries = new Map<string, Entry>();
   const byUser = new Map<string, Set<string>>();
 
@@ -63,7 +70,7 @@ export const memoryStore: StoreFactory<MemoryStoreOptions | undefined> = (option
     unindex(id, entry.userId);
     return true;
   };
-  const sweep = (now = clock()): number => {
+  const sweep = (now: number): number => {
     let removed = 0;
     for (const [id, entry] of entries) if (entry.expiresAt <= now && remove(id)) removed++;
     return removed;
@@ -73,8 +80,10 @@ export const memoryStore: StoreFactory<MemoryStoreOptions | undefined> = (option
     entries.delete(id);
     entries.set(id, entry);
   };
-  const timer = setInterval(sweep, sweepIntervalSeconds * 1000);
-  timer.unref();
+  // The timer has no request to take the manager's time from: it uses this machine's clock, which is the manager's
+  // unless an app injects another (and then turns the timer off and calls gc(now) itself).
+  const timer = gcEveryMs === undefined ? undefined : setInterval(() => sweep(Date.now()), gcEveryMs);
+  timer?.unref();
   let closed = false;
   const assertOpen = (): void => {
     if (closed) throw new StoreUnavailableError("memory store (closed)");
@@ -89,10 +98,10 @@ export const memoryStore: StoreFactory<MemoryStoreOptions | undefined> = (option
       const stored: StoredSession = { text: entry.text, version: entry.version };
       return stored;
     },
-    create(id, text, { expiresAt, userId }) {
+    create(id, text, { now, expiresAt, userId }) {
       assertOpen();
       if (entries.has(id)) return false;
-      if (entries.size >= maxEntries && sweep() === 0) remove(entries.keys().next().value!);
+      if (entries.size >= maxEntries && sweep(now) === 0) remove(entries.keys().next().value!);
       put(id, { text, version: 1, expiresAt, userId });
       index(id, userId);
       return true;
@@ -130,11 +139,11 @@ export const memoryStore: StoreFactory<MemoryStoreOptions | undefined> = (option
     },
     gc(now) {
       assertOpen();
-      return sweep(now);
+      return sweep(checkNow(now));
     },
     close() {
       closed = true;
-      clearInterval(timer);
+      if (timer) clearInterval(timer);
       entries.clear();
       byUser.clear();
     },

@@ -1,10 +1,12 @@
 // The PostgreSQL store: one table shared by every process, compare-and-set by version, expiry collected in batches.
 
 import pg from "pg";
-import type { ListedSession, Store, StoreFactory } from "../../core/store.js";
+import type { IndexedStore, ListedSession, StoreFactory } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 import { TesseraError } from "../../core/errors.js";
+import { durationOption, managerClock, refuseRenamedOptions } from "../../core/options.js";
 import { serverClock } from "../../core/skew.js";
-import { checkBatchSize, checkIntervalSeconds, maxTimerMs } from "../../core/timing.js";
+import { checkBatchSize, checkNow, intervalMs, timerMs } from "../../core/timing.js";
 
 /** Options of `postgresStore`. Give `url` or `pool`, not both. */
 export interface PostgresStoreOptions {
@@ -21,20 +23,21 @@ export interface PostgresStoreOptions {
   createTable?: boolean;
   /** Connections in the pool the store makes from `url`. @default 10 */
   maxConnections?: number;
-  /** How long the store's own pool waits for a new connection before failing, in ms. @default 5000 */
-  connectionTimeoutMs?: number;
+  /** How long the store's own pool waits for a new connection before failing: seconds or a string such as `"5s"`. @default "5s" */
+  connectTimeout?: Duration;
   /**
-   * How long a statement may run, in ms: the server cancels it (`statement_timeout`) and the client gives up
-   * a second later (`query_timeout`), so a server that vanished without closing the connection fails fast too.
-   * Applies to the pool the store makes from `url`. @default 5000
+   * How long a statement may run: the server cancels it (`statement_timeout`) and the client gives up a second
+   * later (`query_timeout`), so a server that vanished without closing the connection fails fast too. Seconds or a
+   * string such as `"5s"`; applies to the pool the store makes from `url`. @default "5s"
    */
-  statementTimeoutMs?: number;
-  /** How often expired rows are collected, in seconds; 0 turns the timer off (call `gc()` yourself). @default 600 */
-  gcIntervalSeconds?: number;
+  statementTimeout?: Duration;
+  /**
+   * How often expired rows are collected (by this machine's clock, `Date.now()`): seconds or a string such as
+   * `"10m"`; `false` turns the timer off (call `gc(now)` yourself). @default "10m"
+   */
+  gcInterval?: Duration | false;
   /** Rows deleted per garbage-collection batch; each batch is one short statement. @default 500 */
   gcBatchSize?: number;
-  /** The time (epoch ms), for garbage collection. @default Date.now */
-  clock?: () => number;
 }
 
 /** Options of `migrate`. */
@@ -47,11 +50,19 @@ export interface PostgresMigrateOptions {
 export const defaults = Object.freeze({
   table: "tessera_sessions",
   maxConnections: 10,
-  connectionTimeoutMs: 5000,
-  statementTimeoutMs: 5000,
-  gcIntervalSeconds: 600,
+  connectTimeout: "5s",
+  statementTimeout: "5s",
+  gcInterval: "10m",
   gcBatchSize: 500,
 } as const);
+
+/** Options of earlier releases, refused with what replaces them. */
+const renamed = Object.freeze({
+  connectionTimeoutMs: durationOption("connectTimeout", "ms"),
+  statementTimeoutMs: durationOption("statementTimeout", "ms"),
+  gcIntervalSeconds: `${durationOption("gcInterval", "seconds")}; false (not 0) turns the timer off`,
+  clock: managerClock,
+});
 
 /**
  * A table name tessera will interpolate into SQL: an unquoted identifier, so PostgreSQL folds it to lower case
@@ -82,12 +93,6 @@ function abandoned(): TesseraError {
 function checkTable(table: string): void {
   if (!tableRegExp.test(table)) {
     throw new TesseraError("ERR_INVALID_OPTION", "`table` must be an SQL identifier of at most 48 letters, digits and underscores");
-  }
-}
-
-function checkWholeMs(value: number, name: string, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min || value > maxTimerMs) {
-    throw new TesseraError("ERR_INVALID_OPTION", `\`${name}\` must be a whole number of milliseconds from ${min} to ${maxTimerMs}`);
   }
 }
 
@@ -141,14 +146,15 @@ export async function migrate(pool: pg.Pool, options: PostgresMigrateOptions = {
  * @example
  * const store = postgresStore({ url: process.env.DATABASE_URL! });
  */
-export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
+export const postgresStore: StoreFactory<PostgresStoreOptions, IndexedStore> = (options) => {
   if (options === null || typeof options !== "object") {
     throw new TesseraError("ERR_INVALID_OPTION", "`postgresStore` needs an options object with `url` or `pool`");
   }
+  refuseRenamedOptions("postgresStore", options, renamed);
   const table = options.table ?? defaults.table;
   checkTable(table);
-  const batchSize = checkBatchSize(options.gcBatchSize ?? defaults.gcBatchSize);
-  const gcSeconds = checkIntervalSeconds("gcIntervalSeconds", options.gcIntervalSeconds ?? defaults.gcIntervalSeconds, { allowZero: true });
+  const batchSize = checkBatchSize("gcBatchSize", options.gcBatchSize ?? defaults.gcBatchSize);
+  const gcEveryMs = intervalMs("gcInterval", options.gcInterval ?? defaults.gcInterval);
   if ((options.url === undefined) === (options.pool === undefined)) {
     throw new TesseraError("ERR_INVALID_OPTION", "`postgresStore` needs exactly one of `url` and `pool`");
   }
@@ -164,14 +170,12 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
     if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
       throw new TesseraError("ERR_INVALID_OPTION", "`maxConnections` must be a positive integer");
     }
-    const connectionTimeoutMs = options.connectionTimeoutMs ?? defaults.connectionTimeoutMs;
-    checkWholeMs(connectionTimeoutMs, "connectionTimeoutMs", 1);
-    const statementTimeoutMs = options.statementTimeoutMs ?? defaults.statementTimeoutMs;
-    checkWholeMs(statementTimeoutMs, "statementTimeoutMs", 1);
+    const connectTimeoutMs = timerMs("connectTimeout", options.connectTimeout ?? defaults.connectTimeout);
+    const statementTimeoutMs = timerMs("statementTimeout", options.statementTimeout ?? defaults.statementTimeout);
     pool = new pg.Pool({
       connectionString: options.url,
       max: maxConnections,
-      connectionTimeoutMillis: connectionTimeoutMs,
+      connectionTimeoutMillis: connectTimeoutMs,
       statement_timeout: statementTimeoutMs,
       query_timeout: statementTimeoutMs + 1000,
       keepAlive: true,
@@ -183,7 +187,6 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
     // removed it, and the next query opens a new connection. Without a listener the event would end the process.
     pool.on("error", () => undefined);
   }
-  const clock = options.clock ?? Date.now;
   const createTable = options.createTable ?? true;
 
   let closed = false;
@@ -245,7 +248,8 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
   });
   const fenceOf = server.fenceOf;
 
-  const gc = async (now = clock()): Promise<number> => {
+  const gc = async (now: number): Promise<number> => {
+    checkNow(now);
     let removed = 0;
     for (;;) {
       // SKIP LOCKED: a row a request is updating right now is left for the next run instead of waited for, and
@@ -258,10 +262,11 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
       if ((rowCount ?? 0) < batchSize) return removed;
     }
   };
-  const timer = gcSeconds > 0 ? setInterval(() => void gc().catch(() => undefined), gcSeconds * 1000) : undefined;
+  // The timer has no request to take the manager's time from: it collects by this machine's clock.
+  const timer = gcEveryMs === undefined ? undefined : setInterval(() => void gc(Date.now()).catch(() => undefined), gcEveryMs);
   timer?.unref();
 
-  const store: Store = {
+  const store: IndexedStore = {
     name: "postgres",
     async get(id) {
       const { rows } = await query<Row>(`SELECT id, version, record FROM ${table} WHERE id = $1`, [id]);

@@ -2,9 +2,12 @@
 
 import { createHash } from "node:crypto";
 import { createClient } from "redis";
-import type { ListedSession, StoreFactory, StoreWriteOptions } from "../../core/store.js";
+import type { IndexedStore, ListedSession, StoreFactory, StoreWriteOptions } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 import { TesseraError } from "../../core/errors.js";
+import { durationOption, refuseRenamedOptions } from "../../core/options.js";
 import { serverClock } from "../../core/skew.js";
+import { timerMs } from "../../core/timing.js";
 
 /** What the store uses of a node-redis v5 client: anything `createClient(...)` returns fits. */
 export interface RedisClientLike {
@@ -39,10 +42,10 @@ export interface RedisStoreOptions {
   client?: RedisClientLike | RedisClusterLike;
   /** Put before every key the store writes. @default "tessera:" */
   prefix?: string;
-  /** How long the store's own client waits for a TCP (and TLS) connection, in ms. @default 2000 */
-  connectTimeoutMs?: number;
-  /** The longest pause between the store's own client's reconnection attempts, in ms. @default 1000 */
-  maxReconnectDelayMs?: number;
+  /** How long the store's own client waits for a TCP (and TLS) connection: seconds or a string such as `"2s"`. @default "2s" */
+  connectTimeout?: Duration;
+  /** The longest pause between the store's own client's reconnection attempts: seconds or a string such as `"1s"`. @default "1s" */
+  maxReconnectDelay?: Duration;
   /**
    * Told, at most once per store, about a server setting that puts sessions at risk (a `maxmemory-policy` that
    * evicts them). Messages never contain a URL, password or token. @default console.warn
@@ -53,9 +56,15 @@ export interface RedisStoreOptions {
 /** Defaults of `redisStore`. */
 export const defaults = Object.freeze({
   prefix: "tessera:",
-  connectTimeoutMs: 2000,
-  maxReconnectDelayMs: 1000,
+  connectTimeout: "2s",
+  maxReconnectDelay: "1s",
 } as const);
+
+/** Options of earlier releases, refused with what replaces them. */
+const renamed = Object.freeze({
+  connectTimeoutMs: durationOption("connectTimeout", "ms"),
+  maxReconnectDelayMs: durationOption("maxReconnectDelay", "ms"),
+});
 
 /** How long `close()` waits for the store's own client to finish commands in flight before it stops waiting. */
 const closeTimeoutMs = 2000;
@@ -207,23 +216,18 @@ function ignore(): void {}
  * const cluster = await createCluster({ rootNodes: [{ url: "redis://10.0.0.1:6379" }] }).connect();
  * const store = redisStore({ client: cluster, prefix: "myapp:sessions:" });
  */
-export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
+export const redisStore: StoreFactory<RedisStoreOptions, IndexedStore> = (options) => {
   if (options === null || typeof options !== "object") {
     throw new TesseraError("ERR_INVALID_OPTION", "`redisStore` needs an options object with `url` or `client`");
   }
+  refuseRenamedOptions("redisStore", options, renamed);
   if ((options.url === undefined) === (options.client === undefined)) {
     throw new TesseraError("ERR_INVALID_OPTION", "`redisStore` needs exactly one of `url` and `client`");
   }
   const prefix = options.prefix ?? defaults.prefix;
   if (typeof prefix !== "string") throw new TesseraError("ERR_INVALID_OPTION", "`prefix` must be a string");
-  const connectTimeoutMs = options.connectTimeoutMs ?? defaults.connectTimeoutMs;
-  if (!Number.isSafeInteger(connectTimeoutMs) || connectTimeoutMs < 1) {
-    throw new TesseraError("ERR_INVALID_OPTION", "`connectTimeoutMs` must be a positive whole number of milliseconds");
-  }
-  const maxReconnectDelayMs = options.maxReconnectDelayMs ?? defaults.maxReconnectDelayMs;
-  if (!Number.isSafeInteger(maxReconnectDelayMs) || maxReconnectDelayMs < 1) {
-    throw new TesseraError("ERR_INVALID_OPTION", "`maxReconnectDelayMs` must be a positive whole number of milliseconds");
-  }
+  const connectTimeoutMs = timerMs("connectTimeout", options.connectTimeout ?? defaults.connectTimeout);
+  const maxReconnectDelayMs = timerMs("maxReconnectDelay", options.maxReconnectDelay ?? defaults.maxReconnectDelay);
   const onWarning = options.onWarning ?? ((message: string) => console.warn(message));
 
   let client: RedisClientLike | RedisClusterLike;
@@ -330,7 +334,7 @@ export const redisStore: StoreFactory<RedisStoreOptions> = (options) => {
 
   // Start-up: the first connection attempt (the store's own client), then the eviction check. Calls wait for it,
   // so the first request neither fails for a connection still being made nor races the warning. The wait ends
-  // when the store is closed, and after twice connectTimeoutMs at most: a server that accepts the connection but
+  // when the store is closed, and after twice connectTimeout at most: a server that accepts the connection but
   // never answers the handshake or the check would otherwise hold every call.
   let checked = false;
   const checkOnce = (): Promise<void> => {

@@ -3,9 +3,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { ListedSession, Store, StoreCallOptions, StoreFactory } from "../../core/store.js";
+import type { IndexedStore, ListedSession, StoreCallOptions, StoreFactory } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 import { TesseraError } from "../../core/errors.js";
-import { checkBatchSize, checkIntervalSeconds } from "../../core/timing.js";
+import { durationOption, managerClock, refuseRenamedOptions } from "../../core/options.js";
+import { checkBatchSize, checkNow, intervalMs, timerMs } from "../../core/timing.js";
 import { startCheckpointer } from "./checkpointer.js";
 
 /** Options of `sqliteStore`. */
@@ -17,25 +19,34 @@ export interface SqliteStoreOptions {
   /** @default "tessera_sessions" */
   table?: string;
   /**
-   * How long a call waits for another process's lock before failing, in ms. The wait never blocks the event loop
-   * for more than a couple of milliseconds at a time: a locked database is retried on timers. @default 2000
+   * How long a call waits for another process's lock before failing: seconds or a string such as `"2s"`; 0 fails at
+   * once. The wait never blocks the event loop for more than a couple of milliseconds at a time: a locked database
+   * is retried on timers. @default "2s"
    */
-  busyTimeoutMs?: number;
-  /** How often expired rows are collected, in seconds; 0 turns the timer off (call `gc()` yourself). @default 600 */
-  gcIntervalSeconds?: number;
+  busyTimeout?: Duration;
+  /**
+   * How often expired rows are collected (by this machine's clock, `Date.now()`): seconds or a string such as
+   * `"10m"`; `false` turns the timer off (call `gc(now)` yourself). @default "10m"
+   */
+  gcInterval?: Duration | false;
   /** Rows deleted per garbage-collection batch; each batch is a short transaction. @default 500 */
   gcBatchSize?: number;
-  /** The time (epoch ms), for garbage collection. @default Date.now */
-  clock?: () => number;
 }
 
 /** Defaults of `sqliteStore`. */
 export const defaults = Object.freeze({
   table: "tessera_sessions",
-  busyTimeoutMs: 2000,
-  gcIntervalSeconds: 600,
+  busyTimeout: "2s",
+  gcInterval: "10m",
   gcBatchSize: 500,
 } as const);
+
+/** Options of earlier releases, refused with what replaces them. */
+const renamed = Object.freeze({
+  busyTimeoutMs: durationOption("busyTimeout", "ms"),
+  gcIntervalSeconds: `${durationOption("gcInterval", "seconds")}; false (not 0) turns the timer off`,
+  clock: managerClock,
+});
 
 /**
  * How long SQLite itself may wait for a lock inside one call, in ms. better-sqlite3 is synchronous, so this wait
@@ -60,15 +71,13 @@ interface Row {
  * @example
  * const store = sqliteStore({ path: "data/sessions.db" });
  */
-export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
+export const sqliteStore: StoreFactory<SqliteStoreOptions, IndexedStore> = (options) => {
+  refuseRenamedOptions("sqliteStore", options, renamed);
   const table = options.table ?? defaults.table;
   if (!tableRegExp.test(table)) throw new TesseraError("ERR_INVALID_OPTION", "`table` must be an SQL identifier");
-  const busyTimeoutMs = options.busyTimeoutMs ?? defaults.busyTimeoutMs;
-  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
-    throw new TesseraError("ERR_INVALID_OPTION", "`busyTimeoutMs` must be a whole number of milliseconds, 0 or more");
-  }
-  const batchSize = checkBatchSize(options.gcBatchSize ?? defaults.gcBatchSize);
-  const gcSeconds = checkIntervalSeconds("gcIntervalSeconds", options.gcIntervalSeconds ?? defaults.gcIntervalSeconds, { allowZero: true });
+  const busyTimeoutMs = timerMs("busyTimeout", options.busyTimeout ?? defaults.busyTimeout, { allowZero: true });
+  const batchSize = checkBatchSize("gcBatchSize", options.gcBatchSize ?? defaults.gcBatchSize);
+  const gcEveryMs = intervalMs("gcInterval", options.gcInterval ?? defaults.gcInterval);
   const owned = options.database === undefined;
   let db: Database.Database;
   if (options.database) {
@@ -108,8 +117,7 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
   const selectUser = db.prepare<[string], Row>(`SELECT id, version, record FROM ${table} WHERE user_id = ?`);
   const removeUser = db.prepare(`DELETE FROM ${table} WHERE user_id = ? AND id IS NOT ?`);
   const collect = db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires_at <= ? LIMIT ?)`);
-  const clock = options.clock ?? Date.now;
-  // Start-up may wait the whole busyTimeoutMs (nothing is being served yet); calls from here on wait in slices.
+  // Start-up may wait the whole busyTimeout (nothing is being served yet); calls from here on wait in slices.
   db.pragma(`busy_timeout = ${Math.min(lockSpinMs, busyTimeoutMs)}`);
   // SQLite checkpoints the WAL inside whichever commit passes 1000 pages, and that commit's fsync stalls the event
   // loop for tens of milliseconds. A worker thread checkpoints instead; if it cannot run, SQLite's own stay on.
@@ -120,7 +128,7 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
 
   /**
    * Runs one statement. When another process holds the lock past the short in-call wait, it is retried on
-   * timers (the event loop serving other requests meanwhile) until `busyTimeoutMs`, or until the manager gives up
+   * timers (the event loop serving other requests meanwhile) until `busyTimeout`, or until the manager gives up
    * on the call (`signal`), after which it is never run.
    */
   const run = <T>(statement: () => T, options: StoreCallOptions | undefined): T | Promise<T> => {
@@ -148,7 +156,8 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
     throw last;
   };
 
-  const gc = async (now = clock()): Promise<number> => {
+  const gc = async (now: number): Promise<number> => {
+    checkNow(now);
     let removed = 0;
     for (;;) {
       const { changes } = await run(() => collect.run(now, batchSize), undefined);
@@ -158,10 +167,11 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => {
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
-  const timer = gcSeconds > 0 ? setInterval(() => void gc().catch(() => undefined), gcSeconds * 1000) : undefined;
+  // The timer has no request to take the manager's time from: it collects by this machine's clock.
+  const timer = gcEveryMs === undefined ? undefined : setInterval(() => void gc(Date.now()).catch(() => undefined), gcEveryMs);
   timer?.unref();
 
-  const store: Store = {
+  const store: IndexedStore = {
     name: "sqlite",
     get(id, options) {
       return run(() => {
