@@ -112,8 +112,11 @@ export interface Sessions<D extends SessionData = SessionData> {
   commitHeaders(session: Session<D>): Promise<ResponseChanges>;
   /** A user's sessions (store mode). */
   userSessions(userId: string, options?: { current?: Session<D> }): Promise<UserSessionInfo[]>;
-  /** Ends every session of a user, except the one given (store mode). Returns how many ended. */
-  revokeUserSessions(userId: string, options?: { except?: Session<D> }): Promise<number>;
+  /**
+   * Ends every session of a user, except the one given (store mode): a loaded session, or a session's id as
+   * `userSessions` lists it. Returns how many ended.
+   */
+  revokeUserSessions(userId: string, options?: { except?: Session<D> | string }): Promise<number>;
   /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
   revokeSession(userId: string, id: string): Promise<boolean>;
   /** Releases the store. */
@@ -589,8 +592,10 @@ export function createSessions<D extends SessionData = SessionData>(options: Ses
     },
     async revokeUserSessions(userId, opts) {
       requireStore("revokeUserSessions");
-      const exceptToken = opts?.except?.[sessionState].token;
-      return call("deleteByUser", (s, io) => s.deleteByUser(userId, exceptToken === undefined ? undefined : hashToken(exceptToken), io));
+      const except = opts?.except;
+      const exceptToken = typeof except === "string" ? undefined : except?.[sessionState].token;
+      const exceptId = typeof except === "string" ? except : exceptToken === undefined ? undefined : hashToken(exceptToken);
+      return call("deleteByUser", (s, io) => s.deleteByUser(userId, exceptId, io));
     },
     async revokeSession(userId, id) {
       requireStore("revokeSession");

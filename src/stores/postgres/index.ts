@@ -1,7 +1,7 @@
 // The PostgreSQL store: one table shared by every process, compare-and-set by version, expiry collected in batches.
 
 import pg from "pg";
-import type { ListedSession, Store, StoreFactory } from "../../core/store.js";
+import type { GcOptions, ListedSession, Store, StoreCount, StoreFactory } from "../../core/store.js";
 import { TesseraError } from "../../core/errors.js";
 import { serverClock } from "../../core/skew.js";
 import { checkBatchSize, checkIntervalSeconds, maxTimerMs } from "../../core/timing.js";
@@ -245,18 +245,30 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
   });
   const fenceOf = server.fenceOf;
 
-  const gc = async (now = clock()): Promise<number> => {
+  const gc = async (now = clock(), options: GcOptions = {}): Promise<number> => {
+    const size = options.batchSize === undefined ? batchSize : checkBatchSize(options.batchSize);
     let removed = 0;
-    for (;;) {
+    while (!options.signal?.aborted) {
+      const began = performance.now();
       // SKIP LOCKED: a row a request is updating right now is left for the next run instead of waited for, and
       // each batch is one short statement, so no request queues behind a large backlog.
       const { rowCount } = await query(
         `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-        [now, batchSize],
+        [now, size],
       );
-      removed += rowCount ?? 0;
-      if ((rowCount ?? 0) < batchSize) return removed;
+      const deleted = rowCount ?? 0;
+      removed += deleted;
+      options.onBatch?.({ deleted, durationMs: performance.now() - began });
+      if (deleted < size) break;
     }
+    return removed;
+  };
+  const count = async (now = clock()): Promise<StoreCount> => {
+    const { rows } = await query<{ sessions: string; expired: string }>(
+      `SELECT count(*) AS sessions, count(*) FILTER (WHERE expires_at <= $1) AS expired FROM ${table}`,
+      [now],
+    );
+    return { sessions: Number(rows[0]?.sessions ?? 0), expired: Number(rows[0]?.expired ?? 0) };
   };
   const timer = gcSeconds > 0 ? setInterval(() => void gc().catch(() => undefined), gcSeconds * 1000) : undefined;
   timer?.unref();
@@ -304,6 +316,7 @@ export const postgresStore: StoreFactory<PostgresStoreOptions> = (options) => {
       return rowCount ?? 0;
     },
     gc,
+    count,
     async close() {
       closed = true;
       if (timer) clearInterval(timer);
