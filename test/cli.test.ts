@@ -87,6 +87,23 @@ describe("the tessera bin", () => {
     expect(option.stderr).toContain("unknown option `--secret`");
     expect(stray.code).toBe(2);
   });
+  it("takes arguments that start with a dash, as one base64url value in 64 does", async () => {
+    // A sealed value's first byte is its version, so a dash can only start a store token, a session id or junk.
+    const cookie = await cookieOf({ codec: "signed" });
+    const dashed = `-${cookie.value.slice(1)}`;
+    sensitive.add(dashed);
+    const [asPositional, asOptionValue] = await Promise.all([
+      tessera(["inspect", dashed, "--json"], { env }),
+      tessera(["inspect", "--cookie-name", "sid", "--secret-env", "SECRET_KEY", "--json", "--", dashed], { env }),
+    ]);
+    // Read as the cookie (which no longer verifies), not as options.
+    expect(asPositional.code).toBe(1);
+    expect(json<Report>(asPositional).reason).toBe("unknown_format");
+    expect(json<Report>(asOptionValue).reason).toBe("unknown_format");
+    const idFromDash = await tessera(["sessions", "list", "--user", "-alice", "--store", "sqlite:/nonexistent/x.db"]);
+    expect(idFromDash.code).toBe(1);
+    expect(idFromDash.stderr).toContain("no SQLite database");
+  });
 });
 
 describe("tessera keygen", () => {

@@ -69,6 +69,7 @@ const optionNameRegExp = /^--?[a-z][a-z0-9-]{0,31}$/;
 export function parse<O extends ParseOptions>(args: string[], options: O, { positionals = 0, command }: { positionals?: number; command: string }): Parsed<O> {
   let parsed: Parsed<O>;
   try {
+    args = withDashedValues(args, options, positionals > 0);
     parsed = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } as const }, allowPositionals: positionals > 0, strict: true });
   } catch (error) {
     throw new CliError(exitCodes.usage, `${describeParseError(error)}; see \`tessera ${command} --help\``);
@@ -77,6 +78,39 @@ export function parse<O extends ParseOptions>(args: string[], options: O, { posi
     throw new CliError(exitCodes.usage, `\`tessera ${command}\` takes ${positionals === 0 ? "no" : `at most ${positionals}`} argument${positionals === 1 ? "" : "s"} (got ${parsed.positionals.length}); see \`tessera ${command} --help\``);
   }
   return parsed;
+}
+
+/**
+ * Session ids, tokens and cookie values are base64url, so one in 64 starts with "-", which `parseArgs` would read as
+ * an option. A value after an option that takes one is joined to it (`--except=-abc`), and an argument such as
+ * `-abc` that is no declared option is passed as a positional (after `--`).
+ */
+function withDashedValues(args: string[], options: ParseOptions, takesPositionals: boolean): string[] {
+  const declared = (arg: string): boolean => {
+    const name = arg.startsWith("--") ? arg.slice(2).split("=")[0]! : undefined;
+    if (name !== undefined) return name === "help" || name in options;
+    return arg === "-h" || Object.values(options).some((option) => option.short !== undefined && arg === `-${option.short}`);
+  };
+  const out: string[] = [];
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    const option = arg.startsWith("--") && !arg.includes("=") ? options[arg.slice(2)] : undefined;
+    const next = args[i + 1];
+    if (option?.type === "string" && next !== undefined && next.startsWith("-") && next !== "-" && !declared(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else if (takesPositionals && arg.length > 2 && arg.startsWith("-") && !arg.startsWith("--") && !declared(arg)) {
+      positional.push(arg);
+    } else {
+      out.push(arg);
+    }
+  }
+  return positional.length > 0 ? [...out, "--", ...positional] : out;
 }
 
 function describeParseError(error: unknown): string {
