@@ -53,6 +53,25 @@ const layerRules = Object.keys(layers).flatMap((layer) => {
   return rules;
 });
 
+/** The command line is built as an application is: on `src/index.ts` and the store subpaths, nothing internal. */
+const cliRule = {
+  files: ["src/cli/**/*.ts"],
+  ignores: ["src/**/*.test.ts"],
+  rules: {
+    "no-restricted-imports": [
+      "error",
+      {
+        patterns: [
+          {
+            group: ["../core/**", "../crypto/**", "../cookie/**", "../codecs/**", "../manager/**", "../migrate/**", "../adapters/**", "../stores/*/*", "!../stores/*/index.js"],
+            message: "src/cli imports only the public entry points: ../index.js and ../stores/<name>/index.js (see src/cli/README.md)",
+          },
+        ],
+      },
+    ],
+  },
+};
+
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "test-output/", "coverage/", "bench/results/"] },
   js.configs.recommended,
@@ -65,4 +84,5 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  cliRule,
 );

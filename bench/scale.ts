@@ -1,6 +1,8 @@
 // `npm run bench:scale [-- --sessions=1000000 --stores=sqlite,redis,postgres]`: seeds live sessions into each
 // store, then reports p50/p99 latency of reads and compare-and-set writes under concurrent load, and how long
 // garbage collection of as many expired sessions takes and the longest pause it causes. Prints a table.
+// `--mode=gc` instead runs `tessera gc` over as many expired sessions beside an application sharing the store
+// (bench/scale-gc.ts).
 
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -146,32 +148,37 @@ async function measureGc(store: Store, ids: string[]) {
   return { removed, seconds, longestStallMs: histogram.max / 1e6, longestRequestMs: longestRequest };
 }
 
-const lines: string[] = [];
-for (const name of stores) {
-  console.log(`${name}: seeding ${total} live sessions`);
-  const { store, cleanup } = await open(name);
-  try {
-    const seedStart = performance.now();
-    const live = await seed(store, total, "live", Date.now() + 3_600_000);
-    const seedSeconds = (performance.now() - seedStart) / 1000;
-    console.log(`${name}: load for ${loadSeconds} s with ${concurrency} in flight`);
-    const { reads, writes } = await measureLoad(store, live);
-    let gc = "native expiry (no collection to run)";
-    if (store.gc) {
-      console.log(`${name}: seeding ${total} expired sessions, then collecting them`);
-      await seed(store, total, "expired", Date.now() - 1000);
-      const result = (await measureGc(store, live))!;
-      gc = `${result.removed} removed in ${result.seconds.toFixed(1)} s; longest event-loop stall ${result.longestStallMs.toFixed(1)} ms, longest concurrent read ${result.longestRequestMs.toFixed(1)} ms`;
+if (argument("mode", "load") === "gc") {
+  const { runGcBench } = await import("./scale-gc.js");
+  await runGcBench({ sessions: total, stores: argument("stores", "sqlite,postgres").split(","), batch: process.argv.find((a) => a.startsWith("--batch="))?.slice(8), seconds: Number(argument("seconds", "5")) });
+} else {
+  const lines: string[] = [];
+  for (const name of stores) {
+    console.log(`${name}: seeding ${total} live sessions`);
+    const { store, cleanup } = await open(name);
+    try {
+      const seedStart = performance.now();
+      const live = await seed(store, total, "live", Date.now() + 3_600_000);
+      const seedSeconds = (performance.now() - seedStart) / 1000;
+      console.log(`${name}: load for ${loadSeconds} s with ${concurrency} in flight`);
+      const { reads, writes } = await measureLoad(store, live);
+      let gc = "native expiry (no collection to run)";
+      if (store.gc) {
+        console.log(`${name}: seeding ${total} expired sessions, then collecting them`);
+        await seed(store, total, "expired", Date.now() - 1000);
+        const result = (await measureGc(store, live))!;
+        gc = `${result.removed} removed in ${result.seconds.toFixed(1)} s; longest event-loop stall ${result.longestStallMs.toFixed(1)} ms, longest concurrent read ${result.longestRequestMs.toFixed(1)} ms`;
+      }
+      lines.push(
+        `| ${name} | ${total} in ${seedSeconds.toFixed(0)} s | ${percentile(reads, 50).toFixed(2)} / ${percentile(reads, 99).toFixed(2)} (${reads.length}) | ${percentile(writes, 50).toFixed(2)} / ${percentile(writes, 99).toFixed(2)} (${writes.length}) | ${gc} |`,
+      );
+    } finally {
+      await store.close();
+      await cleanup();
     }
-    lines.push(
-      `| ${name} | ${total} in ${seedSeconds.toFixed(0)} s | ${percentile(reads, 50).toFixed(2)} / ${percentile(reads, 99).toFixed(2)} (${reads.length}) | ${percentile(writes, 50).toFixed(2)} / ${percentile(writes, 99).toFixed(2)} (${writes.length}) | ${gc} |`,
-    );
-  } finally {
-    await store.close();
-    await cleanup();
   }
-}
 
-console.log(`\n| store | seeded | read p50 / p99 ms (reads) | CAS write p50 / p99 ms (writes) | garbage collection of ${total} expired |`);
-console.log("| --- | --- | --- | --- | --- |");
-for (const line of lines) console.log(line);
+  console.log(`\n| store | seeded | read p50 / p99 ms (reads) | CAS write p50 / p99 ms (writes) | garbage collection of ${total} expired |`);
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const line of lines) console.log(line);
+}

@@ -453,6 +453,20 @@ describe("a user's sessions (store mode)", () => {
     expect((await sessions.load(request(cookies[1]))).isNew).toBe(true);
   });
 
+  it("keeps the session whose id userSessions listed when revoking with an id as except", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: memoryStore() });
+    const cookies: string[] = [];
+    for (const agent of ["Firefox", "Safari"]) {
+      const session = await sessions.load(request(undefined, { headers: { "user-agent": agent } }));
+      await session.signIn("alice");
+      cookies.push(cookieHeader(await sessions.commit(session, new Response())));
+    }
+    const safari = (await sessions.userSessions("alice")).find((s) => s.userAgent === "Safari")!;
+    expect(await sessions.revokeUserSessions("alice", { except: safari.id })).toBe(1);
+    expect((await sessions.load(request(cookies[0]))).isNew).toBe(true);
+    expect((await sessions.load(request(cookies[1]))).userId).toBe("alice");
+  });
+
   it("says plainly that cookie mode cannot list or revoke sessions", async () => {
     const sessions = createSessions<Data>({ secrets: [secret] });
     await expect(sessions.userSessions("alice")).rejects.toMatchObject({ code: "ERR_NOT_SUPPORTED" });

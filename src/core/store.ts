@@ -57,6 +57,38 @@ export interface StoreDeleteOptions extends StoreCallOptions {
   expectedVersion?: number;
 }
 
+/** What one batch of `Store.gc` did. */
+export interface GcBatch {
+  /** Records this batch removed. */
+  deleted: number;
+  /**
+   * How long the batch ran, in ms: the longest a request sharing the store could wait on it (the batch's lock, or
+   * for an embedded store the event loop of the process running gc).
+   */
+  durationMs: number;
+}
+
+/** Options of `Store.gc`. */
+export interface GcOptions {
+  /** Records removed per batch at most; the store's own batch size (its `gcBatchSize` option) when left out. */
+  batchSize?: number;
+  /** Called after each batch. Must not throw. */
+  onBatch?: (batch: GcBatch) => void;
+  /**
+   * Stops the collection between batches: what was removed stays removed, and `gc` answers how many that was.
+   * A batch already running completes.
+   */
+  signal?: AbortSignal;
+}
+
+/** What `Store.count` answers. */
+export interface StoreCount {
+  /** Every record the store holds, expired or not. */
+  sessions: number;
+  /** Records whose `expiresAt` is at or before the `now` given: what `gc(now)` would remove. */
+  expired: number;
+}
+
 /**
  * A session backend: what every store does. Ids are always the SHA-256 of a token (base64url), so a store never
  * sees a raw token. Every method may be called concurrently from many requests and, for shared backends, many
@@ -87,10 +119,13 @@ export interface Store {
    */
   delete(id: string, options?: StoreDeleteOptions): Awaitable<boolean>;
   /**
-   * Removes records whose `expiresAt` is at or before `now` (epoch ms, the caller's clock: the manager's, or the
-   * store's own timer's `Date.now()`); returns how many went. Only for backends without native expiry.
+   * Removes records whose `expiresAt` is at or before `now` (epoch ms, the caller's clock: the manager's, the CLI's,
+   * or the store's own timer's `Date.now()`), in batches, each a short transaction of its own; returns how many
+   * went. Only for backends without native expiry (Redis and memcached have none).
    */
-  gc?(now: number): Awaitable<number>;
+  gc?(now: number, options?: GcOptions): Awaitable<number>;
+  /** How many records the store holds, and how many of them expired at `now` (what `gc` would remove). Optional. */
+  count?(now: number, options?: StoreCallOptions): Awaitable<StoreCount>;
   /** Releases connections, files and timers. */
   close(): Awaitable<void>;
 }

@@ -24,8 +24,8 @@ export interface UserSessionInfo {
 export interface UserSessions<D extends SessionData = SessionData> {
   /** A user's live sessions, most recently seen first (a store with the user index, `hasUserIndex(store)`; else `ERR_NOT_SUPPORTED`). */
   userSessions(userId: string, options?: { current?: Session<D> }): Promise<UserSessionInfo[]>;
-  /** Ends every session of a user, except the one given (a store with the user index; else `ERR_NOT_SUPPORTED`). Returns how many ended. */
-  revokeUserSessions(userId: string, options?: { except?: Session<D> }): Promise<number>;
+  /** Ends every session of a user, except the one given as a loaded session or as the id `userSessions` listed (a store with the user index; else `ERR_NOT_SUPPORTED`). Returns how many ended. */
+  revokeUserSessions(userId: string, options?: { except?: Session<D> | string }): Promise<number>;
   /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
   revokeSession(userId: string, id: string): Promise<boolean>;
 }
@@ -58,7 +58,9 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
     }
     return { records: found, index: found.store };
   };
-  const idOf = (session: Session<D> | undefined): string | undefined => {
+  /** The at-rest id of a loaded session, or the id as `userSessions` listed it. */
+  const idOf = (session: Session<D> | string | undefined): string | undefined => {
+    if (typeof session === "string") return session;
     const token = session?.[sessionState].token;
     return token === undefined ? undefined : hashToken(token);
   };

@@ -1,7 +1,7 @@
 // The PostgreSQL store: one table shared by every process, compare-and-set by version, expiry collected in batches.
 
 import pg from "pg";
-import type { IndexedStore, ListedSession, StoreFactory } from "../../core/store.js";
+import type { GcOptions, IndexedStore, ListedSession, StoreCount, StoreFactory } from "../../core/store.js";
 import type { Duration } from "../../core/duration.js";
 import { TesseraError } from "../../core/errors.js";
 import { durationOption, managerClock, refuseRenamedOptions } from "../../core/options.js";
@@ -248,19 +248,32 @@ export const postgresStore: StoreFactory<PostgresStoreOptions, IndexedStore> = (
   });
   const fenceOf = server.fenceOf;
 
-  const gc = async (now: number): Promise<number> => {
+  const gc = async (now: number, options: GcOptions = {}): Promise<number> => {
     checkNow(now);
+    const size = options.batchSize === undefined ? batchSize : checkBatchSize("batchSize", options.batchSize);
     let removed = 0;
-    for (;;) {
+    while (!options.signal?.aborted) {
+      const began = performance.now();
       // SKIP LOCKED: a row a request is updating right now is left for the next run instead of waited for, and
       // each batch is one short statement, so no request queues behind a large backlog.
       const { rowCount } = await query(
         `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-        [now, batchSize],
+        [now, size],
       );
-      removed += rowCount ?? 0;
-      if ((rowCount ?? 0) < batchSize) return removed;
+      const deleted = rowCount ?? 0;
+      removed += deleted;
+      options.onBatch?.({ deleted, durationMs: performance.now() - began });
+      if (deleted < size) break;
     }
+    return removed;
+  };
+  const count = async (now: number): Promise<StoreCount> => {
+    checkNow(now);
+    const { rows } = await query<{ sessions: string; expired: string }>(
+      `SELECT count(*) AS sessions, count(*) FILTER (WHERE expires_at <= $1) AS expired FROM ${table}`,
+      [now],
+    );
+    return { sessions: Number(rows[0]?.sessions ?? 0), expired: Number(rows[0]?.expired ?? 0) };
   };
   // The timer has no request to take the manager's time from: it collects by this machine's clock.
   const timer = gcEveryMs === undefined ? undefined : setInterval(() => void gc(Date.now()).catch(() => undefined), gcEveryMs);
@@ -309,6 +322,7 @@ export const postgresStore: StoreFactory<PostgresStoreOptions, IndexedStore> = (
       return rowCount ?? 0;
     },
     gc,
+    count,
     async close() {
       closed = true;
       if (timer) clearInterval(timer);

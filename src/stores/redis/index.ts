@@ -517,8 +517,25 @@ export const redisStore: StoreFactory<RedisStoreOptions, IndexedStore> = (option
     async close() {
       if (closed) return;
       closed = true;
-      stopWaiting();
       client.off("ready", onReady);
+      if (owned?.isOpen && !owned.isReady) {
+        // redis 5: destroy() during a connection attempt leaves that attempt's socket open once it completes, and the
+        // process never exits. The attempt ends first (connected or failed, connectTimeoutMs at most).
+        const attempt = owned;
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            attempt.off("ready", done);
+            attempt.off("error", done);
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(done, connectTimeoutMs);
+          timer.unref();
+          attempt.on("ready", done);
+          attempt.on("error", done);
+        });
+      }
+      stopWaiting();
       if (!owned) {
         client.off("error", ignore);
         return;

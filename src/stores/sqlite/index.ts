@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { IndexedStore, ListedSession, StoreCallOptions, StoreFactory } from "../../core/store.js";
+import type { GcOptions, IndexedStore, ListedSession, StoreCallOptions, StoreCount, StoreFactory } from "../../core/store.js";
 import type { Duration } from "../../core/duration.js";
 import { TesseraError } from "../../core/errors.js";
 import { durationOption, managerClock, refuseRenamedOptions } from "../../core/options.js";
@@ -117,6 +117,8 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions, IndexedStore> = (opti
   const selectUser = db.prepare<[string], Row>(`SELECT id, version, record FROM ${table} WHERE user_id = ?`);
   const removeUser = db.prepare(`DELETE FROM ${table} WHERE user_id = ? AND id IS NOT ?`);
   const collect = db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires_at <= ? LIMIT ?)`);
+  const countAll = db.prepare(`SELECT count(*) FROM ${table}`).pluck();
+  const countExpired = db.prepare(`SELECT count(*) FROM ${table} WHERE expires_at <= ?`).pluck();
   // Start-up may wait the whole busyTimeout (nothing is being served yet); calls from here on wait in slices.
   db.pragma(`busy_timeout = ${Math.min(lockSpinMs, busyTimeoutMs)}`);
   // SQLite checkpoints the WAL inside whichever commit passes 1000 pages, and that commit's fsync stalls the event
@@ -156,16 +158,33 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions, IndexedStore> = (opti
     throw last;
   };
 
-  const gc = async (now: number): Promise<number> => {
+  const gc = async (now: number, options: GcOptions = {}): Promise<number> => {
     checkNow(now);
+    const size = options.batchSize === undefined ? batchSize : checkBatchSize("batchSize", options.batchSize);
     let removed = 0;
-    for (;;) {
-      const { changes } = await run(() => collect.run(now, batchSize), undefined);
+    while (!options.signal?.aborted) {
+      let held = 0;
+      const { changes } = await run(() => {
+        const began = performance.now();
+        try {
+          return collect.run(now, size);
+        } finally {
+          held = performance.now() - began;
+        }
+      }, undefined);
       removed += changes;
-      if (changes < batchSize) return removed;
-      // Between batches, let requests waiting on the event loop (and other processes on the lock) in.
-      await new Promise((resolve) => setImmediate(resolve));
+      options.onBatch?.({ deleted: changes, durationMs: held });
+      if (changes < size) break;
+      // The lock stays free between batches for as long as a batch held it (1 ms at least): a writer in another
+      // process, retrying on its timers, gets in instead of losing every race to the next batch, and requests
+      // waiting on this process's event loop run. setImmediate alone frees the lock for microseconds.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, held)));
     }
+    return removed;
+  };
+  const count = (now: number, options?: StoreCallOptions): StoreCount | Promise<StoreCount> => {
+    checkNow(now);
+    return run(() => ({ sessions: countAll.get() as number, expired: countExpired.get(now) as number }), options);
   };
   // The timer has no request to take the manager's time from: it collects by this machine's clock.
   const timer = gcEveryMs === undefined ? undefined : setInterval(() => void gc(Date.now()).catch(() => undefined), gcEveryMs);
@@ -198,6 +217,7 @@ export const sqliteStore: StoreFactory<SqliteStoreOptions, IndexedStore> = (opti
       return run(() => removeUser.run(userId, exceptId ?? null).changes, options);
     },
     gc,
+    count,
     close() {
       if (timer) clearInterval(timer);
       // A database the caller gave back checkpoints itself again.

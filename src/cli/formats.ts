@@ -1,0 +1,187 @@
+// The cookie formats `tessera inspect` recognises: one row each, tried in order, the first whose shape matches opens.
+
+import {
+  CodecError,
+  createSealedCodec,
+  createSignedCodec,
+  decodeRecord,
+  hashToken,
+  openTaggedToken,
+  type Codec,
+  type SessionRecord,
+  type Store,
+} from "../index.js";
+import type { Keys } from "./secrets.js";
+
+/** Why a cookie value did not open, as `inspect --json` reports it (`reason`). Stable: scripts switch on these. */
+export type FailureReason =
+  /** No format in the table has this shape. */
+  | "unknown_format"
+  /** The shape of a format, but not a well-formed value of it. */
+  | "malformed"
+  /** A format version this tessera does not read. */
+  | "unsupported_version"
+  /** Made with a secret that is not among the keys given (the value names its key, and none has that id). */
+  | "unknown_key"
+  /** Its signature, seal or tag does not verify with any key: changed, or made with another secret. */
+  | "tampered"
+  /** It verifies, but made for another cookie name (the name is bound into the value). */
+  | "wrong_cookie_name"
+  /** It verifies, but what it holds is not a session record. */
+  | "invalid_payload"
+  /** A store token that verifies, with no session in the store (ended, revoked or collected). */
+  | "unknown_session"
+  /** A store token that verifies; reading its session needs `--store URL`. */
+  | "store_required"
+  /** It opens, and its idle or absolute timeout has passed. */
+  | "expired"
+  /** It opens, and says it was created in the future (a clock gone wrong, or a forged record). */
+  | "not_yet_valid";
+
+/** What opening a value gave: the record and which key opened it, or why it did not open. */
+export type Opened =
+  | {
+      ok: true;
+      /** Index of the key that verified it (0: the current secret). */
+      keyIndex: number;
+      record: SessionRecord;
+      /** For values that point into a store: the session's at-rest id (SHA-256 of the value, never the value). */
+      sessionId?: string;
+    }
+  | { ok: false; reason: FailureReason; keyIndex?: number };
+
+/** What a format's `open` may use. */
+export interface FormatContext {
+  keys: Keys;
+  /** The store `--store` names, opened on first call; `undefined` when no `--store` was given. */
+  store(): Promise<Store | undefined>;
+}
+
+/**
+ * One cookie format. To add one (flask, jwt, express-session), write a row and put it in `cookieFormats` before any
+ * row whose shape would also match its values; `codecFormat` makes the row for anything that is a `Codec`.
+ */
+export interface CookieFormat {
+  /** Short, as printed and in `--json` (`format`): `sealed`, `signed`, `store token`. */
+  readonly name: string;
+  /** One line for the operator: what the value is and what protects it. */
+  readonly description: string;
+  /** Whether the cookie's name is bound into the value, so that a value that fails may be tried under other names. */
+  readonly bindsCookieName: boolean;
+  /** Whether `value` has this format's shape. Checks the text only: no key, no store, no time. */
+  matches(value: string): boolean;
+  /** Opens a value sent under `cookieName`. Resolves; never throws for a bad value (a store failure may throw). */
+  open(value: string, cookieName: string, context: FormatContext): Promise<Opened>;
+}
+
+/** How a codec's failure reads here. */
+const codecReasons: Record<CodecError["reason"], FailureReason> = {
+  malformed: "malformed",
+  unsupported_version: "unsupported_version",
+  unknown_key: "unknown_key",
+  bad_signature: "tampered",
+  bad_payload: "invalid_payload",
+  expired: "expired",
+  not_yet_valid: "not_yet_valid",
+};
+
+/**
+ * A table row for a cookie-mode codec: its shape, and the codec (made once from the keys) to open values with.
+ *
+ * @example
+ * codecFormat({ name: "flask", description: "...", bindsCookieName: false, shape: flaskRegExp, codec: (keys) => createFlaskCodec(keys.secrets) });
+ */
+export function codecFormat(row: {
+  name: string;
+  description: string;
+  bindsCookieName: boolean;
+  shape: RegExp;
+  codec: (keys: Keys) => Codec;
+}): CookieFormat {
+  const codecs = new WeakMap<Keys, Codec>();
+  return {
+    name: row.name,
+    description: row.description,
+    bindsCookieName: row.bindsCookieName,
+    matches: (value) => row.shape.test(value),
+    async open(value, cookieName, { keys }) {
+      let codec = codecs.get(keys);
+      if (codec === undefined) codecs.set(keys, (codec = row.codec(keys)));
+      try {
+        const { record, keyIndex } = codec.decode(value, { cookieName });
+        return { ok: true, record, keyIndex };
+      } catch (error) {
+        if (error instanceof CodecError) return { ok: false, reason: codecReasons[error.reason] };
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * A store-mode cookie value: a 256-bit token and its 128-bit tag (HMAC of the token and the cookie's name), each
+ * unpadded base64url: `<43 characters>.<22 characters>`.
+ */
+const storeTokenRegExp = /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/;
+
+/** A signed value: base64url JSON (`{"` is `eyJ`), a dot, and `version(1) || keyId(4) || HMAC-SHA256(32)` in base64url. */
+const signedRegExp = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{50}$/;
+
+/** A sealed value: `version(1) || keyId(4) || iv(12) || ciphertext || tag(16)` in base64url, one piece, no dot. */
+const sealedRegExp = /^[A-Za-z0-9_-]{44,}$/;
+
+/** tessera's store mode: the cookie holds a tagged token; the session is in the store under the token's SHA-256. */
+export const storeTokenFormat: CookieFormat = {
+  name: "store token",
+  description: "tessera store mode: a random token tagged with HMAC-SHA256; the session lives in the store",
+  bindsCookieName: true,
+  matches: (value) => storeTokenRegExp.test(value),
+  async open(value, cookieName, { keys, store }) {
+    // As the application does: the tag first, so a value these keys did not make costs no store read.
+    const keyIndex = openTaggedToken(keys.ring, cookieName, value);
+    if (keyIndex === undefined) return { ok: false, reason: "tampered" };
+    const opened = await store();
+    if (opened === undefined) return { ok: false, reason: "store_required", keyIndex };
+    const sessionId = hashToken(value);
+    const stored = await opened.get(sessionId);
+    if (stored === undefined) return { ok: false, reason: "unknown_session", keyIndex };
+    try {
+      return { ok: true, keyIndex, record: decodeRecord(stored.text), sessionId };
+    } catch (error) {
+      if (error instanceof CodecError) return { ok: false, reason: "invalid_payload", keyIndex };
+      throw error;
+    }
+  },
+};
+
+/**
+ * Every format `inspect` knows, in the order they are tried. Stricter shapes come first: a store token and a signed
+ * value have a dot each and differ in length; a sealed value has none.
+ */
+export const cookieFormats: readonly CookieFormat[] = [
+  storeTokenFormat,
+  codecFormat({
+    name: "signed",
+    description: "tessera cookie mode, signed: readable base64url JSON, HMAC-SHA256",
+    bindsCookieName: true,
+    shape: signedRegExp,
+    codec: (keys) => createSignedCodec(keys.ring),
+  }),
+  codecFormat({
+    name: "sealed",
+    description: "tessera cookie mode, sealed: AES-256-GCM",
+    bindsCookieName: true,
+    shape: sealedRegExp,
+    codec: (keys) => createSealedCodec(keys.ring),
+  }),
+];
+
+/**
+ * The first format whose shape `value` has, or `undefined`.
+ *
+ * @example
+ * detectFormat(value)?.name; // "sealed"
+ */
+export function detectFormat(value: string, formats: readonly CookieFormat[] = cookieFormats): CookieFormat | undefined {
+  return formats.find((format) => format.matches(value));
+}
