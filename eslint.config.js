@@ -73,7 +73,7 @@ const cliRule = {
 };
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "test-output/", "coverage/", "bench/results/"] },
+  { ignores: ["dist/", "api/", "node_modules/", "test-output/", "coverage/", "bench/results/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
