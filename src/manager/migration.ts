@@ -1,0 +1,281 @@
+// The manager's migration hook: a legacy session read at load becomes a tessera session at commit, once.
+
+import { checkEntry, type JsonValue } from "../core/data.js";
+import { isStoreUnavailable, TesseraError } from "../core/errors.js";
+import type { LegacySession, Migration, MigrationCallOptions, MigrationRejection } from "../core/migration.js";
+import type { SessionMeta, SessionRecord } from "../core/record.js";
+import { currentRecord, type Session, type SessionLifecycle, sessionState, type SessionState } from "../core/session.js";
+import type { StoreCallOptions } from "../core/store.js";
+import type { SessionData } from "../core/data.js";
+import { hashToken } from "../crypto/tokens.js";
+import { readCookieValues } from "../cookie/parse.js";
+import type { MigrationSkip, SessionEvent } from "./events.js";
+import { guard } from "./guard.js";
+import type { RequestFacts, ResponseChanges } from "./sessions.js";
+
+/** What the hook needs from `createSessions`; nothing else of the manager is reached. */
+export interface MigrationHost {
+  readonly migrations: readonly Migration[];
+  /** Store mode (a claim record is written) or cookie mode. */
+  readonly storeMode: boolean;
+  readonly storeTimeoutMs: number;
+  emit(event: SessionEvent): void;
+  /** Throws `ERR_SESSION_TOO_LARGE` (store) or `ERR_COOKIE_TOO_LARGE` (cookie) for a record this app cannot keep. */
+  checkSize(record: SessionRecord, state: SessionState): void;
+  /** Store mode: writes `record` under `id` at version 1; false when the id is taken. */
+  createRecord(id: string, record: SessionRecord): Promise<boolean>;
+  /** Store mode: removes the record under `id`. */
+  deleteRecord(id: string): Promise<boolean>;
+  /** The manager's own commit, for a session as it stands. */
+  commit(state: SessionState, now: number): ResponseChanges | Promise<ResponseChanges>;
+  /** The manager's own lifecycle (destroy retires the current id). */
+  lifecycle: SessionLifecycle;
+}
+
+/** The manager's side of migrations: called from `loadFrom`, `commitHeaders` and `destroy`. */
+export interface Migrator {
+  /** After the tessera cookie was tried: adopts a legacy session when there was no tessera one. */
+  load(state: SessionState, facts: RequestFacts, now: number): Promise<void>;
+  /** The commit of every session (migrated or not); adds the legacy cookies' deletion when due. */
+  commit(state: SessionState, now: number): Promise<ResponseChanges>;
+  /** The lifecycle for every session: destroying a migrated session ends its legacy session too. */
+  readonly lifecycle: SessionLifecycle;
+}
+
+/** A legacy session adopted by this request, to be written and retired at commit. */
+interface Pending {
+  migration: Migration;
+  legacy: LegacySession;
+  /** The record as migrated, before this request's changes. */
+  record: SessionRecord;
+  /**
+   * The claim: a name derived from the legacy id alone, so every request carrying the same legacy cookie (in any
+   * process) agrees on it. Its SHA-256 is the id of the claim record; it never reaches a cookie.
+   */
+  claim: string;
+  /** When it was loaded (the manager's clock). */
+  loadedAt: number;
+}
+
+interface RequestMigration {
+  /** Migrations whose cookies this response deletes. */
+  clear: Migration[];
+  pending: Pending | undefined;
+}
+
+/** Reasons after which the legacy cookie is dead for good and is deleted; other reasons may be a configuration error. */
+const deadReasons = new Set<MigrationRejection | MigrationSkip>(["unknown_session", "expired", "tessera_session", "already_migrated"]);
+
+/**
+ * The migration hook, or `undefined` when `createSessions` got no migrations.
+ *
+ * Store mode: the legacy session is adopted at load (the request sees its data and user) and written at commit in
+ * two steps. First a claim record, under an id derived from the legacy id, is created if absent; then the session
+ * moves from the claim to a new random token exactly as `regenerate` moves a session (new record written, claim
+ * deleted only at its version). Of any number of concurrent requests with one legacy cookie, in any number of
+ * processes, exactly one wins that compare-and-delete; the others end with no session cookie, leaving the browser
+ * the winner's. The winner then retires the legacy record, and keeps its new session only when that retirement
+ * removed it: a request that read the legacy session before another migrated it (and before, say, a sign-out ended
+ * the result) cannot bring it back.
+ *
+ * Cookie mode: the session is sealed into a new cookie and the legacy record retired; only the request whose
+ * retirement removed it sets the cookie.
+ *
+ * @example
+ * const migrator = createMigrator(host);
+ * await migrator?.load(state, facts, now);
+ */
+export function createMigrator(host: MigrationHost): Migrator | undefined {
+  const migrations = checkMigrations(host.migrations);
+  if (migrations.length === 0) return undefined;
+  const { emit } = host;
+  const requests = new WeakMap<SessionState, RequestMigration>();
+
+  const guarded = <T>(operation: string, now: number, fn: (options: MigrationCallOptions) => Promise<T>): Promise<T> =>
+    guard(operation, host.storeTimeoutMs, (io: StoreCallOptions) => fn(Object.assign(Object.create(io) as StoreCallOptions, { now }))).catch(
+      (error: unknown) => {
+        if (isStoreUnavailable(error)) emit({ type: "store_error", operation, code: error.code });
+        throw error;
+      },
+    );
+
+  const retireLegacy = (pending: Pending, now: number): Promise<boolean> =>
+    guarded(`${pending.migration.name}.retire`, now, (options) => pending.migration.retire(pending.legacy, options));
+
+  const skip = (info: RequestMigration, migration: Migration, reason: MigrationRejection | MigrationSkip): void => {
+    emit({ type: "migration_rejected", from: migration.name, reason });
+    if (!deadReasons.has(reason)) info.clear = info.clear.filter((m) => m !== migration);
+  };
+
+  /** The legacy session as a tessera record, or the reason it cannot be one. */
+  const toRecord = (legacy: LegacySession, state: SessionState, now: number): SessionRecord | MigrationRejection => {
+    const data: Record<string, JsonValue> = {};
+    if (legacy.data === null || typeof legacy.data !== "object") return "bad_data";
+    try {
+      // The same rules as `session.set`: plain JSON, no "__proto__"/"constructor" keys at any depth, bounded nesting.
+      for (const key of Object.keys(legacy.data)) data[key] = checkEntry(key, legacy.data[key]);
+    } catch (error) {
+      if (error instanceof TesseraError && error.code === "ERR_INVALID_SESSION_DATA") return "bad_data";
+      throw error;
+    }
+    const meta: SessionMeta = { createdAt: now, lastSeenAt: now };
+    const userId = legacy.userId;
+    if (userId !== undefined) {
+      if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) return "bad_data";
+      meta.userId = userId;
+      if (state.userAgent) meta.userAgent = state.userAgent.slice(0, 256);
+    }
+    const record: SessionRecord = { data, flash: {}, meta };
+    try {
+      host.checkSize(record, state);
+    } catch (error) {
+      if (error instanceof TesseraError && (error.code === "ERR_SESSION_TOO_LARGE" || error.code === "ERR_COOKIE_TOO_LARGE")) return "too_large";
+      throw error;
+    }
+    return record;
+  };
+
+  const withCleared = (changes: ResponseChanges, info: RequestMigration, state: SessionState): ResponseChanges => {
+    if (info.clear.length === 0) return changes;
+    const clearing = info.clear.flatMap((migration) => migration.clearCookies(state.secure));
+    return { setCookie: [...changes.setCookie, ...clearing], vary: true, noStore: true };
+  };
+
+  const nothing: ResponseChanges = Object.freeze({ setCookie: [], vary: true, noStore: true }) as ResponseChanges;
+
+  const isEmpty = (record: SessionRecord): boolean =>
+    record.meta.userId === undefined && Object.keys(record.data).length === 0 && Object.keys(record.flash).length === 0;
+
+  /** Store mode: claim record, move to a new token, retire the legacy record; see `createMigrator`. */
+  const commitToStore = async (state: SessionState, pending: Pending, info: RequestMigration, now: number): Promise<ResponseChanges> => {
+    // Taken already means another request is migrating the same legacy session: both go on to the one race below.
+    await host.createRecord(hashToken(pending.claim), pending.record);
+    state.version = 1;
+    state.rotate = true;
+    const changes = await host.commit(state, now);
+    const token = state.token;
+    if (token === undefined || token === pending.claim) {
+      // Lost the race for the claim (or it was revoked meanwhile): the winner's response carries the session and
+      // deletes the legacy cookie, and this one must not overwrite either.
+      state.token = undefined;
+      emit({ type: "migration_rejected", from: pending.migration.name, reason: "already_migrated" });
+      return changes;
+    }
+    let retired: boolean;
+    try {
+      retired = await retireLegacy(pending, now);
+    } catch (error) {
+      // The legacy session stays, so the new one goes: the next request migrates again, and no session is left twice.
+      await host.deleteRecord(hashToken(token)).catch(() => undefined);
+      state.token = undefined;
+      throw error;
+    }
+    if (!retired) {
+      await host.deleteRecord(hashToken(token));
+      state.token = undefined;
+      skip(info, pending.migration, "already_migrated");
+      return withCleared(nothing, info, state);
+    }
+    emit({ type: "session_migrated", from: pending.migration.name });
+    return withCleared(changes, info, state);
+  };
+
+  const commitToCookie = async (state: SessionState, pending: Pending, info: RequestMigration, now: number): Promise<ResponseChanges> => {
+    state.token = undefined;
+    const changes = await host.commit(state, now);
+    if (!(await retireLegacy(pending, now))) {
+      skip(info, pending.migration, "already_migrated");
+      return withCleared(nothing, info, state);
+    }
+    emit({ type: "session_migrated", from: pending.migration.name });
+    return withCleared(changes, info, state);
+  };
+
+  return {
+    async load(state, facts, now) {
+      const header = facts.cookie;
+      if (!header) return;
+      const present = migrations.filter((m) => m.cookieNames.some((name) => readCookieValues(header, name, 1).length > 0));
+      if (present.length === 0) return;
+      const info: RequestMigration = { clear: present, pending: undefined };
+      requests.set(state, info);
+      if (state.token !== undefined) {
+        // A valid tessera session wins over any legacy cookie, which may have been planted beside it (cookie tossing
+        // from a sibling subdomain): the legacy store is not read, nothing is merged, and the legacy cookie goes.
+        for (const migration of present) skip(info, migration, "tessera_session");
+        return;
+      }
+      for (const migration of present) {
+        const lookup = await guarded(`${migration.name}.get`, now, (options) => migration.load(header, options));
+        if (lookup.status === "none") {
+          info.clear = info.clear.filter((m) => m !== migration);
+          continue;
+        }
+        if (lookup.status === "rejected") {
+          skip(info, migration, lookup.reason);
+          continue;
+        }
+        const record = toRecord(lookup.session, state, now);
+        if (typeof record === "string") {
+          skip(info, migration, record);
+          continue;
+        }
+        state.base = record;
+        state.data = { ...record.data };
+        // A name for the claim, not a cookie value: it never leaves this process but as its SHA-256.
+        state.token = `tessera.migrate.v1\u0000${migration.name}\u0000${lookup.session.id}`;
+        info.pending = { migration, legacy: lookup.session, record, claim: state.token, loadedAt: now };
+        return;
+      }
+    },
+
+    async commit(state, now) {
+      const info = requests.get(state);
+      if (info === undefined) return host.commit(state, now);
+      const pending = info.pending;
+      info.pending = undefined;
+      if (pending === undefined) return withCleared(await host.commit(state, now), info, state);
+      if (isEmpty(currentRecord(state))) {
+        // The request emptied the session: nothing to carry, but the legacy session ends all the same.
+        state.token = undefined;
+        const changes = await host.commit(state, now);
+        await retireLegacy(pending, now);
+        return withCleared(changes, info, state);
+      }
+      return host.storeMode ? commitToStore(state, pending, info, now) : commitToCookie(state, pending, info, now);
+    },
+
+    lifecycle: {
+      async retire(session: Session<SessionData>) {
+        const state = session[sessionState];
+        const info = requests.get(state);
+        const pending = info?.pending;
+        // In store mode this deletes the claim record too, so a request migrating the same legacy session meanwhile
+        // loses its race and ends anonymous.
+        await host.lifecycle.retire(session);
+        if (pending === undefined) return;
+        info!.pending = undefined;
+        await retireLegacy(pending, pending.loadedAt);
+      },
+    },
+  };
+}
+
+/** The `migrate` option, checked at start-up. */
+function checkMigrations(migrations: unknown): readonly Migration[] {
+  if (!Array.isArray(migrations)) throw new TesseraError("ERR_INVALID_OPTION", "`migrate` must be a list of migrations");
+  migrations.forEach((migration: Partial<Migration> | null, index) => {
+    const valid =
+      migration !== null &&
+      typeof migration === "object" &&
+      typeof migration.name === "string" &&
+      Array.isArray(migration.cookieNames) &&
+      typeof migration.load === "function" &&
+      typeof migration.retire === "function" &&
+      typeof migration.clearCookies === "function";
+    if (!valid) {
+      throw new TesseraError("ERR_INVALID_OPTION", `\`migrate[${index}]\` must be a migration, such as expressSessionMigration(...) from tessera/migrate`);
+    }
+  });
+  return migrations as readonly Migration[];
+}
