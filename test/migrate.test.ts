@@ -335,6 +335,41 @@ describe("express-session migration (store mode)", () => {
       expect(await a.sessions.userSessions("u1")).toHaveLength(1);
     });
 
+    it("a request that read the old session earlier loses to the migrated marker while the winner is still retiring it", async () => {
+      const store = memoryStore();
+      const legacy = new session.MemoryStore();
+      // Process A's old store: its delete is held until the test lets it go.
+      let reached!: () => void;
+      let release!: () => void;
+      const destroyReached = new Promise<void>((resolve) => (reached = resolve));
+      const destroyReleased = new Promise<void>((resolve) => (release = resolve));
+      const heldLegacy: ExpressSessionStore = {
+        get: (sid, callback) => legacy.get(sid, callback),
+        destroy: (sid, callback) => {
+          reached();
+          void destroyReleased.then(() => legacy.destroy(sid, callback));
+        },
+      };
+      const a = setup({ store, legacy, migration: { store: heldLegacy } });
+      const b = setup({ store, legacy });
+      await plant(legacy, "sid-alice", { passport: { user: "u1" } });
+      const slow = await b.sessions.load(request(legacyCookie("sid-alice")));
+      const winner = await a.sessions.load(request(legacyCookie("sid-alice")));
+
+      const winning = a.sessions.commit(winner, new Response("ok"));
+      await destroyReached;
+      // A's claim is gone (moved to its new session) and the old record is still there: B makes a claim again and
+      // wins it, and only the marker A wrote stops a second session.
+      const late = await b.sessions.commit(slow, new Response("late"));
+      release();
+      const won = await winning;
+      expect(tesseraValue(late)).toBeUndefined();
+      expect(setCookieFor(late, "connect.sid")).toBeUndefined();
+      expect(tesseraValue(won)).toBeDefined();
+      expect(await a.sessions.userSessions("u1")).toHaveLength(1);
+      expect(await held(legacy, "sid-alice")).toBeUndefined();
+    });
+
     it("a request that read the old session before another migrated it cannot bring it back after a sign-out", async () => {
       const { sessions, legacy, events } = setup();
       await plant(legacy, "sid-alice", { passport: { user: "u1" } });

@@ -63,23 +63,33 @@ interface RequestMigration {
   pending: Pending | undefined;
 }
 
+/** The marker's name: written once a legacy session is migrated (or destroyed), so no request can migrate it again. */
+const markerOf = (pending: Pending): string => `tessera.migrated.v1\u0000${pending.migration.name}\u0000${pending.legacy.id}`;
+
+/** An empty record: the marker's body (never loaded as a session; no token hashes to its id). */
+const emptyRecord = (now: number): SessionRecord => ({ data: {}, flash: {}, meta: { createdAt: now, lastSeenAt: now } });
+
 /** Reasons after which the legacy cookie is dead for good and is deleted; other reasons may be a configuration error. */
 const deadReasons = new Set<MigrationRejection | MigrationSkip>(["unknown_session", "expired", "tessera_session", "already_migrated"]);
 
 /**
  * The migration hook, or `undefined` when `createSessions` got no migrations.
  *
- * Store mode: the legacy session is adopted at load (the request sees its data and user) and written at commit in
- * two steps. First a claim record, under an id derived from the legacy id, is created if absent; then the session
- * moves from the claim to a new random token exactly as `regenerate` moves a session (new record written, claim
- * deleted only at its version). Of any number of concurrent requests with one legacy cookie, in any number of
- * processes, exactly one wins that compare-and-delete; the others end with no session cookie, leaving the browser
- * the winner's. The winner then retires the legacy record, and keeps its new session only when that retirement
- * removed it: a request that read the legacy session before another migrated it (and before, say, a sign-out ended
- * the result) cannot bring it back.
+ * Store mode: the legacy session is adopted at load (the request sees its data and user) and written at commit:
+ * 1. A claim record, under an id derived from the legacy id alone, is created if absent.
+ * 2. The session moves from the claim to a new random token exactly as `regenerate` moves a session (new record
+ *    written, claim deleted only at its version). Of concurrent requests with one legacy cookie, in any number of
+ *    processes, exactly one wins that compare-and-delete; the others end with no session cookie.
+ * 3. The winner creates a marker record (also derived from the legacy id), atomically: only a request that creates
+ *    it keeps its session. This closes the gap after the claim is gone, where a request that read the legacy session
+ *    earlier (and ran slowly) could make a claim again, win it, and bring back a session signed out meanwhile.
+ * 4. The winner retires the legacy record, and keeps its session only when that removed it.
+ * A failure at any step leaves the legacy session in place and withdraws what this request wrote, so the next
+ * request migrates again. Markers expire with the idle timeout.
  *
  * Cookie mode: the session is sealed into a new cookie and the legacy record retired; only the request whose
- * retirement removed it sets the cookie.
+ * retirement removed it sets the cookie (one process takes turns per legacy id; across processes the legacy
+ * store's read and delete are two steps, so two requests at the same instant can both get a cookie).
  *
  * @example
  * const migrator = createMigrator(host);
@@ -146,7 +156,7 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
   const isEmpty = (record: SessionRecord): boolean =>
     record.meta.userId === undefined && Object.keys(record.data).length === 0 && Object.keys(record.flash).length === 0;
 
-  /** Store mode: claim record, move to a new token, retire the legacy record; see `createMigrator`. */
+  /** Store mode: claim record, move to a new token, marker record, retire the legacy record; see `createMigrator`. */
   const commitToStore = async (state: SessionState, pending: Pending, info: RequestMigration, now: number): Promise<ResponseChanges> => {
     // Taken already means another request is migrating the same legacy session: both go on to the one race below.
     await host.createRecord(hashToken(pending.claim), pending.record);
@@ -161,23 +171,31 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
       emit({ type: "migration_rejected", from: pending.migration.name, reason: "already_migrated" });
       return changes;
     }
-    let retired: boolean;
+    const markerId = hashToken(markerOf(pending));
+    let marked = false;
+    let retired = false;
     try {
-      retired = await retireLegacy(pending, now);
+      marked = await host.createRecord(markerId, emptyRecord(now));
+      retired = marked && (await retireLegacy(pending, now));
     } catch (error) {
-      // The legacy session stays, so the new one goes: the next request migrates again, and no session is left twice.
+      // The legacy session stays, so the new one goes (and the marker with it): the next request migrates again,
+      // and no session is left twice.
       await host.deleteRecord(hashToken(token)).catch(() => undefined);
+      if (marked) await host.deleteRecord(markerId).catch(() => undefined);
       state.token = undefined;
       throw error;
     }
-    if (!retired) {
-      await host.deleteRecord(hashToken(token));
-      state.token = undefined;
-      skip(info, pending.migration, "already_migrated");
-      return withCleared(nothing, info, state);
+    if (retired) {
+      emit({ type: "session_migrated", from: pending.migration.name });
+      return withCleared(changes, info, state);
     }
-    emit({ type: "session_migrated", from: pending.migration.name });
-    return withCleared(changes, info, state);
+    // Marked already: a request migrated this legacy session earlier (this one had read it before), and may still be
+    // retiring it, so its cookie is left alone. Marked now but the legacy record gone: it ended meanwhile (signed out).
+    await host.deleteRecord(hashToken(token));
+    state.token = undefined;
+    if (!marked) info.clear = info.clear.filter((m) => m !== pending.migration);
+    skip(info, pending.migration, "already_migrated");
+    return withCleared(nothing, info, state);
   };
 
   const commitToCookie = async (state: SessionState, pending: Pending, info: RequestMigration, now: number): Promise<ResponseChanges> => {
@@ -250,8 +268,9 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
         const state = session[sessionState];
         const info = requests.get(state);
         const pending = info?.pending;
-        // In store mode this deletes the claim record too, so a request migrating the same legacy session meanwhile
-        // loses its race and ends anonymous.
+        // In store mode the marker goes first and the claim record is deleted, so a request migrating the same legacy
+        // session meanwhile loses its race and ends anonymous.
+        if (pending !== undefined && host.storeMode) await host.createRecord(hashToken(markerOf(pending)), emptyRecord(pending.loadedAt));
         await host.lifecycle.retire(session);
         if (pending === undefined) return;
         info!.pending = undefined;
