@@ -27,8 +27,10 @@ export type MigrationRejection =
   | "expired"
   /** The legacy record is larger than this app's sessions may be (`maxRecordBytes`, or the cookie limit). */
   | "too_large"
-  /** The legacy record cannot be carried: not plain JSON, `__proto__` keys, too deep, or a refused format (pickle). */
-  | "bad_data";
+  /** The legacy record cannot be carried: not plain JSON, `__proto__` keys, too deep, or not decodable. */
+  | "bad_data"
+  /** The legacy record is in a format tessera refuses to read (Python pickle, which runs code when loaded). */
+  | "unsupported_format";
 
 /** What a migration found for one request. */
 export type LegacyLookup =
