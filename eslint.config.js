@@ -55,7 +55,7 @@ const layerRules = Object.keys(layers).flatMap((layer) => {
 });
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "test-output/", "coverage/", "bench/results/"] },
+  { ignores: ["dist/", "node_modules/", "test-output/", "coverage/", "bench/results/", "api/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

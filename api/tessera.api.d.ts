@@ -11,6 +11,8 @@
 // entry "tessera/stores/postgres": ./dist/stores/postgres/index.d.ts
 // entry "tessera/stores/memcached": ./dist/stores/memcached/index.d.ts
 // entry "tessera/stores/connect": ./dist/stores/connect/index.d.ts
+// entry "tessera/codecs/jwt": ./dist/codecs/jwt/index.d.ts
+// entry "tessera/migrate": ./dist/migrate/index.d.ts
 
 // ---- dist/adapters/express/index.d.ts
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -271,6 +273,144 @@ export interface PayloadSerializer {
  */
 export declare const jsonSerializer: PayloadSerializer;
 
+// ---- dist/codecs/jwt/claims.d.ts
+import type { CodecContext } from "../../core/codec.js";
+import { type JsonValue } from "../../core/data.js";
+import type { SessionRecord } from "../../core/record.js";
+/**
+ * The claims of a tessera session token. Registered: `iss` and `aud` (when configured), `sub` (the signed-in
+ * user), `iat` and `nbf` (when it was issued), `exp` (when the session ends unless renewed: the idle deadline,
+ * never past the absolute one). Private: `data` (the session's data), `flash` (messages not yet read; left out when
+ * none), and `tessera`, what only tessera reads back.
+ */
+export interface SessionClaims {
+    iss?: string;
+    sub?: string;
+    aud?: string;
+    iat: number;
+    nbf: number;
+    exp: number;
+    data: Record<string, JsonValue>;
+    flash?: Record<string, JsonValue>;
+    tessera: TesseraClaim;
+}
+/** The `tessera` claim: the session's metadata, to the millisecond, and the cookie the token was issued for. */
+export interface TesseraClaim {
+    /** The claim's format. */
+    v: number;
+    /** The cookie name the token was issued under (`__Host-sid`): read under another, it is refused. */
+    cookie: string;
+    /** `meta.createdAt`, epoch ms: the absolute timeout counts from here. */
+    created: number;
+    /** `meta.lastSeenAt`, epoch ms: the idle timeout counts from here. */
+    seen: number;
+    /** `meta.userAgent`, when the session is signed in. */
+    ua?: string;
+}
+/** What every token read must carry, as configured. */
+export interface ClaimRules {
+    issuer: string | undefined;
+    audience: string | undefined;
+}
+/**
+ * The claims of `record` as JSON text, issued at `context.now` and expiring at `context.expiresAt` (both epoch ms,
+ * written in whole seconds, `exp` rounded down so the token never outlives the session).
+ *
+ * @example
+ * encodeClaims(record, { cookieName: "sid", now, expiresAt }, { issuer: "https://app.example", audience: undefined });
+ */
+export declare function encodeClaims(record: SessionRecord, context: CodecContext, rules: ClaimRules): string;
+/**
+ * The record carried by verified claims, once they are checked against `rules`, `context.cookieName` and the time
+ * (`context.now`, else `Date.now()`). Throws a `CodecError`: `unsupported_version` for another `tessera.v`,
+ * `bad_payload` for claims of the wrong shape, `bad_signature` for a token issued for another issuer, audience
+ * or cookie name (the reason sealed and signed values give when moved: the signature holds, but does not vouch
+ * for this place), `expired` at or after `exp` (RFC 7519 §4.1.4), `not_yet_valid` for an `nbf` or `iat` further
+ * ahead than the clock tolerance.
+ *
+ * @example
+ * const record = decodeClaims(plaintext, { cookieName: "sid", now: Date.now() }, rules);
+ */
+export declare function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: ClaimRules): SessionRecord;
+
+// ---- dist/codecs/jwt/codec.d.ts
+import type { Codec } from "../../core/codec.js";
+import { type JwtCodecOptions } from "./options.js";
+/**
+ * A codec that writes the session as a compact JWT: a JWS (`HS256`, `EdDSA`, `ES256`) anyone can read and only
+ * the key holder can sign, or a JWE (`dir` with `A256GCM`) only the key holder can read. The algorithm is pinned
+ * here and never taken from a token. Claims: `sub` is the signed-in user, `data` the session's data, `flash` its
+ * pending messages, `iat`/`nbf` the time of issue, `exp` the moment the session ends unless renewed (the idle
+ * deadline, capped by the absolute one), `iss`/`aud` as configured, and `tessera` the metadata and the cookie name
+ * the token was issued for (a token read under another cookie name is refused). Signing and verification run
+ * synchronously on node:crypto; jose is not loaded, and verifies these tokens independently (`jwtVerify` with the
+ * public key, or `jwtDecrypt` with the key). Options are checked now: HS256 secrets of fewer than 32 bytes, keys
+ * that do not fit `alg` and a public key as an HMAC secret are refused with a typed error naming the option. With a
+ * public key first (EdDSA, ES256) the codec only decodes: `encode` throws `ERR_NOT_SUPPORTED`.
+ *
+ * @example
+ * const sessions = createSessions({
+ *   secrets: [process.env.SECRET_KEY!],
+ *   codec: jwtCodec({ alg: "EdDSA", key: process.env.JWT_PRIVATE_KEY!, issuer: "https://app.example", audience: "https://api.example" }),
+ * });
+ */
+export declare function jwtCodec(options: JwtCodecOptions): Codec;
+
+// ---- dist/codecs/jwt/index.d.ts
+export { jwtCodec } from "./codec.js";
+export { defaults } from "./options.js";
+export type { JwsAlgorithm, JwtAlgorithm, JwtCodecOptions, JwtKey } from "./options.js";
+export type { SessionClaims, TesseraClaim } from "./claims.js";
+
+// ---- dist/codecs/jwt/options.d.ts
+import type { JsonWebKey, KeyObject, webcrypto } from "node:crypto";
+/** JWS algorithms (RFC 7518 §3, RFC 8037 §3.1) a jwt codec signs with. */
+export type JwsAlgorithm = "HS256" | "EdDSA" | "ES256";
+/**
+ * The algorithm a jwt codec is pinned to: a JWS signature, or JWE direct encryption (`dir`, RFC 7518 §4.5) with
+ * A256GCM content encryption. A token is only ever checked under this algorithm, whatever its header says.
+ */
+export type JwtAlgorithm = JwsAlgorithm | "dir";
+/**
+ * A key as an application holds it. HS256: a secret string (UTF-8) or bytes, 32 bytes or more. `dir`: exactly 32
+ * random bytes. EdDSA (Ed25519) and ES256 (P-256): a PEM string (PKCS #8 private or SPKI public). Any algorithm: a
+ * `KeyObject`, a `CryptoKey` (what jose's `importPKCS8`, `importJWK` and `generateKeyPair` return) or a JWK.
+ */
+export type JwtKey = string | Uint8Array | KeyObject | webcrypto.CryptoKey | JsonWebKey;
+/** Options of `jwtCodec`. */
+export interface JwtCodecOptions {
+    /**
+     * The key, or keys for rotation: the first signs (or encrypts), every one verifies (or decrypts), and a token
+     * verified by a later one is re-issued under the first. For EdDSA and ES256 a public key verifies only: a codec
+     * whose first key is public decodes tokens but cannot encode them.
+     */
+    key: JwtKey | readonly JwtKey[];
+    /** The algorithm, pinned: `"HS256"`, `"EdDSA"`, `"ES256"` (JWS) or `"dir"` (JWE with A256GCM). */
+    alg: JwtAlgorithm;
+    /** Written as `iss` and required on every token read. @default none: no `iss`, and a token carrying one is refused */
+    issuer?: string;
+    /** Written as `aud` and required on every token read. @default none: no `aud`, and a token carrying one is refused */
+    audience?: string;
+}
+/** The profile every tessera JWT follows. */
+export declare const defaults: Readonly<{
+    /** The `typ` header (explicit typing, RFC 8725 §3.11), so a session token is never taken for another kind. @default "session+jwt" */
+    readonly typ: "session+jwt";
+    /** The content encryption of `dir` tokens (RFC 7518 §5.3). @default "A256GCM" */
+    readonly enc: "A256GCM";
+    /** A longer value is refused before any decoding: no cookie carries more (RFC 6265 §6.1). @default 4096 */
+    readonly maxTokenChars: 4096;
+    /** A protected header longer than this (decoded) is not one tessera wrote. @default 512 */
+    readonly maxHeaderBytes: 512;
+    /**
+     * How far in the future `nbf` and `iat` may be, for servers whose clocks differ a little; the same allowance the
+     * timeout policy gives `createdAt`. `exp` gets none. @default 300
+     */
+    readonly clockToleranceSeconds: 300;
+    /** The format of the `tessera` claim. @default 1 */
+    readonly claimsVersion: 1;
+}>;
+
 // ---- dist/codecs/sealed.d.ts
 import type { Codec } from "../core/codec.js";
 import type { KeyRing } from "../crypto/keyring.js";
@@ -407,6 +547,16 @@ import type { SessionRecord } from "./record.js";
 /** What binds a cookie value to its place: a value made for one cookie name is refused under another. */
 export interface CodecContext {
     cookieName: string;
+    /**
+     * The manager's time for this request (epoch ms), for codecs whose values carry their own validity (a JWT's
+     * `iat`, `nbf`, `exp`); a codec falls back to `Date.now()` without it. Codecs without such claims ignore it.
+     */
+    now?: number;
+    /**
+     * When encoding: the moment the session ends if no request renews it (epoch ms), the idle deadline capped by the
+     * absolute one, for codecs that write an expiry into the value (a JWT's `exp`). The manager passes it.
+     */
+    expiresAt?: number;
 }
 /** A decoded cookie value. */
 export interface Decoded {
@@ -519,8 +669,11 @@ export declare class StoreUnavailableError extends TesseraError {
         timedOut?: boolean;
     });
 }
-/** Why a cookie value was rejected by a codec. */
-export type CodecFailure = "malformed" | "unsupported_version" | "unknown_key" | "bad_signature" | "bad_payload";
+/**
+ * Why a cookie value was rejected by a codec. `expired` and `not_yet_valid` come from codecs whose values carry
+ * their own validity period (a JWT's `exp`, and its `nbf` or `iat` in the future).
+ */
+export type CodecFailure = "malformed" | "unsupported_version" | "unknown_key" | "bad_signature" | "bad_payload" | "expired" | "not_yet_valid";
 /**
  * A codec could not turn a cookie value back into a session. The manager turns it into a fresh session and an
  * event; it never reaches an application.
@@ -548,38 +701,80 @@ export declare function isTesseraError(value: unknown): value is TesseraError;
  */
 export declare function isStoreUnavailable(error: unknown): error is TesseraError;
 
-// ---- dist/core/policy.d.ts
-import type { SessionMeta } from "./record.js";
-/** Timeouts in milliseconds. */
-export interface TimeoutPolicy {
-    idleMs: number;
-    absoluteMs: number;
-    /** A renewal of `lastSeenAt` is written at most once per this interval. */
-    touchAfterMs: number;
+// ---- dist/core/migration.d.ts
+import type { StoreCallOptions } from "./store.js";
+/** A session another library kept, as a migration read it. */
+export interface LegacySession {
+    /**
+     * The other library's id for it (its store key, after the cookie's signature was checked). Concurrent requests
+     * carrying the same legacy cookie are told apart by it; it is hashed before any tessera store sees it.
+     */
+    readonly id: string;
+    /** Its data, without the other library's own bookkeeping (express-session's `cookie`). Checked again by the manager. */
+    readonly data: Readonly<Record<string, unknown>>;
+    /** The user it is signed in to, if the migration can tell: the tessera session is bound to it (user index). */
+    readonly userId?: string;
 }
-/** Why a session is no longer valid, or `"valid"`. */
-export type TimeoutVerdict = "valid" | "idle_timeout" | "absolute_timeout" | "not_yet_valid";
+/** Why a legacy cookie did not give a session to migrate. */
+export type MigrationRejection = 
+/** The cookie is not this library's shape (express-session's `s:` prefix, a signature separator). */
+"malformed"
+/** The signature matches none of the legacy secrets; the legacy store was not read. */
+ | "bad_signature"
+/** The legacy store has no such session (never existed, expired there, or already migrated). */
+ | "unknown_session"
+/** The legacy record says it has expired (express-session's `cookie.expires` in the past). */
+ | "expired"
+/** The legacy record is larger than this app's sessions may be (`maxRecordBytes`, or the cookie limit). */
+ | "too_large"
+/** The legacy record cannot be carried: not plain JSON, `__proto__` keys, too deep, or not decodable. */
+ | "bad_data"
+/** The legacy record is in a format tessera refuses to read (Python pickle, which runs code when loaded). */
+ | "unsupported_format";
+/** What a migration found for one request. */
+export type LegacyLookup = {
+    readonly status: "none";
+} | {
+    readonly status: "rejected";
+    readonly reason: MigrationRejection;
+} | {
+    readonly status: "found";
+    readonly session: LegacySession;
+};
+/** What every migration call gets: the store call options (deadline, cancellation) and the manager's time. */
+export interface MigrationCallOptions extends StoreCallOptions {
+    /** The manager's clock (epoch ms), for legacy expiry checks. */
+    now: number;
+}
 /**
- * Judges a session's metadata at `now`.
+ * Reads another library's session from a request once, so that a user moving to tessera stays signed in. The manager
+ * calls `load` only for a request without a valid tessera session, turns what it finds into a tessera session, and
+ * calls `retire` once that session is written; only the request whose `retire` ended the legacy session keeps it.
+ * A migration throws (or rejects) when its backend fails; the manager turns that into `ERR_STORE_UNAVAILABLE`.
  *
  * @example
- * checkTimeouts(meta, Date.now(), policy) === "valid";
+ * createSessions({ secrets, store, migrate: [expressSessionMigration({ store: legacyStore, secrets: ["keyboard cat"] })] });
  */
-export declare function checkTimeouts(meta: SessionMeta, now: number, policy: TimeoutPolicy): TimeoutVerdict;
+export interface Migration {
+    /** A short name for events, such as `"express-session"`. */
+    readonly name: string;
+    /** The cookies this library set; a request carrying none of them costs nothing. */
+    readonly cookieNames: readonly string[];
+    /** The legacy session a `Cookie` header carries. Checks the cookie's signature before any legacy store read. */
+    load(cookieHeader: string, options: MigrationCallOptions): Promise<LegacyLookup>;
+    /**
+     * Ends the legacy session: `true` when this call removed it, `false` when it was already gone (another request
+     * migrated it, or it ended meanwhile). Rejects when the legacy store fails.
+     */
+    retire(session: LegacySession, options: MigrationCallOptions): Promise<boolean>;
+    /** `Set-Cookie` values deleting this library's cookies, with the Path and Domain it set them with. */
+    clearCookies(secure: boolean): string[];
+}
 /**
- * Whether this request should renew `lastSeenAt` (sliding expiry), which it does at most once per `touchAfterMs`.
- *
- * @example
- * if (isTouchDue(meta, now, policy)) meta.lastSeenAt = now;
+ * A function that makes a migration from its options; implementations say so:
+ * `export const expressSessionMigration: MigrationFactory<ExpressSessionMigrationOptions> = (options) => ...`.
  */
-export declare function isTouchDue(meta: SessionMeta, now: number, policy: TimeoutPolicy): boolean;
-/**
- * The moment the session stops being valid if no request renews it: the idle deadline, never past the absolute one.
- *
- * @example
- * const maxAgeSeconds = Math.floor((expiresAt(meta, policy) - now) / 1000);
- */
-export declare function expiresAt(meta: SessionMeta, policy: TimeoutPolicy): number;
+export type MigrationFactory<Options> = (options: Options) => Migration;
 
 // ---- dist/core/record.d.ts
 import type { JsonValue } from "./data.js";
@@ -843,7 +1038,8 @@ export type { SessionsOptions } from "./manager/options.js";
 export type { CommitOptions, RequestFacts, SessionManager } from "./manager/sessions.js";
 export type { ResponseChanges } from "./manager/changes.js";
 export type { UserSessionInfo, UserSessions } from "./manager/user-sessions.js";
-export type { SessionEvent, RejectionReason } from "./manager/events.js";
+export type { SessionEvent, RejectionReason, MigrationSkip } from "./manager/events.js";
+export type { Migration, MigrationFactory, MigrationCallOptions, LegacySession, LegacyLookup, MigrationRejection } from "./core/migration.js";
 export { Session } from "./core/session.js";
 export { TesseraError, StoreUnavailableError, CodecError, isTesseraError, isStoreUnavailable } from "./core/errors.js";
 export type { TesseraErrorCode, CodecFailure } from "./core/errors.js";
@@ -882,12 +1078,14 @@ export declare function setting(header: string): ResponseChanges;
 
 // ---- dist/manager/events.d.ts
 import type { CodecFailure } from "../core/errors.js";
+import type { MigrationRejection } from "../core/migration.js";
 /** Why a session cookie sent by the client did not give its session back. */
 export type RejectionReason = CodecFailure | "malformed_token" | "unknown_session" | "idle_timeout" | "absolute_timeout" | "not_yet_valid";
 /**
  * Something worth logging or counting. `session_gone`: a request's session was destroyed, revoked or expired by
  * another request while it ran, so nothing was written back. `record_rejected`: a stored record could not be
- * decoded and was treated as no session. Events are synchronous and must not throw; one that throws is ignored.
+ * decoded and was treated as no session. `session_migrated`: a session from another library (the `migrate` option)
+ * became a tessera session; `migration_rejected`: a legacy cookie gave none, with the reason. Events are synchronous and must not throw; one that throws is ignored.
  *
  * @example
  * createSessions({ secrets, onEvent: (e) => { if (e.type === "cookie_rejected") metrics.inc(e.reason); } });
@@ -917,15 +1115,28 @@ export type SessionEvent = {
     type: "store_error";
     operation: string;
     code: string;
+} | {
+    type: "session_migrated";
+    from: string;
+} | {
+    type: "migration_rejected";
+    from: string;
+    reason: MigrationRejection | MigrationSkip;
 };
+/** Why a legacy cookie (see `migrate`) was left unused, beyond the migration's own reasons. */
+export type MigrationSkip = 
+/** The request carried a valid tessera session, which wins; the legacy cookie is deleted, its store not read. */
+"tessera_session"
+/** Another request migrated the same legacy session first; this one ends without a session cookie. */
+ | "already_migrated";
 
 // ---- dist/manager/options.d.ts
 import type { Codec } from "../core/codec.js";
 import { type Duration } from "../core/duration.js";
-import type { TimeoutPolicy } from "../core/policy.js";
+import type { Migration } from "../core/migration.js";
 import type { Store } from "../core/store.js";
-import { type KeyRing, type Secret } from "../crypto/keyring.js";
-import { type CookieOptions, type CookieSettings } from "../cookie/options.js";
+import { type Secret } from "../crypto/keyring.js";
+import { type CookieOptions } from "../cookie/options.js";
 import type { SessionEvent } from "./events.js";
 /** Options of `createSessions`. */
 export interface SessionsOptions {
@@ -964,6 +1175,12 @@ export interface SessionsOptions {
     clock?: () => number;
     /** Called for rejections, conflicts and store errors. Must not throw. */
     onEvent?: (event: SessionEvent) => void;
+    /**
+     * Sessions of the library this app used before (`expressSessionMigration`, `flaskSessionMigration` from
+     * `tessera/migrate`): a request with its cookie and no tessera session is signed in from it once, and the old
+     * session and cookie are retired.
+     */
+    migrate?: readonly Migration[];
 }
 /** The defaults of `createSessions`' options. */
 export declare const defaults: Readonly<{
@@ -978,104 +1195,6 @@ export declare const defaults: Readonly<{
     /** @default 65536 */
     readonly maxRecordBytes: 65536;
 }>;
-/** Bounds on the work one request can cause; not options, since no application needs to move them. */
-export declare const limits: Readonly<{
-    /** Sliding renewal is written at most once per idleTimeout / touchFraction unless `touchAfter` says otherwise. */
-    readonly touchFraction: 10;
-    /**
-     * Session cookie values read from one Cookie header at most; a header a server accepts (16 KiB in Node.js)
-     * holds fewer. Junk never pushes a user's own cookie out: see `maxLookups` and `maxOpenAttempts`.
-     */
-    readonly maxCandidates: 1024;
-    /**
-     * Store mode: store reads per request at most. Only values whose tag verifies (values this app made) are looked
-     * up, so forged or garbled values never count.
-     */
-    readonly maxLookups: 8;
-    /**
-     * Cookie mode: cookie values put through decryption (or signature checks) per request at most. Values a codec
-     * refuses as malformed before any cryptography never count.
-     */
-    readonly maxOpenAttempts: 32;
-    /** Rejection events per request at most, so a header stuffed with junk is not as many log lines. */
-    readonly maxRejectionEvents: 8;
-    /** Compare-and-set attempts before `ERR_SESSION_CONFLICT` (writers in this process queue, so only other processes race). */
-    readonly maxWriteAttempts: 32;
-}>;
-/** `createSessions`' options, checked and resolved once; what every part of the manager reads. */
-export interface ResolvedOptions {
-    ring: KeyRing;
-    cookie: CookieSettings;
-    policy: TimeoutPolicy;
-    storeTimeoutMs: number;
-    clock: () => number;
-    /** `trustProxy` as a hop count. */
-    trustProxy: number;
-    maxRecordBytes: number;
-    decodeCacheSize: number;
-    /** Exactly one of `store` and `codec` is set. */
-    store: Store | undefined;
-    codec: Codec | undefined;
-    /** Reports an event to `onEvent`; a listener that throws is ignored. */
-    emit: (event: SessionEvent) => void;
-}
-/**
- * Checks every option, naming the one at fault, and resolves defaults, so a misconfiguration stops the start and
- * not a request.
- *
- * @example
- * const resolved = resolveOptions({ secrets: [process.env.SECRET_KEY!] });
- */
-export declare function resolveOptions(options: SessionsOptions): ResolvedOptions;
-/**
- * The `trustProxy` option as a hop count.
- *
- * @example
- * hopsOf(true); // 1
- */
-export declare function hopsOf(trustProxy: boolean | number | undefined): number;
-
-// ---- dist/manager/records.d.ts
-import type { SessionMeta, SessionRecord } from "../core/record.js";
-import type { Store, StoreCallOptions, StoreWriteOptions, StoredSession } from "../core/store.js";
-import type { ResolvedOptions } from "./options.js";
-/** A record read from the store, decoded, with the version it was read at. */
-export interface VersionedRecord {
-    record: SessionRecord;
-    version: number;
-}
-/** What store mode and user-session administration share. */
-export interface Records {
-    readonly store: Store;
-    /** Runs one store operation under `storeTimeout`; a failure is a typed `StoreUnavailableError` and a `store_error` event. */
-    call<T>(operation: string, fn: (store: Store, io: StoreCallOptions) => T | Promise<T>): Promise<T>;
-    /** A stored record decoded, or undefined (with a `record_rejected` event) when it does not decode. */
-    decode(stored: StoredSession): SessionRecord | undefined;
-    /** A record as stored text; `ERR_SESSION_TOO_LARGE` when over `maxRecordBytes`. */
-    encode(record: SessionRecord): string;
-    /** The record under `id`, or undefined when there is none or it does not decode. */
-    read(id: string): Promise<VersionedRecord | undefined>;
-    /** The record under `id` when it exists and has not timed out. */
-    readLive(id: string, now: number): Promise<VersionedRecord | undefined>;
-    /** The write options for a record with `meta`: its expiry, its TTL from now and its user, with the call's options. */
-    writeOptions(meta: SessionMeta, io: StoreCallOptions): StoreWriteOptions;
-}
-/**
- * The record layer over `store`. Stores keep text and never interpret it; this is where it becomes a record.
- *
- * @example
- * const records = createRecords(store, resolved);
- * const found = await records.read(hashToken(token));
- */
-export declare function createRecords(store: Store, resolved: ResolvedOptions): Records;
-/**
- * `fields` with the call options behind them (as the prototype), so `signal` is read, and its AbortController made,
- * only by a store that wants it.
- *
- * @example
- * store.delete(id, withCallOptions(io, { expectedVersion: 3 }));
- */
-export declare function withCallOptions<T extends object>(io: StoreCallOptions, fields: T): T & StoreCallOptions;
 
 // ---- dist/manager/sessions.d.ts
 import type { SessionData } from "../core/data.js";
@@ -1130,8 +1249,6 @@ export declare function createSessionManager<D extends SessionData = SessionData
 // ---- dist/manager/user-sessions.d.ts
 import type { SessionData } from "../core/data.js";
 import { type Session } from "../core/session.js";
-import type { ResolvedOptions } from "./options.js";
-import { type Records } from "./records.js";
 /** One of a user's sessions, as `userSessions` lists it. */
 export interface UserSessionInfo {
     /** The session's at-rest id (a SHA-256, not a token): pass it to `revokeSession`. */
@@ -1155,15 +1272,249 @@ export interface UserSessions<D extends SessionData = SessionData> {
     /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
     revokeSession(userId: string, id: string): Promise<boolean>;
 }
+
+// ---- dist/migrate/express-session.d.ts
+import type { MigrationFactory } from "../core/migration.js";
+import { type LegacyCookieOptions } from "./legacy-cookie.js";
 /**
- * The user-session operations over `records` (store mode), or, in cookie mode, operations that throw
- * `ERR_NOT_SUPPORTED`: a session that lives only in the browser cannot be listed or ended from the server.
+ * What the migration needs of an express-session store (`express-session/session/store.js`): `get` and `destroy`,
+ * callback style. connect-redis, connect-mongo, connect-pg-simple, MemoryStore, ... all fit.
+ */
+export interface ExpressSessionStore {
+    get(sid: string, callback: (error: unknown, session?: unknown) => void): unknown;
+    destroy(sid: string, callback?: (error?: unknown) => void): unknown;
+}
+/** Options of `expressSessionMigration`: what the old app passed to `session({ ... })`. */
+export interface ExpressSessionMigrationOptions {
+    /** The old app's store (its `store` option), still connected to the old sessions. */
+    store: ExpressSessionStore;
+    /** The old app's `secret` option: one secret, or a list whose entries all verify (in order). */
+    secrets: string | readonly string[];
+    /** The old app's `name` option. @default "connect.sid" */
+    cookieName?: string;
+    /** The old app's `cookie.path` and `cookie.domain`, so the old cookie can be deleted. @default { path: "/" } */
+    cookie?: LegacyCookieOptions;
+    /**
+     * The user an old session is signed in to, bound to the new session (`session.userId`, `userSessions`,
+     * `revokeUserSessions`). Return `undefined` for an anonymous session. The data is carried over either way.
+     * @default passport's `data.passport.user`, when it is a string or a whole number
+     */
+    userId?: (data: Readonly<Record<string, unknown>>) => string | number | undefined;
+}
+/** Defaults of `expressSessionMigration`. */
+export declare const defaults: Readonly<{
+    /** express-session's own default cookie name. */
+    readonly cookieName: "connect.sid";
+}>;
+/**
+ * Moves users from express-session to tessera without signing anyone out. A request carrying express-session's
+ * signed cookie and no valid tessera session gets the old session's data and user as a tessera session (a new
+ * random token, hashed at rest), and in the same response the old record is deleted from the old store and the
+ * `connect.sid` cookie expired. The signature is checked (exact text, constant time, secrets in order) before the
+ * old store is read; a bad signature, an unknown or expired session is an anonymous visitor. The old store failing
+ * fails the request closed (`ERR_STORE_UNAVAILABLE`, a 503), like any store.
  *
  * @example
- * const users = createUserSessions(resolved, records);
- * await users.revokeUserSessions("u-42");
+ * import { RedisStore } from "connect-redis";
+ * import { expressSessionMigration } from "tessera/migrate";
+ *
+ * const sessions = createSessions({
+ *   secrets: [process.env.SECRET_KEY!],
+ *   store: redisStore({ url: process.env.REDIS_URL! }),
+ *   migrate: [expressSessionMigration({ store: new RedisStore({ client }), secrets: ["keyboard cat"] })],
+ * });
  */
-export declare function createUserSessions<D extends SessionData>(resolved: ResolvedOptions, records: Records | undefined): UserSessions<D>;
+export declare const expressSessionMigration: MigrationFactory<ExpressSessionMigrationOptions>;
+
+// ---- dist/migrate/express-signature.d.ts
+import { type KeyObject } from "node:crypto";
+/** express-session's `secret` option as keys, first to last; checked once. */
+export type ExpressSecrets = readonly KeyObject[];
+/**
+ * express-session's `secret` option (a string, or a list whose first entry signs and every entry verifies) as keys.
+ * Legacy secrets are taken as they are, however short: they only verify cookies the old app already issued.
+ *
+ * @example
+ * const keys = expressSecrets(["keyboard cat"]);
+ */
+export declare function expressSecrets(secrets: string | readonly string[], option?: string): ExpressSecrets;
+/**
+ * The cookie value express-session sets for `id`, before URL-encoding: `s:<id>.<signature>`, signed with the first key.
+ *
+ * @example
+ * signExpressSessionId("Hv4n1hIlsRa7mVxQh0Qfk-TJ7cVH2q3Z", expressSecrets("keyboard cat"));
+ */
+export declare function signExpressSessionId(id: string, keys: ExpressSecrets): string;
+/** Why a value did not verify. */
+export type ExpressCookieFailure = "malformed" | "bad_signature";
+/**
+ * The session id inside an express-session cookie value (URL-decoded, as `cookie.parse` gives it), or why there is
+ * none. Like express-session: the value must start with `s:`, is cut at its last `.`, and the signature must be the
+ * exact text cookie-signature writes under one of the keys, tried in order (compared in constant time). So padding,
+ * `-`/`_` for `+`/`/`, or a truncated signature are all refused.
+ *
+ * @example
+ * const verdict = verifyExpressSessionId("s:abc.<sig>", keys); // { id: "abc" } or { failure: "bad_signature" }
+ */
+export declare function verifyExpressSessionId(value: string, keys: ExpressSecrets): {
+    id: string;
+} | {
+    failure: ExpressCookieFailure;
+};
+/**
+ * A cookie value as the `cookie` package (0.7, express-session's) reads it: URL-decoded only when it holds a `%`,
+ * and kept as it is when that decoding fails.
+ *
+ * @example
+ * decodeCookieValue("s%3Aabc.def"); // "s:abc.def"
+ */
+export declare function decodeCookieValue(value: string): string;
+
+// ---- dist/migrate/flask-session-record.d.ts
+/** Why a record was not decoded. */
+export type FlaskRecordFailure = 
+/** Python pickle (Flask-Session 0.3, or 0.8's fallback): refused without being read, since loading it runs code. */
+"unsupported_format"
+/** Neither msgpack nor JSON, or values JSON cannot hold (an integer beyond 2^53, an unknown msgpack extension). */
+ | "bad_data";
+/** A decoded record: the whole session dict (Flask's `_permanent` included), as JSON values. */
+export interface DecodedFlaskRecord {
+    format: "msgpack" | "json";
+    data: Record<string, unknown>;
+}
+/**
+ * Whether `bytes` are a Python pickle: protocol 2 to 5 opens with PROTO (0x80) and its number, protocols 0 and 1
+ * with MARK `(` or EMPTY_DICT `}`, and every pickle ends with STOP (`.`). No msgpack or JSON document has this shape
+ * (a msgpack value starting 0x80 is an empty map, one byte long; JSON cannot end with `.`).
+ *
+ * @example
+ * isPickle(Buffer.from("80049526", "hex")); // false: too short to end in STOP
+ */
+export declare function isPickle(bytes: Uint8Array): boolean;
+/**
+ * Decodes a Flask-Session record the way Flask-Session 0.8 reads one: msgpack first, then JSON. Pickles are refused
+ * unread. msgpack values become what msgspec's JSON encoder would write: bytes as standard base64, timestamps
+ * (extension -1) as ISO 8601 UTC text (`2024-01-02T03:04:05Z`), integer map keys as text.
+ *
+ * @example
+ * const decoded = await decodeFlaskSessionRecord(await redis.get("session:" + sid));
+ * if ("data" in decoded) console.log(decoded.data.username);
+ */
+export declare function decodeFlaskSessionRecord(bytes: Uint8Array): Promise<DecodedFlaskRecord | {
+    failure: FlaskRecordFailure;
+}>;
+
+// ---- dist/migrate/flask-session-signer.d.ts
+/** itsdangerous `Signer(secret_key, salt="flask-session", key_derivation="hmac")`: the derived keys, first to last. */
+export type FlaskSessionKeys = readonly Buffer[];
+/**
+ * Flask's `SECRET_KEY` (or several, tried in order) as the keys Flask-Session's signer derives from it:
+ * `HMAC-SHA1(key = secret, msg = "flask-session")` (itsdangerous `derive_key` with `key_derivation="hmac"`).
+ *
+ * @example
+ * const keys = flaskSessionKeys(process.env.FLASK_SECRET_KEY!);
+ */
+export declare function flaskSessionKeys(secretKey: string | readonly string[], option?: string): FlaskSessionKeys;
+/**
+ * The cookie value Flask-Session sets for `sid` with `SESSION_USE_SIGNER = True`: `<sid>.<signature>`.
+ *
+ * @example
+ * signFlaskSessionId("1b4e28ba-2fa1-41d2-883f-0016d3cca427", flaskSessionKeys(secret));
+ */
+export declare function signFlaskSessionId(sid: string, keys: FlaskSessionKeys): string;
+/**
+ * The session id in a signed Flask-Session cookie value, or `undefined`. Cut at the last `.` as itsdangerous does;
+ * the signature must be the exact base64url text (itsdangerous's lenient decoding, which also takes padding, `+`/`/`
+ * and stray characters, is not copied), compared in constant time under each key in order.
+ *
+ * @example
+ * verifyFlaskSessionId("<sid>.<signature>", keys); // "<sid>"
+ */
+export declare function verifyFlaskSessionId(value: string, keys: FlaskSessionKeys): string | undefined;
+
+// ---- dist/migrate/flask-session.d.ts
+import type { MigrationFactory } from "../core/migration.js";
+import { type LegacyCookieOptions } from "./legacy-cookie.js";
+/**
+ * What the migration needs of a Redis client: `get` and `del`. A node-redis v5 client is used with its binary type
+ * mapping (`withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer })`), applied here, since msgpack records are bytes.
+ */
+export interface FlaskSessionRedis {
+    get(key: string): Promise<unknown>;
+    del(key: string): Promise<unknown>;
+    withTypeMapping?(mapping: Record<number, unknown>): FlaskSessionRedis;
+}
+/** Options of `flaskSessionMigration`: the Flask app's Flask-Session settings. */
+export interface FlaskSessionMigrationOptions {
+    /** A connected Redis client on the Flask app's Redis (`SESSION_REDIS`). Yours: it is never closed here. */
+    redis: FlaskSessionRedis;
+    /** The Flask app's `SECRET_KEY` (a list: all verify, in order). Needed with `useSigner`. */
+    secretKey?: string | readonly string[];
+    /** `SESSION_USE_SIGNER`: the cookie is `<sid>.<signature>`. Without it the bare id is the credential. @default false */
+    useSigner?: boolean;
+    /** `SESSION_KEY_PREFIX`. @default "session:" */
+    keyPrefix?: string;
+    /** `SESSION_COOKIE_NAME`. @default "session" */
+    cookieName?: string;
+    /** `SESSION_COOKIE_PATH` (or `APPLICATION_ROOT`) and `SESSION_COOKIE_DOMAIN`, so the old cookie can be deleted. */
+    cookie?: LegacyCookieOptions;
+    /**
+     * The user an old session is signed in to. @default Flask-Login's `data._user_id`, when it is a string or a whole number
+     */
+    userId?: (data: Readonly<Record<string, unknown>>) => string | number | undefined;
+}
+/** Defaults of `flaskSessionMigration`. */
+export declare const defaults: Readonly<{
+    readonly keyPrefix: "session:";
+    readonly cookieName: "session";
+    readonly useSigner: false;
+}>;
+/**
+ * Moves users from a Flask app with Flask-Session (Redis backend) to tessera, for a TypeScript service taking over
+ * its cookie. Reads 0.8's msgpack records (and JSON ones); refuses pickled records (0.3, or 0.8's pickle fallback)
+ * with the reason `unsupported_format`, without reading them. With `useSigner`, the cookie's signature
+ * (itsdangerous, salt "flask-session") is checked before Redis is read. Flask's `_permanent` is not carried over;
+ * Flask-Login's `_user_id` binds the user.
+ *
+ * @example
+ * import { createClient } from "redis";
+ * const redis = await createClient({ url: process.env.FLASK_REDIS_URL }).connect();
+ * createSessions({ secrets, store, migrate: [flaskSessionMigration({ redis, secretKey: process.env.FLASK_SECRET_KEY, useSigner: true })] });
+ */
+export declare const flaskSessionMigration: MigrationFactory<FlaskSessionMigrationOptions>;
+
+// ---- dist/migrate/index.d.ts
+export { expressSessionMigration, defaults as expressSessionDefaults } from "./express-session.js";
+export type { ExpressSessionMigrationOptions, ExpressSessionStore } from "./express-session.js";
+export { expressSecrets, signExpressSessionId, verifyExpressSessionId } from "./express-signature.js";
+export type { ExpressCookieFailure, ExpressSecrets } from "./express-signature.js";
+export type { LegacyCookieOptions } from "./legacy-cookie.js";
+export type { LegacyLookup, LegacySession, Migration, MigrationCallOptions, MigrationFactory, MigrationRejection } from "../core/migration.js";
+export { flaskSessionMigration, defaults as flaskSessionDefaults } from "./flask-session.js";
+export type { FlaskSessionMigrationOptions, FlaskSessionRedis } from "./flask-session.js";
+export { flaskSessionKeys, signFlaskSessionId, verifyFlaskSessionId } from "./flask-session-signer.js";
+export type { FlaskSessionKeys } from "./flask-session-signer.js";
+export { decodeFlaskSessionRecord, isPickle } from "./flask-session-record.js";
+export type { DecodedFlaskRecord, FlaskRecordFailure } from "./flask-session-record.js";
+
+// ---- dist/migrate/legacy-cookie.d.ts
+/** Where the old library set its cookie; a deletion only reaches a cookie with the same Path and Domain. */
+export interface LegacyCookieOptions {
+    /** @default "/" */
+    path?: string;
+    /** @default undefined (host-only) */
+    domain?: string;
+}
+/**
+ * Makes the `Set-Cookie` values that delete cookie `name`: Max-Age=0 and an Expires in 1970, with the Path and
+ * Domain given (RFC 6265 §5.3 step 11: otherwise the browser keeps the old cookie beside the deletion). `Secure` is
+ * added for a request that came over HTTPS, since a Secure cookie can only be replaced from a secure origin.
+ *
+ * @example
+ * const clear = legacyCookieClearer("connect.sid", { path: "/" }, "cookieName");
+ * clear(true); // ["connect.sid=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax"]
+ */
+export declare function legacyCookieClearer(name: string, options: LegacyCookieOptions | undefined, option: string): (secure: boolean) => string[];
 
 // ---- dist/stores/connect/index.d.ts
 import type { StoreFactory } from "../../core/store.js";

@@ -238,13 +238,37 @@ describe("express-session migration (store mode)", () => {
     await plant(legacy, "sid-alice", { passport: { user: "u1" } });
     const loaded = await sessions.load(request(legacyCookie("sid-alice")));
     await loaded.destroy();
-    expect(await held(legacy, "sid-alice")).toBeUndefined();
     const response = await sessions.commit(loaded, new Response("ok"));
+    expect(await held(legacy, "sid-alice")).toBeUndefined();
     expect(tesseraValue(response)).toBeUndefined();
     expect(setCookieFor(response, "connect.sid")?.maxAge).toBe(0);
     expect(await sessions.userSessions("u1")).toEqual([]);
     expect(migrated(events)).toEqual([]);
     expect((await sessions.load(request(legacyCookie("sid-alice")))).isNew).toBe(true);
+  });
+
+  it("ends the old session too when a failed request destroyed the migrating session: a sign-out stays done", async () => {
+    const { sessions, legacy } = setup();
+    await plant(legacy, "sid-alice", { passport: { user: "u1" } });
+    const loaded = await sessions.load(request(legacyCookie("sid-alice")));
+    await loaded.destroy();
+    const response = await sessions.commit(loaded, new Response("error", { status: 500 }), { failed: true });
+    expect(tesseraValue(response)).toBeUndefined();
+    expect(setCookieFor(response, "connect.sid")?.maxAge).toBe(0);
+    expect(await held(legacy, "sid-alice")).toBeUndefined();
+    expect((await sessions.load(request(legacyCookie("sid-alice")))).isNew).toBe(true);
+  });
+
+  it("saves nothing for a failed request that did not destroy: the old session stays for the next one", async () => {
+    const { sessions, legacy } = setup();
+    await plant(legacy, "sid-alice", { passport: { user: "u1" } });
+    const loaded = await sessions.load(request(legacyCookie("sid-alice")));
+    loaded.set("half", "done");
+    const response = await sessions.commit(loaded, new Response("error", { status: 500 }), { failed: true });
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(await held(legacy, "sid-alice")).toBeDefined();
+    expect(await sessions.userSessions("u1")).toEqual([]);
+    expect((await sessions.load(request(legacyCookie("sid-alice")))).userId).toBe("u1");
   });
 
   it("issues a fresh session bound to the new user when the migrating request signs in", async () => {

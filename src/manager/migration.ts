@@ -4,16 +4,16 @@ import { checkEntry, type JsonValue } from "../core/data.js";
 import { isStoreUnavailable, TesseraError } from "../core/errors.js";
 import type { LegacySession, Migration, MigrationCallOptions, MigrationRejection } from "../core/migration.js";
 import type { SessionMeta, SessionRecord } from "../core/record.js";
-import { currentRecord, type Session, type SessionLifecycle, sessionState, type SessionState } from "../core/session.js";
+import { currentRecord, isEmptyRecord, type SessionState } from "../core/session.js";
 import type { StoreCallOptions } from "../core/store.js";
-import type { SessionData } from "../core/data.js";
 import { hashToken } from "../crypto/tokens.js";
 import { readCookieValues } from "../cookie/parse.js";
+import type { ResponseChanges } from "./changes.js";
 import type { MigrationSkip, SessionEvent } from "./events.js";
 import { guard } from "./guard.js";
-import type { RequestFacts, ResponseChanges } from "./sessions.js";
+import type { RequestFacts } from "./sessions.js";
 
-/** What the hook needs from `createSessions`; nothing else of the manager is reached. */
+/** What the hook needs from the session manager; nothing else of the manager is reached. */
 export interface MigrationHost {
   readonly migrations: readonly Migration[];
   /** Store mode (a claim record is written) or cookie mode. */
@@ -21,25 +21,24 @@ export interface MigrationHost {
   readonly storeTimeoutMs: number;
   emit(event: SessionEvent): void;
   /** Throws `ERR_SESSION_TOO_LARGE` (store) or `ERR_COOKIE_TOO_LARGE` (cookie) for a record this app cannot keep. */
-  checkSize(record: SessionRecord, state: SessionState): void;
+  checkSize(record: SessionRecord, state: SessionState, now: number): void;
   /** Store mode: writes `record` under `id` at version 1; false when the id is taken. */
   createRecord(id: string, record: SessionRecord): Promise<boolean>;
   /** Store mode: removes the record under `id`. */
   deleteRecord(id: string): Promise<boolean>;
-  /** The manager's own commit, for a session as it stands. */
-  commit(state: SessionState, now: number): ResponseChanges | Promise<ResponseChanges>;
-  /** The manager's own lifecycle (destroy retires the current id). */
-  lifecycle: SessionLifecycle;
+  /** The mode's own commit, for a session as it stands (a destroyed one's `retiring` record deleted). */
+  commit(state: SessionState, now: number): Promise<ResponseChanges>;
 }
 
-/** The manager's side of migrations: called from `loadFrom`, `commitHeaders` and `destroy`. */
+/** The manager's side of migrations: called from `loadFrom` and `commitHeaders`. */
 export interface Migrator {
   /** After the tessera cookie was tried: adopts a legacy session when there was no tessera one. */
   load(state: SessionState, facts: RequestFacts, now: number): Promise<void>;
-  /** The commit of every session (migrated or not); adds the legacy cookies' deletion when due. */
+  /**
+   * The commit of every session (migrated or not, failed requests' included); adds the legacy cookies' deletion when
+   * due. A migrated session the request destroyed ends its legacy session too.
+   */
   commit(state: SessionState, now: number): Promise<ResponseChanges>;
-  /** The lifecycle for every session: destroying a migrated session ends its legacy session too. */
-  readonly lifecycle: SessionLifecycle;
 }
 
 /** A legacy session adopted by this request, to be written and retired at commit. */
@@ -53,8 +52,6 @@ interface Pending {
    * process) agrees on it. Its SHA-256 is the id of the claim record; it never reaches a cookie.
    */
   claim: string;
-  /** When it was loaded (the manager's clock). */
-  loadedAt: number;
 }
 
 interface RequestMigration {
@@ -137,7 +134,7 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
     }
     const record: SessionRecord = { data, flash: {}, meta };
     try {
-      host.checkSize(record, state);
+      host.checkSize(record, state, now);
     } catch (error) {
       if (error instanceof TesseraError && (error.code === "ERR_SESSION_TOO_LARGE" || error.code === "ERR_COOKIE_TOO_LARGE")) return "too_large";
       throw error;
@@ -153,20 +150,20 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
 
   const nothing: ResponseChanges = Object.freeze({ setCookie: [], vary: true, noStore: true }) as ResponseChanges;
 
-  const isEmpty = (record: SessionRecord): boolean =>
-    record.meta.userId === undefined && Object.keys(record.data).length === 0 && Object.keys(record.flash).length === 0;
-
   /** Store mode: claim record, move to a new token, marker record, retire the legacy record; see `createMigrator`. */
   const commitToStore = async (state: SessionState, pending: Pending, info: RequestMigration, now: number): Promise<ResponseChanges> => {
+    const claimId = hashToken(pending.claim);
     // Taken already means another request is migrating the same legacy session: both go on to the one race below.
-    await host.createRecord(hashToken(pending.claim), pending.record);
+    const claimed = await host.createRecord(claimId, pending.record);
     state.version = 1;
     state.rotate = true;
     const changes = await host.commit(state, now);
     const token = state.token;
     if (token === undefined || token === pending.claim) {
       // Lost the race for the claim (or it was revoked meanwhile): the winner's response carries the session and
-      // deletes the legacy cookie, and this one must not overwrite either.
+      // deletes the legacy cookie, and this one must not overwrite either. A claim this request made and never
+      // raced for (an earlier writer of this process had already moved it) goes.
+      if (claimed) await host.deleteRecord(claimId).catch(() => undefined);
       state.token = undefined;
       emit({ type: "migration_rejected", from: pending.migration.name, reason: "already_migrated" });
       return changes;
@@ -242,7 +239,7 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
         state.data = { ...record.data };
         // A name for the claim, not a cookie value: it never leaves this process but as its SHA-256.
         state.token = `tessera.migrate.v1\u0000${migration.name}\u0000${lookup.session.id}`;
-        info.pending = { migration, legacy: lookup.session, record, claim: state.token, loadedAt: now };
+        info.pending = { migration, legacy: lookup.session, record, claim: state.token };
         return;
       }
     },
@@ -253,7 +250,16 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
       const pending = info.pending;
       info.pending = undefined;
       if (pending === undefined) return withCleared(await host.commit(state, now), info, state);
-      if (isEmpty(currentRecord(state))) {
+      if (state.destroyed) {
+        // Signed out while migrating: the marker goes first (store mode), so a request migrating the same legacy
+        // session meanwhile loses its race; the mode deletes the claim (`retiring`) and starts anew any data set
+        // after the destroy; the legacy session ends. A failed request's destroy comes here too: it stays done.
+        if (host.storeMode) await host.createRecord(hashToken(markerOf(pending)), emptyRecord(now));
+        const changes = await host.commit(state, now);
+        await retireLegacy(pending, now);
+        return withCleared(changes, info, state);
+      }
+      if (isEmptyRecord(currentRecord(state))) {
         // The request emptied the session: nothing to carry, but the legacy session ends all the same.
         state.token = undefined;
         const changes = await host.commit(state, now);
@@ -261,21 +267,6 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
         return withCleared(changes, info, state);
       }
       return host.storeMode ? commitToStore(state, pending, info, now) : commitToCookie(state, pending, info, now);
-    },
-
-    lifecycle: {
-      async retire(session: Session<SessionData>) {
-        const state = session[sessionState];
-        const info = requests.get(state);
-        const pending = info?.pending;
-        // In store mode the marker goes first and the claim record is deleted, so a request migrating the same legacy
-        // session meanwhile loses its race and ends anonymous.
-        if (pending !== undefined && host.storeMode) await host.createRecord(hashToken(markerOf(pending)), emptyRecord(pending.loadedAt));
-        await host.lifecycle.retire(session);
-        if (pending === undefined) return;
-        info!.pending = undefined;
-        await retireLegacy(pending, pending.loadedAt);
-      },
     },
   };
 }

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { createClient } from "redis";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSessions } from "../manager/sessions.js";
+import { createSessions } from "../index.js";
 import type { SessionEvent } from "../manager/events.js";
 import { memoryStore } from "../stores/memory/index.js";
 import { decodeFlaskSessionRecord, isPickle } from "./flask-session-record.js";
