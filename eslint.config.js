@@ -13,6 +13,7 @@ const layers = {
   codecs: ["core", "crypto"],
   manager: ["core", "crypto", "cookie", "codecs"],
   adapters: ["core", "manager"],
+  migrate: ["core", "crypto", "cookie", "manager"],
 };
 
 /** The layers whose folders are siblings that never import each other: no `stores/redis` -> `stores/sqlite`. */

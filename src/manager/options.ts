@@ -4,6 +4,7 @@ import type { Codec } from "../core/codec.js";
 import { toMilliseconds, type Duration } from "../core/duration.js";
 import { TesseraError } from "../core/errors.js";
 import type { TimeoutPolicy } from "../core/policy.js";
+import type { Migration } from "../core/migration.js";
 import type { Store } from "../core/store.js";
 import { createKeyRing, type KeyRing, type Secret } from "../crypto/keyring.js";
 import { resolveCookieOptions, type CookieOptions, type CookieSettings } from "../cookie/options.js";
@@ -48,6 +49,12 @@ export interface SessionsOptions {
   clock?: () => number;
   /** Called for rejections, conflicts and store errors. Must not throw. */
   onEvent?: (event: SessionEvent) => void;
+  /**
+   * Sessions of the library this app used before (`expressSessionMigration`, `flaskSessionMigration` from
+   * `tessera/migrate`): a request with its cookie and no tessera session is signed in from it once, and the old
+   * session and cookie are retired.
+   */
+  migrate?: readonly Migration[];
 }
 
 /** The defaults of `createSessions`' options. */

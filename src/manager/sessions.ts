@@ -13,6 +13,8 @@ import { createCookieIssuer } from "./cookie-issuer.js";
 import type { ResponseChanges } from "./changes.js";
 import { storeMode } from "./store-mode.js";
 import { createUserSessions, type UserSessions } from "./user-sessions.js";
+import { expiresAt } from "../core/policy.js";
+import { createMigrator } from "./migration.js";
 
 /** What a framework adapter knows about a request. */
 export interface RequestFacts {
@@ -65,6 +67,21 @@ export function createSessionManager<D extends SessionData = SessionData>(option
   const cookies = createCookieIssuer(cookie, resolved.policy);
   const records = store ? createRecords(store, resolved) : undefined;
   const mode: SessionMode = records ? storeMode(resolved, cookies, records) : cookieMode(resolved, cookies);
+  // Sessions of another library, read once (the `migrate` option); everything the hook reaches is passed here.
+  const migrator = createMigrator({
+    migrations: options.migrate ?? [],
+    storeMode: records !== undefined,
+    storeTimeoutMs: resolved.storeTimeoutMs,
+    emit,
+    checkSize(record, state, now) {
+      if (records) records.encode(record);
+      else cookies.set(state, resolved.codec!.encode(record, { cookieName: cookies.nameFor(state), now, expiresAt: expiresAt(record.meta, resolved.policy) }), record.meta, now);
+    },
+    createRecord: (id, record) => records!.call("create", (s, io) => s.create(id, records!.encode(record), records!.writeOptions(record.meta, io))),
+    deleteRecord: (id) => records!.call("delete", (s, io) => s.delete(id, io)),
+    commit: (state, now) => mode.commit(state, now),
+  });
+  const commit = migrator ? migrator.commit : mode.commit;
 
   const newState = (facts: RequestFacts, hadCookie: boolean, now: number): SessionState => ({
     base: { data: {}, flash: {}, meta: { createdAt: now, lastSeenAt: now } },
@@ -107,6 +124,7 @@ export function createSessionManager<D extends SessionData = SessionData>(option
         state.staleKey = loaded.staleKey;
       }
     }
+    if (migrator) await migrator.load(state, facts, now);
     return new Session<D>(state);
   };
 
@@ -119,11 +137,11 @@ export function createSessionManager<D extends SessionData = SessionData>(option
       emit({ type: "session_destroyed" });
       // Ending it again drops whatever was set after the destroy; the destroy itself stays done.
       endSession(state);
-      return { ...(await mode.commit(state, clock())), noStore: true };
+      return { ...(await commit(state, clock())), noStore: true };
     }
     if (state.destroyed) emit({ type: "session_destroyed" });
     else if (state.rotate) emit({ type: "session_regenerated" });
-    return mode.commit(state, clock());
+    return commit(state, clock());
   };
 
   return {
