@@ -21,6 +21,7 @@ describe("the demo with SESSION_STORE=flask", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tessera-demo-flask-"));
     flask = startRealFlask();
+    await flask.ready();
     demo = await startDemo(dir, env);
   });
 
@@ -44,7 +45,7 @@ describe("the demo with SESSION_STORE=flask", () => {
       redirect: "manual",
     });
 
-  it("signs in with a cookie named session that the real Flask loads, with the user logged in", async () => {
+  it("signs in with a cookie named session that the real Flask loads, with the user logged in", { timeout: 60_000 }, async () => {
     const response = await login("alice");
     expect(response.status).toBe(303);
     const cookie = sessionCookie(response)!;

@@ -78,6 +78,7 @@ interface KeyOptions {
  *
  * @example
  * const flask = startRealFlask();
+ * await flask.ready();
  * expect((await flask.load(cookie, { secret })).valid).toBe(true);
  * flask.close();
  */
@@ -102,6 +103,8 @@ export function startRealFlask() {
       child.stdin.write(`${JSON.stringify(request)}\n`);
     });
   return {
+    /** Resolves once Python has imported Flask (a second or more): await it in a test's setup. */
+    ready: () => ask<{ ready: true }>({ op: "ready" }),
     /** Whether Flask accepts `cookie`, and the session it loads. */
     load: (cookie: string, keys: KeyOptions) =>
       ask<FlaskLoad>({ op: "load", cookie, secret: keys.secret, fallbacks: keys.fallbacks ?? [], now: keys.now, max_age: keys.maxAge ?? 2678400 }),

@@ -141,8 +141,9 @@ describe("Flask codec properties", () => {
 
   describe("with the real Flask", () => {
     let flask: RealFlask;
-    beforeAll(() => {
+    beforeAll(async () => {
       flask = startRealFlask();
+      await flask.ready();
     });
     afterAll(() => flask.close());
 

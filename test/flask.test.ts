@@ -169,8 +169,9 @@ describe("Flask's own vectors (flask_vectors.json, made by Flask 2.2.2)", () => 
 
 describe("cookies tessera writes, loaded by the real Flask", () => {
   let flask: RealFlask;
-  beforeAll(() => {
+  beforeAll(async () => {
     flask = startRealFlask();
+    await flask.ready();
   });
   afterAll(() => flask.close());
 
@@ -179,7 +180,8 @@ describe("cookies tessera writes, loaded by the real Flask", () => {
   const meta = { createdAt: (signedAt - 3600) * 1000, lastSeenAt: signedAt * 1000 };
   const write = (data: Record<string, JsonValue>, extra: Partial<SessionRecord> = {}) => codec.encode({ data, flash: {}, meta, ...extra }, context);
 
-  it("verify_cookie.py loads a cookie tessera wrote, with the user signed in", () => {
+  // verify_cookie.py imports Flask afresh: seconds on a busy machine.
+  it("verify_cookie.py loads a cookie tessera wrote, with the user signed in", { timeout: 60_000 }, () => {
     const cookie = write({ username: "alice" }, { meta: { ...meta, userId: "alice" } });
     const run = verifyCookie(secret, cookie, { now: checkedAt });
     expect(run.status, run.stderr).toBe(0);
@@ -355,8 +357,9 @@ describe("cookies tessera writes, loaded by the real Flask", () => {
 
 describe("createSessions with the Flask codec: one login for a Flask app and a TypeScript app", () => {
   let flask: RealFlask;
-  beforeAll(() => {
+  beforeAll(async () => {
     flask = startRealFlask();
+    await flask.ready();
   });
   afterAll(() => flask.close());
 
