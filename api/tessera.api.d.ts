@@ -12,6 +12,7 @@
 // entry "tessera/stores/memcached": ./dist/stores/memcached/index.d.ts
 // entry "tessera/stores/connect": ./dist/stores/connect/index.d.ts
 // entry "tessera/codecs/jwt": ./dist/codecs/jwt/index.d.ts
+// entry "tessera/codecs/flask": ./dist/codecs/flask/index.d.ts
 // entry "tessera/migrate": ./dist/migrate/index.d.ts
 
 // ---- dist/adapters/express/index.d.ts
@@ -256,6 +257,223 @@ export interface NodeSessions<D extends SessionData> {
  * }));
  */
 export declare function nodeSessions<D extends SessionData>(sessions: SessionManager<D>): NodeSessions<D>;
+
+// ---- dist/codecs/flask/codec.d.ts
+import type { Codec } from "../../core/codec.js";
+import { type Duration } from "../../core/duration.js";
+import type { Secret } from "../../crypto/keyring.js";
+/** Options of `flaskCodec`, named after the Flask settings they mirror. */
+export interface FlaskCodecOptions {
+    /** The Flask app's `SECRET_KEY`: it signs every cookie, and verifies first. Required. */
+    secretKey: Secret;
+    /** `SECRET_KEY_FALLBACKS`: older keys that still verify, never sign. A cookie one of them verifies is re-issued. @default [] */
+    fallbacks?: readonly Secret[];
+    /**
+     * `PERMANENT_SESSION_LIFETIME`: a cookie signed longer ago is refused. Flask checks it for every session, permanent
+     * or not; keep it at least as long as `idleTimeout`. @default "31d"
+     */
+    maxAge?: Duration;
+    /** The time (epoch ms), for the age check and the signing time. @default Date.now */
+    clock?: () => number;
+}
+/** Defaults of `flaskCodec`. */
+export declare const defaults: Readonly<{
+    /** Flask's default `PERMANENT_SESSION_LIFETIME`, 31 days. @default "31d" */
+    readonly maxAge: "31d";
+    /**
+     * A cookie is signed at least this many seconds in the past. itsdangerous refuses a timestamp even one second
+     * ahead of its clock, so a Flask server whose clock is a little behind ours would drop a cookie we just wrote.
+     * @default 1
+     */
+    readonly backdateSeconds: 1;
+}>;
+/**
+ * A codec for Flask's session cookie (`SecureCookieSessionInterface`, itsdangerous's URL-safe timed signature):
+ * cookies tessera writes are Flask's sessions and Flask's cookies are tessera's, so a Python and a TypeScript app
+ * share one login. Pass it as `createSessions({ codec })`; the cookie's name must be the Flask app's
+ * `SESSION_COOKIE_NAME`, and its path and domain the same. The codec ignores the cookie name it is given: Flask
+ * binds a cookie to no name.
+ *
+ * What the two sides see (all of it in `src/codecs/README.md`):
+ * - Session data is the Flask session dict. Strings, numbers, booleans, null, lists and dicts are themselves; what
+ *   JSON cannot say is a one-key marker object: `{ $tuple: [...] }`, `{ $bytes: "<base64>" }`,
+ *   `{ $markup: "<html>" }`, `{ $uuid: "<8-4-4-4-12>" }`, `{ $datetime: "YYYY-MM-DDTHH:MM:SSZ" }`,
+ *   `{ $int: "<digits>" }` (beyond ±(2^53 - 1)), `{ $float: "1.0" | "NaN" | ... }` (a whole float or not finite),
+ *   and `{ $dict: {...} }` for a dict that would read as a marker. `flaskTuple`, `flaskDatetime` and the other
+ *   helpers build them; `fromFlask` reads one. A JS number is a Python int when it is a safe integer, else a float.
+ * - Flash messages are Flask's `_flashes`: `session.flash("success", "Saved")` is `flash("Saved", "success")`, and
+ *   a category Flask flashed twice reads as `{ $flashes: [...] }` (see `flashMessages`).
+ * - `session.userId` is Flask-Login's `_user_id`. The cookie's signing time is `lastSeenAt`, and the creation time
+ *   rides in a `_tessera` key Flask leaves alone.
+ * A cookie that does not verify, is older than `maxAge` or signed in the future, or whose payload Flask would fail
+ * on, throws `CodecError` (`malformed`, `bad_signature`, `expired`, `not_yet_valid`, `bad_payload`). Only the
+ * canonical spelling of a signature and timestamp is accepted. Data Flask could not read back as written makes
+ * `encode` throw `ERR_INVALID_SESSION_DATA`, naming the session key, so such a cookie is never issued.
+ *
+ * @example
+ * const sessions = createSessions({
+ *   secrets: [process.env.SECRET_KEY!],
+ *   codec: flaskCodec({ secretKey: process.env.FLASK_SECRET_KEY!, fallbacks: [], maxAge: "31d" }),
+ *   cookie: { name: "session" },
+ * });
+ */
+export declare function flaskCodec(options: FlaskCodecOptions): Codec;
+
+// ---- dist/codecs/flask/index.d.ts
+export { flaskCodec, defaults } from "./codec.js";
+export type { FlaskCodecOptions } from "./codec.js";
+export { weakKeyWarningCode } from "./keys.js";
+export { flaskTuple, flaskBytes, flaskMarkup, flaskUuid, flaskDatetime, flaskInt, flaskFloat, flaskFlashes, flashMessages, fromFlask } from "./values.js";
+export type { FlaskTuple, FlaskBytes, FlaskMarkup, FlaskUuid, FlaskDatetime, FlaskInt, FlaskFloat, FlaskDict, FlaskFlashes } from "./values.js";
+
+// ---- dist/codecs/flask/keys.d.ts
+import { type Secret } from "../../crypto/keyring.js";
+/** The `code` of the warning a short or repetitive Flask key raises (`process.on("warning")` sees it). */
+export declare const weakKeyWarningCode = "TESSERA_WEAK_FLASK_KEY";
+/**
+ * The secret keys as bytes, the current key first, then the fallbacks in the order given. Like Flask, any non-empty
+ * key is taken (a `str` is UTF-8 encoded, as itsdangerous's `want_bytes` does); tessera's own secrets must be 32
+ * bytes, and a Flask key that is shorter, or of fewer than 8 distinct bytes, raises one process warning that names
+ * the option and its length, never the key.
+ *
+ * @example
+ * const [current, ...older] = flaskSecretKeys(process.env.FLASK_SECRET_KEY!, []);
+ */
+export declare function flaskSecretKeys(secretKey: Secret, fallbacks: readonly Secret[]): Buffer[];
+
+// ---- dist/codecs/flask/values.d.ts
+import type { JsonValue } from "../../core/data.js";
+/** A Python `tuple`, such as the `(category, message)` pairs of Flask's flash list. */
+export type FlaskTuple = {
+    $tuple: JsonValue[];
+};
+/** Python `bytes`, as standard padded base64 (what Flask's `" b"` tag holds). */
+export type FlaskBytes = {
+    $bytes: string;
+};
+/** A `markupsafe.Markup` string: HTML that Jinja will not escape again. */
+export type FlaskMarkup = {
+    $markup: string;
+};
+/** A `uuid.UUID`, as 36 lowercase characters with dashes. */
+export type FlaskUuid = {
+    $uuid: string;
+};
+/** A `datetime.datetime` in UTC, whole seconds, as `YYYY-MM-DDTHH:MM:SSZ` (what Flask keeps of one). */
+export type FlaskDatetime = {
+    $datetime: string;
+};
+/** A Python `int` a JS number cannot hold exactly (beyond ±(2^53 - 1)), as decimal text. */
+export type FlaskInt = {
+    $int: string;
+};
+/** A Python `float` a JS number would not bring back as a float: a whole value such as `1.0`, or NaN, ±Infinity. */
+export type FlaskFloat = {
+    $float: string;
+};
+/** A dict whose only key is one of these marker names, kept as a dict. */
+export type FlaskDict = {
+    $dict: {
+        [key: string]: JsonValue;
+    };
+};
+/** Several flash messages of one category, as a flash value (Flask flashed the category more than once). */
+export type FlaskFlashes = {
+    $flashes: JsonValue[];
+};
+/** The names above: an object whose only key is one of them is that Python value, never a dict. */
+export declare const markerNames: ReadonlySet<string>;
+/** RFC 4648 §4 base64 with padding, as Python's `b64encode` writes it. */
+export declare const base64RegExp: RegExp;
+/** RFC 9562 §4 UUID text, lowercase. */
+export declare const uuidRegExp: RegExp;
+/** `YYYY-MM-DDTHH:MM:SSZ`: ISO 8601 in UTC to the second. */
+export declare const isoSecondRegExp: RegExp;
+/**
+ * Years Flask reads back as written: Werkzeug's `parse_date` turns a year below 100 into 19xx or 20xx, and Python's
+ * datetime stops at 9999.
+ */
+export declare const datetimeYears: {
+    readonly min: 100;
+    readonly max: 9999;
+};
+/**
+ * A Python tuple, for `session.set`: Flask's app sees `tuple(items)`.
+ *
+ * @example
+ * session.set("point", flaskTuple([1, 2])); // Python: (1, 2)
+ */
+export declare function flaskTuple(items: readonly JsonValue[]): FlaskTuple;
+/**
+ * Python bytes.
+ *
+ * @example
+ * session.set("nonce", flaskBytes(randomBytes(16))); // Python: b'...'
+ */
+export declare function flaskBytes(bytes: Uint8Array): FlaskBytes;
+/**
+ * A `markupsafe.Markup` string: Jinja renders it without escaping, so pass only HTML you trust.
+ *
+ * @example
+ * session.set("banner", flaskMarkup("<b>Welcome</b>"));
+ */
+export declare function flaskMarkup(html: string): FlaskMarkup;
+/**
+ * A `uuid.UUID`, from any of the spellings Python's `UUID()` reads (with or without dashes or braces, any case, a
+ * `urn:uuid:` prefix).
+ *
+ * @example
+ * session.set("order", flaskUuid(crypto.randomUUID()));
+ */
+export declare function flaskUuid(text: string): FlaskUuid;
+/**
+ * A `datetime.datetime` in UTC. Milliseconds are dropped, as Flask drops microseconds; years 100 to 9999.
+ *
+ * @example
+ * session.set("since", flaskDatetime(new Date())); // Python: datetime(..., tzinfo=timezone.utc)
+ */
+export declare function flaskDatetime(date: Date | number): FlaskDatetime;
+/**
+ * A Python int of any size: a JS number when it is a safe integer, else `{ $int: "<digits>" }`.
+ *
+ * @example
+ * session.set("snowflake", flaskInt(1234567890123456789n));
+ */
+export declare function flaskInt(value: bigint | number | string): number | FlaskInt;
+/**
+ * A Python float: a JS number when Python would read that number back as a float (a fraction, -0, or beyond
+ * 2^53), else `{ $float: "<repr>" }` (whole values such as `1.0`, NaN, ±Infinity). Plain whole JS numbers are
+ * Python ints.
+ *
+ * @example
+ * session.set("total", flaskFloat(20)); // Python: 20.0, not 20
+ */
+export declare function flaskFloat(value: number): number | FlaskFloat;
+/**
+ * Several messages under one flash category, as one flash value: Flask's `get_flashed_messages` lists each.
+ * One message is that message itself.
+ *
+ * @example
+ * session.flash("error", flaskFlashes(["Name is required", "Email is invalid"]));
+ */
+export declare function flaskFlashes(messages: readonly JsonValue[]): JsonValue;
+/**
+ * The messages a flash value holds: several for a `flaskFlashes` value (or a category Flask flashed more than
+ * once), else the one.
+ *
+ * @example
+ * for (const message of flashMessages(session.readFlash("error"))) show(message);
+ */
+export declare function flashMessages(value: unknown): unknown[];
+/**
+ * A marker turned into the JS value it stands for: `$tuple` an array, `$bytes` a Uint8Array, `$markup` and `$uuid`
+ * a string, `$datetime` a Date, `$int` a bigint, `$float` a number, `$dict` the object. Anything else is returned
+ * as it is (one level: markers inside are left alone).
+ *
+ * @example
+ * const since = fromFlask(session.get("since")) as Date;
+ */
+export declare function fromFlask(value: unknown): unknown;
 
 // ---- dist/codecs/json.d.ts
 import type { SessionRecord } from "../core/record.js";
@@ -630,7 +848,7 @@ export declare function toMilliseconds(value: Duration, option: string): number;
 
 // ---- dist/core/errors.d.ts
 /** Every code a tessera error can carry. */
-export type TesseraErrorCode = "ERR_SECRET_MISSING" | "ERR_SECRET_TOO_SHORT" | "ERR_SECRET_WEAK" | "ERR_SECRET_DUPLICATE" | "ERR_INVALID_OPTION" | "ERR_COOKIE_TOO_LARGE" | "ERR_SESSION_TOO_LARGE" | "ERR_INVALID_SESSION_DATA" | "ERR_SESSION_COMMITTED" | "ERR_SESSION_CONFLICT" | "ERR_STORE_UNAVAILABLE" | "ERR_NOT_SUPPORTED" | "ERR_HEADERS_SENT" | "ERR_CODEC";
+export type TesseraErrorCode = "ERR_SECRET_MISSING" | "ERR_SECRET_TOO_SHORT" | "ERR_SECRET_WEAK" | "ERR_SECRET_DUPLICATE" | "ERR_INVALID_OPTION" | "ERR_OPTION_RENAMED" | "ERR_COOKIE_TOO_LARGE" | "ERR_SESSION_TOO_LARGE" | "ERR_INVALID_SESSION_DATA" | "ERR_SESSION_COMMITTED" | "ERR_SESSION_CONFLICT" | "ERR_STORE_UNAVAILABLE" | "ERR_NOT_SUPPORTED" | "ERR_HEADERS_SENT" | "ERR_CODEC";
 /**
  * The base of every error tessera throws. Messages never contain a token, a cookie value or a secret.
  *
@@ -671,7 +889,7 @@ export declare class StoreUnavailableError extends TesseraError {
 }
 /**
  * Why a cookie value was rejected by a codec. `expired` and `not_yet_valid` come from codecs whose values carry
- * their own validity period (a JWT's `exp`, and its `nbf` or `iat` in the future).
+ * their own validity (a JWT's `exp`, `nbf` and `iat`; a Flask cookie's signing time): past it, or not yet in it.
  */
 export type CodecFailure = "malformed" | "unsupported_version" | "unknown_key" | "bad_signature" | "bad_payload" | "expired" | "not_yet_valid";
 /**
@@ -775,6 +993,39 @@ export interface Migration {
  * `export const expressSessionMigration: MigrationFactory<ExpressSessionMigrationOptions> = (options) => ...`.
  */
 export type MigrationFactory<Options> = (options: Options) => Migration;
+
+// ---- dist/core/policy.d.ts
+import type { SessionMeta } from "./record.js";
+/** Timeouts in milliseconds. */
+export interface TimeoutPolicy {
+    idleMs: number;
+    absoluteMs: number;
+    /** A renewal of `lastSeenAt` is written at most once per this interval. */
+    touchAfterMs: number;
+}
+/** Why a session is no longer valid, or `"valid"`. */
+export type TimeoutVerdict = "valid" | "idle_timeout" | "absolute_timeout" | "not_yet_valid";
+/**
+ * Judges a session's metadata at `now`.
+ *
+ * @example
+ * checkTimeouts(meta, Date.now(), policy) === "valid";
+ */
+export declare function checkTimeouts(meta: SessionMeta, now: number, policy: TimeoutPolicy): TimeoutVerdict;
+/**
+ * Whether this request should renew `lastSeenAt` (sliding expiry), which it does at most once per `touchAfterMs`.
+ *
+ * @example
+ * if (isTouchDue(meta, now, policy)) meta.lastSeenAt = now;
+ */
+export declare function isTouchDue(meta: SessionMeta, now: number, policy: TimeoutPolicy): boolean;
+/**
+ * The moment the session stops being valid if no request renews it: the idle deadline, never past the absolute one.
+ *
+ * @example
+ * const maxAgeSeconds = Math.floor((expiresAt(meta, policy) - now) / 1000);
+ */
+export declare function expiresAt(meta: SessionMeta, policy: TimeoutPolicy): number;
 
 // ---- dist/core/record.d.ts
 import type { JsonValue } from "./data.js";
@@ -913,6 +1164,11 @@ export interface StoreCallOptions {
 }
 /** How long a write should live, and whose session it is. */
 export interface StoreWriteOptions extends StoreCallOptions {
+    /**
+     * The time of the write (epoch ms, by the manager's clock). A store judges expiry by it and by `gc(now)`, never by
+     * a clock of its own, so one clock (createSessions's `clock`) decides what has expired.
+     */
+    now: number;
     /** When the record expires (epoch ms, by the manager's clock); garbage collection removes it after. */
     expiresAt: number;
     /** The same moment as seconds from now, for stores with native TTLs. Always >= 1. */
@@ -925,16 +1181,46 @@ export interface StoreDeleteOptions extends StoreCallOptions {
     /** Delete only while the record is at this version (compare-and-delete); any version when left out. */
     expectedVersion?: number;
 }
+/** What one batch of `Store.gc` did. */
+export interface GcBatch {
+    /** Records this batch removed. */
+    deleted: number;
+    /**
+     * How long the batch ran, in ms: the longest a request sharing the store could wait on it (the batch's lock, or
+     * for an embedded store the event loop of the process running gc).
+     */
+    durationMs: number;
+}
+/** Options of `Store.gc`. */
+export interface GcOptions {
+    /** Records removed per batch at most; the store's own batch size (its `gcBatchSize` option) when left out. */
+    batchSize?: number;
+    /** Called after each batch. Must not throw. */
+    onBatch?: (batch: GcBatch) => void;
+    /**
+     * Stops the collection between batches: what was removed stays removed, and `gc` answers how many that was.
+     * A batch already running completes.
+     */
+    signal?: AbortSignal;
+}
+/** What `Store.count` answers. */
+export interface StoreCount {
+    /** Every record the store holds, expired or not. */
+    sessions: number;
+    /** Records whose `expiresAt` is at or before the `now` given: what `gc(now)` would remove. */
+    expired: number;
+}
 /**
- * A session backend. Ids are always the SHA-256 of a token (base64url), so a store never sees a raw token.
- * Every method may be called concurrently from many requests and, for shared backends, many processes.
+ * A session backend: what every store does. Ids are always the SHA-256 of a token (base64url), so a store never
+ * sees a raw token. Every method may be called concurrently from many requests and, for shared backends, many
+ * processes. Finding a user's sessions is a capability beyond this, `UserIndex`, that a store has or has not.
  *
  * The manager enforces timeouts from the record's metadata; `expiresAt` is for garbage collection and native TTLs.
  * A store never interprets a record's text.
  *
  * @example
- * const store: Store = memoryStore();
- * await store.create(id, text, { expiresAt, ttlSeconds, userId: undefined });
+ * const store: Store = memcachedStore({ url: "memcached://127.0.0.1:11211" });
+ * await store.create(id, text, { now, expiresAt, ttlSeconds, userId: undefined });
  */
 export interface Store {
     /** A short name for events and errors, such as `"sqlite"`. */
@@ -953,20 +1239,52 @@ export interface Store {
      * was already gone or, with `expectedVersion`, at another version.
      */
     delete(id: string, options?: StoreDeleteOptions): Awaitable<boolean>;
-    /** Every record whose user is `userId`. */
-    listByUser(userId: string, options?: StoreCallOptions): Awaitable<ListedSession[]>;
-    /** Removes every record of `userId` except `exceptId`; returns how many went. */
-    deleteByUser(userId: string, exceptId?: string, options?: StoreCallOptions): Awaitable<number>;
-    /** Removes records whose `expiresAt` has passed; returns how many went. */
-    gc?(now?: number): Awaitable<number>;
+    /**
+     * Removes records whose `expiresAt` is at or before `now` (epoch ms, the caller's clock: the manager's, the CLI's,
+     * or the store's own timer's `Date.now()`), in batches, each a short transaction of its own; returns how many
+     * went. Only for backends without native expiry (Redis and memcached have none).
+     */
+    gc?(now: number, options?: GcOptions): Awaitable<number>;
+    /** How many records the store holds, and how many of them expired at `now` (what `gc` would remove). Optional. */
+    count?(now: number, options?: StoreCallOptions): Awaitable<StoreCount>;
     /** Releases connections, files and timers. */
     close(): Awaitable<void>;
 }
 /**
- * A function that makes a store from its options (optional when `Options` includes `undefined`). Implementations say so:
- * `export const sqliteStore: StoreFactory<SqliteStoreOptions> = (options) => ...`.
+ * The user index: a store that can find the sessions signed in to a user (a column, a set per user). It backs
+ * `sessions.userSessions` and `sessions.revokeUserSessions`; a store without it (memcached) still binds sessions
+ * to users with `signIn`, and `revokeSession` still ends one session by its id.
+ *
+ * @example
+ * if (hasUserIndex(store)) await store.deleteByUser("alice");
  */
-export type StoreFactory<Options> = undefined extends Options ? (options?: Options) => Store : (options: Options) => Store;
+export interface UserIndex {
+    /** Every record whose user (the `userId` of its last write) is `userId`. */
+    listByUser(userId: string, options?: StoreCallOptions): Awaitable<ListedSession[]>;
+    /** Removes every record of `userId` except `exceptId`; returns how many went. */
+    deleteByUser(userId: string, exceptId?: string, options?: StoreCallOptions): Awaitable<number>;
+}
+/**
+ * A store with a user index: what the memory, SQLite, Redis and PostgreSQL stores return.
+ *
+ * @example
+ * const store: IndexedStore = sqliteStore({ path: "data/sessions.db" });
+ * await store.listByUser("alice");
+ */
+export type IndexedStore = Store & UserIndex;
+/**
+ * Whether `store` has the user index (`listByUser` and `deleteByUser`, both).
+ *
+ * @example
+ * if (!hasUserIndex(store)) console.warn("this store cannot list or revoke a user's sessions");
+ */
+export declare function hasUserIndex<S extends Store>(store: S): store is S & UserIndex;
+/**
+ * A function that makes a store from its options (optional when `Options` includes `undefined`), returning exactly
+ * the store it makes: `Store`, or `IndexedStore` when it has the user index. Implementations say so:
+ * `export const sqliteStore: StoreFactory<SqliteStoreOptions, IndexedStore> = (options) => ...`.
+ */
+export type StoreFactory<Options, Made extends Store = Store> = undefined extends Options ? (options?: Options) => Made : (options: Options) => Made;
 
 // ---- dist/core/wire.d.ts
 import type { SessionRecord } from "./record.js";
@@ -1029,6 +1347,68 @@ export declare const minimumDistinctBytes = 8;
  */
 export declare function createKeyRing(secrets: readonly Secret[] | undefined): KeyRing;
 
+// ---- dist/crypto/token-tag.d.ts
+import type { KeyRing } from "./keyring.js";
+/** Bytes of HMAC-SHA256 kept as the tag: 128 bits, beyond forging. */
+export declare const tagBytes = 16;
+/**
+ * A store-mode cookie value: a 32-byte token and its 16-byte tag, each unpadded base64url, joined by a dot:
+ * `<43 characters>.<22 characters>`.
+ */
+export declare const taggedTokenRegExp: RegExp;
+/**
+ * The cookie value for `token` under `cookieName`, tagged with the ring's first secret. A value only this app can
+ * make: junk and guessed values are told apart without asking the store.
+ *
+ * @example
+ * const value = tagToken(ring, "__Host-sid", createToken()); // "<token>.<tag>"
+ */
+export declare function tagToken(ring: KeyRing, cookieName: string, token: string): string;
+/**
+ * Checks a cookie value's tag: the index of the secret that made it (0 for the first), or `undefined` for a
+ * value that is malformed, made for another cookie name, or not made by these secrets. Compared in constant time.
+ *
+ * @example
+ * const keyIndex = openTaggedToken(ring, "__Host-sid", value);
+ * if (keyIndex === undefined) return freshSession();
+ */
+export declare function openTaggedToken(ring: KeyRing, cookieName: string, value: string): number | undefined;
+
+// ---- dist/crypto/tokens.d.ts
+/** Bytes in a session token: 256 bits, beyond guessing (OWASP asks for at least 64 bits of entropy). */
+export declare const tokenBytes = 32;
+/** A token is 32 bytes in unpadded base64url: exactly 43 characters of `[A-Za-z0-9_-]`. */
+export declare const tokenRegExp: RegExp;
+/**
+ * `length` cryptographically random bytes, drawn from a pool refilled 8 KiB at a time so each request does not
+ * pay for a system call. The returned buffer is a copy the caller owns.
+ *
+ * @example
+ * const iv = randomBytes(12);
+ */
+export declare function randomBytes(length: number): Buffer;
+/**
+ * A new session token.
+ *
+ * @example
+ * const token = createToken(); // 43 base64url characters
+ */
+export declare function createToken(): string;
+/**
+ * The at-rest id of a token: SHA-256, base64url. A dump of the store cannot be replayed as cookies.
+ *
+ * @example
+ * await store.get(hashToken(token));
+ */
+export declare function hashToken(token: string): string;
+/**
+ * Whether a cookie value has the shape of a token; anything else is refused before any store is asked.
+ *
+ * @example
+ * if (!isToken(value)) return freshSession();
+ */
+export declare function isToken(value: string): boolean;
+
 // ---- dist/index.d.ts
 export { createSessions, applyChanges, factsOf } from "./adapters/fetch/index.js";
 export type { Sessions } from "./adapters/fetch/index.js";
@@ -1046,7 +1426,8 @@ export type { TesseraErrorCode, CodecFailure } from "./core/errors.js";
 export type { Duration } from "./core/duration.js";
 export type { JsonValue, SessionData } from "./core/data.js";
 export type { SessionMeta, SessionRecord } from "./core/record.js";
-export type { Store, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, StoreCallOptions, StoreDeleteOptions, Awaitable } from "./core/store.js";
+export { hasUserIndex } from "./core/store.js";
+export type { Store, UserIndex, IndexedStore, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, StoreCallOptions, StoreDeleteOptions, StoreCount, GcOptions, GcBatch, Awaitable } from "./core/store.js";
 export type { Codec, CodecContext, Decoded } from "./core/codec.js";
 export type { CookieOptions } from "./cookie/options.js";
 export type { Secret, KeyRing } from "./crypto/keyring.js";
@@ -1055,6 +1436,10 @@ export { createSealedCodec } from "./codecs/sealed.js";
 export { createSignedCodec } from "./codecs/signed.js";
 export { createKeyRing } from "./crypto/keyring.js";
 export { encodeRecord, decodeRecord } from "./core/wire.js";
+export { sessionExpiry } from "./manager/expiry.js";
+export type { SessionExpiry, SessionExpiryOptions } from "./manager/expiry.js";
+export { openTaggedToken } from "./crypto/token-tag.js";
+export { hashToken } from "./crypto/tokens.js";
 
 // ---- dist/manager/changes.d.ts
 /** What a commit asks of the response. Adapters write it with their framework's header API. */
@@ -1129,6 +1514,41 @@ export type MigrationSkip =
 "tessera_session"
 /** Another request migrated the same legacy session first; this one ends without a session cookie. */
  | "already_migrated";
+
+// ---- dist/manager/expiry.d.ts
+import { type Duration } from "../core/duration.js";
+import { type TimeoutVerdict } from "../core/policy.js";
+import type { SessionMeta } from "../core/record.js";
+/** Options of `sessionExpiry`: the timeouts the application gives `createSessions`. */
+export interface SessionExpiryOptions {
+    /** @default "24h", as `createSessions` */
+    idleTimeout?: Duration;
+    /** @default "30d", as `createSessions` */
+    absoluteTimeout?: Duration;
+    /** The time to judge at (epoch ms). @default Date.now() */
+    now?: number;
+}
+/** A session's deadlines (epoch ms) and whether it is still valid. */
+export interface SessionExpiry {
+    /** `"valid"`, or why `createSessions` would refuse the session now. */
+    verdict: TimeoutVerdict;
+    /** When the idle timeout ends it unless a request renews it: last seen plus `idleTimeout`. */
+    idleExpiresAt: number;
+    /** When the absolute timeout ends it, however active: created plus `absoluteTimeout`. */
+    absoluteExpiresAt: number;
+    /** The earlier of the two: when it ends if nobody uses it again. */
+    expiresAt: number;
+}
+/**
+ * Judges a session's metadata as `createSessions` does with the same timeouts: its idle and absolute deadlines,
+ * and `"valid"` or the reason it has ended (`"idle_timeout"`, `"absolute_timeout"`, or `"not_yet_valid"` for
+ * one created in the future). Throws `ERR_INVALID_OPTION` for a timeout that is not a duration.
+ *
+ * @example
+ * const { verdict, expiresAt } = sessionExpiry({ createdAt, lastSeenAt }, { idleTimeout: "30m", absoluteTimeout: "12h" });
+ * if (verdict === "valid") console.log(`signed in until ${new Date(expiresAt).toISOString()}`);
+ */
+export declare function sessionExpiry(meta: Pick<SessionMeta, "createdAt" | "lastSeenAt">, options?: SessionExpiryOptions): SessionExpiry;
 
 // ---- dist/manager/options.d.ts
 import type { Codec } from "../core/codec.js";
@@ -1261,13 +1681,13 @@ export interface UserSessionInfo {
 }
 /** The user-session operations of `Sessions`. */
 export interface UserSessions<D extends SessionData = SessionData> {
-    /** A user's live sessions, most recently seen first (store mode). */
+    /** A user's live sessions, most recently seen first (a store with the user index, `hasUserIndex(store)`; else `ERR_NOT_SUPPORTED`). */
     userSessions(userId: string, options?: {
         current?: Session<D>;
     }): Promise<UserSessionInfo[]>;
-    /** Ends every session of a user, except the one given (store mode). Returns how many ended. */
+    /** Ends every session of a user, except the one given as a loaded session or as the id `userSessions` listed (a store with the user index; else `ERR_NOT_SUPPORTED`). Returns how many ended. */
     revokeUserSessions(userId: string, options?: {
-        except?: Session<D>;
+        except?: Session<D> | string;
     }): Promise<number>;
     /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
     revokeSession(userId: string, id: string): Promise<boolean>;
@@ -1517,7 +1937,8 @@ export interface LegacyCookieOptions {
 export declare function legacyCookieClearer(name: string, options: LegacyCookieOptions | undefined, option: string): (secure: boolean) => string[];
 
 // ---- dist/stores/connect/index.d.ts
-import type { StoreFactory } from "../../core/store.js";
+import type { Store, StoreFactory, UserIndex } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 /**
  * The store interface express-session defines (`express-session/session/store.js`): tessera needs `get`, `set` and
  * `destroy`, and uses `all` for a user's sessions when the store has it. Every store on npm written for
@@ -1535,15 +1956,20 @@ export type ConnectStoreOptions = ConnectSessionStore | {
     /** The express-session store to keep sessions in. `close()` leaves it (and its client) open. */
     store: ConnectSessionStore;
     /**
-     * How long to wait for the store to call back before failing the call, in ms. A store that never calls back
-     * would otherwise hold this session's in-process lock for good. @default 5000
+     * How long to wait for the store to call back before failing the call: seconds or a string such as `"5s"`. A
+     * store that never calls back would otherwise hold this session's in-process lock for good. @default "5s"
      */
-    callTimeoutMs?: number;
+    callTimeout?: Duration;
 };
 /** Defaults of `connectStore`. */
 export declare const defaults: Readonly<{
-    readonly callTimeoutMs: 5000;
+    readonly callTimeout: "5s";
 }>;
+/**
+ * What `connectStore` returns: a `Store`, with the user index (`listByUser`, `deleteByUser`) only when the
+ * express-session store has `all()` to read every session from. Check with `hasUserIndex(store)`.
+ */
+export type ConnectStore = Store & Partial<UserIndex>;
 /** What tessera writes through `set`: a session object express-session stores understand, tessera's data inside. */
 export interface ConnectSession {
     /**
@@ -1570,17 +1996,19 @@ export interface ConnectSession {
  * A store on top of an express-session store, so an app moving to tessera keeps its session backend. The version
  * lives inside the stored session, and an update is get, compare, set: one process never loses an update (calls on
  * one id take turns here), but two processes can, because express-session stores have no compare-and-set. Expiry
- * is the backend's own, from `cookie.expires`; `listByUser` needs the store's `all()` and reads every session.
+ * is the backend's own, from `cookie.expires`. The user index needs the store's `all()` and reads every session:
+ * without `all()` the store has none, and `sessions.userSessions` and `revokeUserSessions` say `ERR_NOT_SUPPORTED`.
  *
  * @example
  * import { RedisStore } from "connect-redis";
  * const store = connectStore(new RedisStore({ client: redisClient, prefix: "sess:" }));
  */
-export declare const connectStore: StoreFactory<ConnectStoreOptions>;
+export declare const connectStore: StoreFactory<ConnectStoreOptions, ConnectStore>;
 
 // ---- dist/stores/memcached/index.d.ts
 import { Client } from "memjs";
-import type { StoreFactory } from "../../core/store.js";
+import type { Store, StoreFactory } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 /** Options of `memcachedStore`. Give `url` or `client`, not both. */
 export interface MemcachedStoreOptions {
     /**
@@ -1595,40 +2023,49 @@ export interface MemcachedStoreOptions {
     client?: Client;
     /** Put before every id to make the key, to share a server with other data. Printable ASCII, no spaces. @default "tessera:" */
     prefix?: string;
-    /** How long the store's own client waits to connect, and for each answer, before failing, in seconds. @default 1 */
-    timeoutSeconds?: number;
+    /** How long the store's own client waits for a connection before failing: seconds or a string such as `"1s"`. @default "1s" */
+    connectTimeout?: Duration;
+    /** How long the store's own client waits for each answer before failing: seconds or a string such as `"1s"`. @default "1s" */
+    callTimeout?: Duration;
 }
 /** Defaults of `memcachedStore`. */
 export declare const defaults: Readonly<{
     readonly prefix: "tessera:";
-    readonly timeoutSeconds: 1;
+    readonly connectTimeout: "1s";
+    readonly callTimeout: "1s";
 }>;
 /**
  * A store in memcached, through memjs. Each session is one item keyed by prefix + the SHA-256 of its token, its
  * version inside the value; update is a CAS write (`gets`, then `set` with the CAS token) and expiry is memcached's
- * own. memcached cannot find keys by user, so `listByUser` and `deleteByUser` throw `ERR_NOT_SUPPORTED`, and it
- * may evict any session under memory pressure and loses every session on restart (see README.md).
+ * own. memcached cannot find keys by user, so the store has no user index (`sessions.userSessions` and
+ * `revokeUserSessions` throw `ERR_NOT_SUPPORTED`), and it may evict any session under memory pressure and loses
+ * every session on restart (see README.md).
  *
  * @example
  * const store = memcachedStore({ url: "memcached://127.0.0.1:11211" });
  */
-export declare const memcachedStore: StoreFactory<MemcachedStoreOptions>;
+export declare const memcachedStore: StoreFactory<MemcachedStoreOptions, Store>;
 
 // ---- dist/stores/memory/index.d.ts
-import type { StoreFactory } from "../../core/store.js";
+import type { IndexedStore, StoreFactory } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 /** Options of `memoryStore`. */
 export interface MemoryStoreOptions {
-    /** Records kept at most; past it, expired ones are swept, then the least recently written evicted. @default 10000 */
+    /**
+     * Records kept at most; past it, records expired by the write's `now` are collected, then the least recently
+     * written evicted. @default 10000
+     */
     maxEntries?: number;
-    /** How often expired records are swept, in seconds. @default 60 */
-    sweepIntervalSeconds?: number;
-    /** The time (epoch ms), for expiry. @default Date.now */
-    clock?: () => number;
+    /**
+     * How often expired records are collected (by this machine's clock, `Date.now()`): seconds or a string such as
+     * `"1m"`; `false` turns the timer off (call `gc(now)` yourself; a full store still collects). @default "1m"
+     */
+    gcInterval?: Duration | false;
 }
 /** Defaults of `memoryStore`. */
 export declare const defaults: Readonly<{
     readonly maxEntries: 10000;
-    readonly sweepIntervalSeconds: 60;
+    readonly gcInterval: "1m";
 }>;
 /**
  * A store in this process's memory. Sessions are lost on restart and not shared between processes.
@@ -1636,11 +2073,12 @@ export declare const defaults: Readonly<{
  * @example
  * const sessions = createSessions({ secrets, store: memoryStore({ maxEntries: 50_000 }) });
  */
-export declare const memoryStore: StoreFactory<MemoryStoreOptions | undefined>;
+export declare const memoryStore: StoreFactory<MemoryStoreOptions | undefined, IndexedStore>;
 
 // ---- dist/stores/postgres/index.d.ts
 import pg from "pg";
-import type { StoreFactory } from "../../core/store.js";
+import type { IndexedStore, StoreFactory } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 /** Options of `postgresStore`. Give `url` or `pool`, not both. */
 export interface PostgresStoreOptions {
     /** A connection string (`postgres://user@host:5432/db`); the store makes its own pool and ends it on `close()`. */
@@ -1656,20 +2094,21 @@ export interface PostgresStoreOptions {
     createTable?: boolean;
     /** Connections in the pool the store makes from `url`. @default 10 */
     maxConnections?: number;
-    /** How long the store's own pool waits for a new connection before failing, in ms. @default 5000 */
-    connectionTimeoutMs?: number;
+    /** How long the store's own pool waits for a new connection before failing: seconds or a string such as `"5s"`. @default "5s" */
+    connectTimeout?: Duration;
     /**
-     * How long a statement may run, in ms: the server cancels it (`statement_timeout`) and the client gives up
-     * a second later (`query_timeout`), so a server that vanished without closing the connection fails fast too.
-     * Applies to the pool the store makes from `url`. @default 5000
+     * How long a statement may run: the server cancels it (`statement_timeout`) and the client gives up a second
+     * later (`query_timeout`), so a server that vanished without closing the connection fails fast too. Seconds or a
+     * string such as `"5s"`; applies to the pool the store makes from `url`. @default "5s"
      */
-    statementTimeoutMs?: number;
-    /** How often expired rows are collected, in seconds; 0 turns the timer off (call `gc()` yourself). @default 600 */
-    gcIntervalSeconds?: number;
+    statementTimeout?: Duration;
+    /**
+     * How often expired rows are collected (by this machine's clock, `Date.now()`): seconds or a string such as
+     * `"10m"`; `false` turns the timer off (call `gc(now)` yourself). @default "10m"
+     */
+    gcInterval?: Duration | false;
     /** Rows deleted per garbage-collection batch; each batch is one short statement. @default 500 */
     gcBatchSize?: number;
-    /** The time (epoch ms), for garbage collection. @default Date.now */
-    clock?: () => number;
 }
 /** Options of `migrate`. */
 export interface PostgresMigrateOptions {
@@ -1680,9 +2119,9 @@ export interface PostgresMigrateOptions {
 export declare const defaults: Readonly<{
     readonly table: "tessera_sessions";
     readonly maxConnections: 10;
-    readonly connectionTimeoutMs: 5000;
-    readonly statementTimeoutMs: 5000;
-    readonly gcIntervalSeconds: 600;
+    readonly connectTimeout: "5s";
+    readonly statementTimeout: "5s";
+    readonly gcInterval: "10m";
     readonly gcBatchSize: 500;
 }>;
 /**
@@ -1707,10 +2146,11 @@ export declare function migrate(pool: pg.Pool, options?: PostgresMigrateOptions)
  * @example
  * const store = postgresStore({ url: process.env.DATABASE_URL! });
  */
-export declare const postgresStore: StoreFactory<PostgresStoreOptions>;
+export declare const postgresStore: StoreFactory<PostgresStoreOptions, IndexedStore>;
 
 // ---- dist/stores/redis/index.d.ts
-import type { StoreFactory } from "../../core/store.js";
+import type { IndexedStore, StoreFactory } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 /** What the store uses of a node-redis v5 client: anything `createClient(...)` returns fits. */
 export interface RedisClientLike {
     readonly isOpen: boolean;
@@ -1748,10 +2188,10 @@ export interface RedisStoreOptions {
     client?: RedisClientLike | RedisClusterLike;
     /** Put before every key the store writes. @default "tessera:" */
     prefix?: string;
-    /** How long the store's own client waits for a TCP (and TLS) connection, in ms. @default 2000 */
-    connectTimeoutMs?: number;
-    /** The longest pause between the store's own client's reconnection attempts, in ms. @default 1000 */
-    maxReconnectDelayMs?: number;
+    /** How long the store's own client waits for a TCP (and TLS) connection: seconds or a string such as `"2s"`. @default "2s" */
+    connectTimeout?: Duration;
+    /** The longest pause between the store's own client's reconnection attempts: seconds or a string such as `"1s"`. @default "1s" */
+    maxReconnectDelay?: Duration;
     /**
      * Told, at most once per store, about a server setting that puts sessions at risk (a `maxmemory-policy` that
      * evicts them). Messages never contain a URL, password or token. @default console.warn
@@ -1761,8 +2201,8 @@ export interface RedisStoreOptions {
 /** Defaults of `redisStore`. */
 export declare const defaults: Readonly<{
     readonly prefix: "tessera:";
-    readonly connectTimeoutMs: 2000;
-    readonly maxReconnectDelayMs: 1000;
+    readonly connectTimeout: "2s";
+    readonly maxReconnectDelay: "1s";
 }>;
 /**
  * A store in Redis or Redis Cluster, through the official `redis` client (v5). Each session is one hash,
@@ -1776,11 +2216,12 @@ export declare const defaults: Readonly<{
  * const cluster = await createCluster({ rootNodes: [{ url: "redis://10.0.0.1:6379" }] }).connect();
  * const store = redisStore({ client: cluster, prefix: "myapp:sessions:" });
  */
-export declare const redisStore: StoreFactory<RedisStoreOptions>;
+export declare const redisStore: StoreFactory<RedisStoreOptions, IndexedStore>;
 
 // ---- dist/stores/sqlite/index.d.ts
 import Database from "better-sqlite3";
-import type { StoreFactory } from "../../core/store.js";
+import type { IndexedStore, StoreFactory } from "../../core/store.js";
+import type { Duration } from "../../core/duration.js";
 /** Options of `sqliteStore`. */
 export interface SqliteStoreOptions {
     /** The database file; its folder is created. `":memory:"` for a private in-memory database. */
@@ -1790,22 +2231,24 @@ export interface SqliteStoreOptions {
     /** @default "tessera_sessions" */
     table?: string;
     /**
-     * How long a call waits for another process's lock before failing, in ms. The wait never blocks the event loop
-     * for more than a couple of milliseconds at a time: a locked database is retried on timers. @default 2000
+     * How long a call waits for another process's lock before failing: seconds or a string such as `"2s"`; 0 fails at
+     * once. The wait never blocks the event loop for more than a couple of milliseconds at a time: a locked database
+     * is retried on timers. @default "2s"
      */
-    busyTimeoutMs?: number;
-    /** How often expired rows are collected, in seconds; 0 turns the timer off (call `gc()` yourself). @default 600 */
-    gcIntervalSeconds?: number;
+    busyTimeout?: Duration;
+    /**
+     * How often expired rows are collected (by this machine's clock, `Date.now()`): seconds or a string such as
+     * `"10m"`; `false` turns the timer off (call `gc(now)` yourself). @default "10m"
+     */
+    gcInterval?: Duration | false;
     /** Rows deleted per garbage-collection batch; each batch is a short transaction. @default 500 */
     gcBatchSize?: number;
-    /** The time (epoch ms), for garbage collection. @default Date.now */
-    clock?: () => number;
 }
 /** Defaults of `sqliteStore`. */
 export declare const defaults: Readonly<{
     readonly table: "tessera_sessions";
-    readonly busyTimeoutMs: 2000;
-    readonly gcIntervalSeconds: 600;
+    readonly busyTimeout: "2s";
+    readonly gcInterval: "10m";
     readonly gcBatchSize: 500;
 }>;
 /**
@@ -1815,4 +2258,4 @@ export declare const defaults: Readonly<{
  * @example
  * const store = sqliteStore({ path: "data/sessions.db" });
  */
-export declare const sqliteStore: StoreFactory<SqliteStoreOptions>;
+export declare const sqliteStore: StoreFactory<SqliteStoreOptions, IndexedStore>;
