@@ -127,5 +127,6 @@ describe.skipIf(!haveChromium)("the demo in headless Chromium", () => {
     expect(await page.textContent("h1")).toBe("Log in");
 
     expect(consoleMessages.filter((text) => /Content Security Policy|Refused to/i.test(text))).toEqual([]);
-  });
+    // Room for a cold Chromium and a demo restart (tsx compiles the server again) on a busy two-core machine.
+  }, 120_000);
 });
