@@ -64,8 +64,8 @@ const cliRule = {
       {
         patterns: [
           {
-            group: ["../core/**", "../crypto/**", "../cookie/**", "../codecs/**", "../manager/**", "../migrate/**", "../adapters/**", "../stores/*/*", "!../stores/*/index.js"],
-            message: "src/cli imports only the public entry points: ../index.js and ../stores/<name>/index.js (see src/cli/README.md)",
+            group: ["../core/**", "../crypto/**", "../cookie/**", "../codecs/*.js", "../codecs/*/*", "../manager/**", "../migrate/*", "../adapters/**", "../stores/*/*", "!../stores/*/index.js", "!../codecs/*/index.js", "!../migrate/index.js"],
+            message: "src/cli imports only the public entry points: ../index.js, ../stores/<name>/index.js, ../codecs/<name>/index.js and ../migrate/index.js (see src/cli/README.md)",
           },
         ],
       },

@@ -2,12 +2,14 @@
 // every format with its failures. No output may hold a secret or a cookie's token (checked on every run).
 
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKeyRing, createSessions, type Store } from "../src/index.js";
+import { flaskCodec } from "../src/codecs/flask/index.js";
+import { jwtCodec } from "../src/codecs/jwt/index.js";
+import { createKeyRing, createSessions, type Codec, type Store } from "../src/index.js";
 import { sqliteStore } from "../src/stores/sqlite/index.js";
 import { bin, ensureBuilt, json, sensitive, tessera } from "./servers/cli.js";
 
@@ -336,5 +338,115 @@ describe("tessera inspect", () => {
       expect(run.stderr).toContain("no SQLite database at");
       expect(existsSync(missing)).toBe(false);
     });
+  });
+});
+
+describe("tessera inspect: the formats of Flask, JWT sessions and express-session", () => {
+  const interop = join(import.meta.dirname, "..", "..", "shared", "interop");
+  /** A short key, as Flask apps often have: Flask takes it, tessera's own formats would refuse it. */
+  const flaskKey = "flask-dev-key";
+  sensitive.add(flaskKey);
+
+  /** A cookie as `codec` writes it for alice through createSessions, and the session's data. */
+  async function issued(codec: Codec, name = "session") {
+    const sessions = createSessions({ secrets: [secret], codec, cookie: { name, prefix: "none", secure: false } });
+    const session = await sessions.load(new Request("http://app.test/", { headers: { "user-agent": "Firefox/130" } }));
+    session.set("cart", "tea");
+    await session.signIn("alice");
+    const response = await sessions.commit(session, new Response("ok"));
+    const value = response.headers.getSetCookie()[0]!.split(";")[0]!.split(/=(.*)/s)[1]!;
+    sensitive.add(value);
+    return value;
+  }
+
+  it("opens a Flask session cookie with the Flask app's short SECRET_KEY, and says when another key made it", async () => {
+    const value = await issued(flaskCodec({ secretKey: flaskKey }));
+    const [good, fallback, wrong] = await Promise.all([
+      tessera(["inspect", `session=${value}`, "--json"], { env: { SECRET_KEY: flaskKey } }),
+      tessera(["inspect", value, "--json"], { env: { SECRET_KEY: "another-flask-key", SECRET_KEY_FALLBACKS: flaskKey } }),
+      tessera(["inspect", value, "--json"], { env: { SECRET_KEY: "another-flask-key" } }),
+    ]);
+    expect(good.code).toBe(0);
+    expect(json<Report>(good)).toMatchObject({ valid: true, format: "flask", keyIndex: 0, key: "SECRET_KEY", userId: "alice", data: { cart: "tea" } });
+    expect(good.stderr).toContain("TESSERA_WEAK_FLASK_KEY");
+    expect(fallback.code).toBe(0);
+    expect(json<Report>(fallback)).toMatchObject({ valid: true, format: "flask", keyIndex: 1, key: "SECRET_KEY_FALLBACKS[0]" });
+    expect(wrong.code).toBe(1);
+    expect(json<Report>(wrong)).toMatchObject({ valid: false, format: "flask", reason: "tampered" });
+  });
+
+  it("says a cookie the real Flask signed in 2023 is past Flask's max age", async () => {
+    const vectors = JSON.parse(readFileSync(join(interop, "flask_vectors.json"), "utf8")) as {
+      vectors: { id: string; category: string; secret_key: string; cookie_value: string }[];
+    };
+    const vector = vectors.vectors.find((entry) => entry.id === "simple_username")!;
+    sensitive.add(vector.cookie_value);
+    const run = await tessera(["inspect", vector.cookie_value, "--json"], { env: { SECRET_KEY: vector.secret_key } });
+    expect(run.code).toBe(1);
+    expect(json<Report>(run)).toMatchObject({ valid: false, format: "flask", reason: "expired" });
+  });
+
+  it("opens an HS256 JWT with the secrets under the cookie name it was made for, and one with an issuer only when told the issuer", async () => {
+    const plain = await issued(jwtCodec({ alg: "HS256", key: secret }));
+    const withIssuer = await issued(jwtCodec({ alg: "HS256", key: secret, issuer: "https://app.test" }));
+    const [good, noIssuer, issuer, wrong] = await Promise.all([
+      tessera(["inspect", `session=${plain}`, "--json"], { env }),
+      tessera(["inspect", `session=${withIssuer}`, "--json"], { env }),
+      tessera(["inspect", withIssuer, "--json", "--cookie-name", "session", "--issuer", "https://app.test"], { env }),
+      tessera(["inspect", `session=${plain}`, "--json"], { env: { SECRET_KEY: otherSecret } }),
+    ]);
+    expect(good.code).toBe(0);
+    expect(json<Report>(good)).toMatchObject({ valid: true, format: "jwt", keyIndex: 0, userId: "alice", data: { cart: "tea" } });
+    expect(noIssuer.code).toBe(1);
+    expect(json<Report>(noIssuer)).toMatchObject({ valid: false, format: "jwt" });
+    expect(issuer.code).toBe(0);
+    expect(json<Report>(issuer)).toMatchObject({ valid: true, format: "jwt", userId: "alice" });
+    expect(wrong.code).toBe(1);
+    expect(json<Report>(wrong)).toMatchObject({ valid: false, format: "jwt" });
+  });
+
+  it("opens an EdDSA JWT only with --public-key-file, and a dir JWE with a 32-byte base64url secret", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const signed = await issued(jwtCodec({ alg: "EdDSA", key: privateKey.export({ format: "pem", type: "pkcs8" }).toString() }));
+    const pem = join(dir, "jwt-public.pem");
+    writeFileSync(pem, publicKey.export({ format: "pem", type: "spki" }).toString());
+    const dirKey = randomBytes(32);
+    sensitive.add(dirKey.toString("base64url"));
+    const encrypted = await issued(jwtCodec({ alg: "dir", key: dirKey }));
+    const [withKey, withoutKey, jwe] = await Promise.all([
+      tessera(["inspect", `session=${signed}`, "--json", "--public-key-file", pem], { env }),
+      tessera(["inspect", `session=${signed}`, "--json"], { env }),
+      tessera(["inspect", `session=${encrypted}`, "--json"], { env: { SECRET_KEY: secret, SECRET_KEY_FALLBACKS: dirKey.toString("base64url") } }),
+    ]);
+    expect(withKey.code).toBe(0);
+    expect(json<Report>(withKey)).toMatchObject({ valid: true, format: "jwt", key: "--public-key-file", userId: "alice" });
+    expect(withoutKey.code).toBe(1);
+    expect(json<Report>(withoutKey)).toMatchObject({ valid: false, format: "jwt", reason: "unknown_key" });
+    expect(jwe.code).toBe(0);
+    expect(json<Report>(jwe)).toMatchObject({ valid: true, format: "jwt", keyIndex: 1, userId: "alice", data: { cart: "tea" } });
+  });
+
+  it("verifies an express-session cookie with the old app's secret, never printing the session id", async () => {
+    const vectors = JSON.parse(readFileSync(join(interop, "express_vectors.json"), "utf8")) as {
+      vectors: { id: string; secret: string; session_id: string; cookie_value: string; cookie_value_decoded: string }[];
+    };
+    const vector = vectors.vectors.find((entry) => entry.id === "simple")!;
+    sensitive.add(vector.session_id);
+    const [encoded, decoded, wrong, changed] = await Promise.all([
+      tessera(["inspect", `connect.sid=${vector.cookie_value}`, "--json"], { env: { SECRET_KEY: vector.secret } }),
+      tessera(["inspect", vector.cookie_value_decoded], { env: { SECRET_KEY: "keyboard cat", SECRET_KEY_FALLBACKS: vector.secret } }),
+      tessera(["inspect", vector.cookie_value, "--json"], { env: { SECRET_KEY: "keyboard cat" } }),
+      tessera(["inspect", vector.cookie_value.replace(/.$/, (last) => (last === "A" ? "B" : "A")), "--json"], { env: { SECRET_KEY: vector.secret } }),
+    ]);
+    expect(encoded.code).toBe(0);
+    expect(json<Report>(encoded)).toMatchObject({ valid: true, format: "express-session", keyIndex: 0, cookieName: "connect.sid" });
+    expect(json<Report & { message: string }>(encoded).message).toContain("express-session store");
+    expect(decoded.code).toBe(0);
+    expect(decoded.stdout).toMatch(/^format +express-session /m);
+    expect(decoded.stdout).toMatch(/^key +1 \(SECRET_KEY_FALLBACKS\[0\]\)$/m);
+    expect(wrong.code).toBe(1);
+    expect(json<Report>(wrong)).toMatchObject({ valid: false, format: "express-session", reason: "tampered" });
+    expect(changed.code).toBe(1);
+    expect(json<Report>(changed)).toMatchObject({ valid: false, reason: "tampered" });
   });
 });

@@ -1,5 +1,6 @@
 // `tessera inspect <cookie>`: what a session cookie is, whether it verifies, which key opened it, and what it holds.
 
+import { readFileSync } from "node:fs";
 import { sessionExpiry, type SessionRecord, type Store } from "../index.js";
 import { CliError, describeError, exitCodes, parse, printJson, timeoutHelp, timeoutOptions, timeoutsOf, type Command, type Io, type Timeouts } from "./command.js";
 import { cookieFormats, detectFormat, type FailureReason, type FormatContext, type Opened } from "./formats.js";
@@ -14,13 +15,19 @@ key opened it (by index, never the key), created / last seen / idle and absolute
 <cookie> is the value, name=value, a whole Cookie header ("Cookie: a=1; sid=..."), or - to read it from stdin
 (keeps it out of the shell's history). Store tokens are looked up in --store by their SHA-256 and never printed.
 
-Formats: ${cookieFormats.map((format) => format.name).join(", ")}.
+Formats: ${cookieFormats.map((format) => format.name).join(", ")}. The secrets are the application's: for a
+flask cookie its Flask SECRET_KEY (and SECRET_KEY_FALLBACKS), for express-session its \`secret\` option. An
+express-session cookie is verified only: its session is in the express-session store, which inspect does not read.
 
 Options:
   --secret-env NAME        the secret's environment variable (default ${defaultSecretEnv}); older secrets are read
                            from NAME_FALLBACKS, comma-separated, as the demo reads them
   --secret-file PATH       one secret per line instead, the current one first
   --cookie-name NAME       the session cookie's name as configured (default sid; __Host-sid and __Secure-sid too)
+  --public-key-file PATH   jwt: the public key (PEM) for tokens signed with EdDSA or ES256; HS256 tokens are
+                           checked with the secrets, dir tokens with secrets that are 32 bytes in base64url
+  --issuer ISS, --audience AUD
+                           jwt: the iss and aud the application's jwtCodec requires
 ${storeHelp}
 ${timeoutHelp}
   --json                   print the result as JSON (also for a cookie that fails: "valid": false and a "reason")
@@ -97,6 +104,9 @@ export const inspect: Command = {
         "secret-file": { type: "string" },
         "cookie-name": { type: "string" },
         ...storeOptions,
+        "public-key-file": { type: "string" },
+        issuer: { type: "string" },
+        audience: { type: "string" },
         ...timeoutOptions,
         json: { type: "boolean" },
       },
@@ -117,6 +127,9 @@ export const inspect: Command = {
     let opened: OpenedStore | undefined;
     const context: FormatContext = {
       keys,
+      publicKey: readPublicKey(values["public-key-file"]),
+      issuer: values.issuer,
+      audience: values.audience,
       store: async (): Promise<Store | undefined> => {
         if (values.store === undefined) return undefined;
         opened ??= await openStore(values.store, { table: values.table, prefix: values.prefix });
@@ -133,13 +146,26 @@ export const inspect: Command = {
     } finally {
       await opened?.store.close();
     }
-    if (report.keyIndex !== undefined) report.key = keys.sources[report.keyIndex];
+    if (report.keyIndex !== undefined) report.key ??= keys.sources[report.keyIndex];
     if (values.json) printJson(io, report);
     else io.stdout.write(`${render(report)}\n`);
     if (report.reason === "store_required") return exitCodes.usage;
     return report.valid ? exitCodes.ok : exitCodes.refused;
   },
 };
+
+/** The PEM in `--public-key-file`, for JWTs signed with EdDSA or ES256. */
+function readPublicKey(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CliError(exitCodes.usage, `cannot read --public-key-file ${path} (${(error as { code?: string }).code ?? "error"})`);
+  }
+  if (!/-----BEGIN PUBLIC KEY-----/.test(text)) throw new CliError(exitCodes.usage, `--public-key-file ${path} holds no PEM public key (-----BEGIN PUBLIC KEY-----)`);
+  return text;
+}
 
 /** The configured name without a prefix an operator may have typed: `__Host-sid` and `sid` both give `sid`. */
 function cookieBaseName(name: string | undefined): string {
@@ -256,6 +282,9 @@ async function inspectOne(
     return failure(result.reason, { ...base, cookieName: candidate.name ?? (result.keyIndex === undefined ? undefined : cookieName), keyIndex: result.keyIndex });
   }
   const { record } = result;
+  if (record === undefined) {
+    return { valid: true, message: result.note ?? "valid", ...base, cookieName: candidate.name, keyIndex: result.keyIndex };
+  }
   const expiry = sessionExpiry(record.meta, timeouts);
   const details: Report = {
     valid: expiry.verdict === "valid",
@@ -263,6 +292,7 @@ async function inspectOne(
     ...base,
     cookieName,
     keyIndex: result.keyIndex,
+    key: result.keySource,
     sessionId: result.sessionId,
     createdAt: isoTime(record.meta.createdAt),
     lastSeenAt: isoTime(record.meta.lastSeenAt),
@@ -289,7 +319,7 @@ function render(report: Report): string {
   const now = Date.now();
   const at = (iso: string | undefined) => (iso === undefined ? undefined : when(Date.parse(iso), now));
   const lines = block([
-    ["result", report.valid ? "valid" : `invalid: ${report.message}`],
+    ["result", report.valid ? (report.message === "valid" ? "valid" : `valid: ${report.message}`) : `invalid: ${report.message}`],
     ["format", report.format === undefined ? undefined : `${report.format} (${report.description})`],
     ["cookie", report.cookieName],
     ["key", report.keyIndex === undefined ? undefined : `${report.keyIndex} (${report.key})`],

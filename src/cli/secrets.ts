@@ -6,7 +6,11 @@ import { CliError, exitCodes } from "./command.js";
 
 /** The keys, and where each came from (a name to print: never the key). */
 export interface Keys {
-  ring: KeyRing;
+  /**
+   * tessera's key ring, made on first use, as `createSessions` makes it: a key it refuses (shorter than 32 bytes)
+   * throws a CliError then. Formats of other libraries (Flask, express-session) use `secrets` raw, as their apps do.
+   */
+  readonly ring: KeyRing;
   /** The secrets as given, first the current one, for formats that use them raw (and for redaction). */
   secrets: string[];
   /** Where `secrets[i]` came from: `SECRET_KEY`, `SECRET_KEY_FALLBACKS[0]`, `line 2 of keys.txt`. */
@@ -19,7 +23,7 @@ export const defaultSecretEnv = "SECRET_KEY";
 /**
  * Reads the keys. From the environment: `NAME` (default `SECRET_KEY`), then `NAME_FALLBACKS`, comma-separated, as
  * demo/config.ts reads SECRET_KEY and SECRET_KEY_FALLBACKS. From a file: one secret per line, the current one first.
- * The keys are checked as `createSessions` checks them.
+ * tessera's formats check the keys as `createSessions` does, when they first use them.
  *
  * @example
  * const keys = readKeys({ secretEnv: undefined, secretFile: "keys.txt" }, process.env);
@@ -54,8 +58,21 @@ export function readKeys(options: { secretEnv: string | undefined; secretFile: s
     secrets = [current, ...fallbacks];
     sources = [name, ...fallbacks.map((_, index) => `${name}_FALLBACKS[${index}]`)];
   }
+  let ring: KeyRing | undefined;
+  return {
+    secrets,
+    sources,
+    get ring() {
+      ring ??= tesseraRing(secrets, sources);
+      return ring;
+    },
+  };
+}
+
+/** The key ring as `createSessions` builds it; a refusal names the key by where it came from, never by its value. */
+function tesseraRing(secrets: string[], sources: string[]): KeyRing {
   try {
-    return { ring: createKeyRing(secrets), secrets, sources };
+    return createKeyRing(secrets);
   } catch (error) {
     // The key ring names a key by its index (`secrets[1]`), never by its value: say where that one came from.
     if (isTesseraError(error)) {
