@@ -127,6 +127,10 @@ async function load(sessions: Sessions, cookies: string[], until: Promise<unknow
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       for (let i = worker; !done; i += concurrency) {
+        // Each request starts on its own turn of the event loop, as one arriving on a socket does. Without this, a
+        // store that answers synchronously (SQLite) lets these loops run on microtasks alone, starving timers
+        // for seconds: a stall of the harness, not of an application.
+        await new Promise((resolve) => setImmediate(resolve));
         const began = performance.now();
         try {
           const session = await sessions.load(new Request("https://app.test/", { headers: { cookie: cookies[i % cookies.length]! } }));
