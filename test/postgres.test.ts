@@ -72,9 +72,9 @@ describe("postgres store", () => {
     pool.on("error", () => undefined);
     open.push({ close: () => pool.end() });
     const statements: string[] = [];
-    const query = pool.query.bind(pool) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
-    pool.query = ((text: string, values?: unknown[]) => {
-      statements.push(text);
+    const query = pool.query.bind(pool) as (text: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
+    pool.query = ((text: string | pg.QueryConfig, values?: unknown[]) => {
+      statements.push(typeof text === "string" ? text : text.text);
       return query(text, values);
     }) as never;
     return { pool, statements };
@@ -150,6 +150,25 @@ describe("postgres store", () => {
     const store = make({ url, table: freshTable() });
     await thousandWriters(store, secret);
   }, 60_000);
+
+  it("sends each request's statements as named prepared statements, or unnamed with preparedStatements: false", async () => {
+    // One connection per pool, so the server's pg_prepared_statements (per connection) shows what the store prepared.
+    const preparedOn = async (preparedStatements: boolean | undefined) => {
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      pool.on("error", () => undefined);
+      open.push({ close: () => pool.end() });
+      const store = view({ pool, table: freshTable(), preparedStatements });
+      await store.create("a", record({ n: 1 }), writeAt(Date.now() + hour));
+      const read = await store.get("a");
+      await store.update("a", record({ n: 2 }), read!.version, writeAt(Date.now() + hour));
+      await store.delete("a");
+      const { rows } = await pool.query<{ name: string }>("SELECT name FROM pg_prepared_statements ORDER BY name");
+      return rows.map((row) => row.name.replace(/^tessera_[0-9a-z]+_/, "tessera_*_"));
+    };
+    expect(await preparedOn(undefined)).toEqual(["tessera_*_create", "tessera_*_delete", "tessera_*_get", "tessera_*_update"]);
+    expect(await preparedOn(false)).toEqual([]);
+    expect(() => make({ url, preparedStatements: "yes" as never })).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
+  });
 
   it("collects only expired rows, in batches of gcBatchSize", async () => {
     const table = freshTable();

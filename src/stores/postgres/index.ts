@@ -38,6 +38,12 @@ export interface PostgresStoreOptions {
   gcInterval?: Duration | false;
   /** Rows deleted per garbage-collection batch; each batch is one short statement. @default 500 */
   gcBatchSize?: number;
+  /**
+   * Send the per-request statements (read, create, update, delete) as named prepared statements, which each
+   * connection parses and plans once. `false` behind a pooler that does not keep them across transactions
+   * (PgBouncer in transaction mode before 1.21, without `max_prepared_statements`). @default true
+   */
+  preparedStatements?: boolean;
 }
 
 /** Options of `migrate`. */
@@ -54,6 +60,7 @@ export const defaults = Object.freeze({
   statementTimeout: "5s",
   gcInterval: "10m",
   gcBatchSize: 500,
+  preparedStatements: true,
 } as const);
 
 /** Options of earlier releases, refused with what replaces them. */
@@ -155,6 +162,8 @@ export const postgresStore: StoreFactory<PostgresStoreOptions, IndexedStore> = (
   checkTable(table);
   const batchSize = checkBatchSize("gcBatchSize", options.gcBatchSize ?? defaults.gcBatchSize);
   const gcEveryMs = intervalMs("gcInterval", options.gcInterval ?? defaults.gcInterval);
+  const named = options.preparedStatements ?? defaults.preparedStatements;
+  if (typeof named !== "boolean") throw new TesseraError("ERR_INVALID_OPTION", "`preparedStatements` must be true or false");
   if ((options.url === undefined) === (options.pool === undefined)) {
     throw new TesseraError("ERR_INVALID_OPTION", "`postgresStore` needs exactly one of `url` and `pool`");
   }
@@ -192,11 +201,14 @@ export const postgresStore: StoreFactory<PostgresStoreOptions, IndexedStore> = (
   let closed = false;
   let ending: Promise<void> | undefined;
   let ready: Promise<void> | undefined;
+  /** Set once the table is known to exist: from then on a statement waits for nothing before it is sent. */
+  let prepared = false;
   /** Creates the table on first use; a failed attempt (the server was down) is retried by the next call. */
   const prepare = (): Promise<void> => {
     ready ??= (async () => {
       const found = await pool.query<{ table: string | null }>("SELECT to_regclass($1)::text AS table", [table]);
       if (found.rows[0]?.table == null) await migrate(pool, { table });
+      prepared = true;
     })().catch((error: unknown) => {
       ready = undefined;
       throw error;
@@ -207,10 +219,15 @@ export const postgresStore: StoreFactory<PostgresStoreOptions, IndexedStore> = (
    * One statement. With a `signal`, the statement is sent only if the manager has not given up by the time a
    * connection is ready, so a write the caller was told failed is not sent late (one already sent still runs).
    */
-  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[], signal?: AbortSignal): Promise<pg.QueryResult<R>> => {
+  const query = async <R extends pg.QueryResultRow>(
+    text: string | pg.QueryConfig,
+    values: unknown[],
+    signal?: AbortSignal,
+  ): Promise<pg.QueryResult<R>> => {
     if (closed) throw new TesseraError("ERR_STORE_UNAVAILABLE", "the postgres store was closed");
-    if (createTable) await prepare();
-    if (signal === undefined) return pool.query<R>(text, values);
+    if (createTable && !prepared) await prepare();
+    const config: pg.QueryConfig = typeof text === "string" ? { text, values } : { ...text, values };
+    if (signal === undefined) return pool.query<R>(config);
     if (signal.aborted) throw abandoned();
     const client = await pool.connect();
     if (signal.aborted) {
@@ -225,7 +242,7 @@ export const postgresStore: StoreFactory<PostgresStoreOptions, IndexedStore> = (
     };
     client.on("error", onError);
     try {
-      return await client.query<R>(text, values);
+      return await client.query<R>(config);
     } catch (error) {
       // A client whose statement failed may have a broken connection: hand it back as failed so the pool drops it.
       failed ??= error instanceof Error ? error : new Error("postgres query failed");
@@ -234,6 +251,25 @@ export const postgresStore: StoreFactory<PostgresStoreOptions, IndexedStore> = (
       client.off("error", onError);
       client.release(failed);
     }
+  };
+  /**
+   * The statements every request runs, as named prepared statements: each connection parses and plans them once,
+   * then sends only the values. Names are per table (a hash keeps them under PostgreSQL's 63-byte limit).
+   */
+  const statementPrefix = `tessera_${shortHash(table.toLowerCase())}`;
+  const statement = (suffix: string, text: string): pg.QueryConfig => (named ? { name: `${statementPrefix}_${suffix}`, text } : { text });
+  const statements = {
+    get: statement("get", `SELECT id, version, record FROM ${table} WHERE id = $1`),
+    create: statement(
+      "create",
+      `INSERT INTO ${table} (id, version, user_id, expires_at, record) SELECT $1, 1, $2, $3, $4 WHERE ${fenceSql(5)} ON CONFLICT (id) DO NOTHING`,
+    ),
+    update: statement(
+      "update",
+      `UPDATE ${table} SET version = version + 1, user_id = $2, expires_at = $3, record = $4 WHERE id = $1 AND version = $5 AND ${fenceSql(6)}`,
+    ),
+    delete: statement("delete", `DELETE FROM ${table} WHERE id = $1`),
+    deleteAt: statement("delete_at", `DELETE FROM ${table} WHERE id = $1 AND version = $2 AND ${fenceSql(3)}`),
   };
   const listed = (row: Row): ListedSession => ({ id: row.id, text: row.record, version: row.version });
 
@@ -282,35 +318,27 @@ export const postgresStore: StoreFactory<PostgresStoreOptions, IndexedStore> = (
   const store: IndexedStore = {
     name: "postgres",
     async get(id) {
-      const { rows } = await query<Row>(`SELECT id, version, record FROM ${table} WHERE id = $1`, [id]);
+      const { rows } = await query<Row>(statements.get, [id]);
       const row = rows[0];
       return row === undefined ? undefined : { text: row.record, version: row.version };
     },
     async create(id, text, { expiresAt, userId, signal, deadline }) {
-      const { rowCount } = await query(
-        `INSERT INTO ${table} (id, version, user_id, expires_at, record) SELECT $1, 1, $2, $3, $4 WHERE ${fenceSql(5)} ON CONFLICT (id) DO NOTHING`,
-        [id, userId ?? null, expiresAt, text, fenceOf(deadline)],
-        signal,
-      );
+      const { rowCount } = await query(statements.create, [id, userId ?? null, expiresAt, text, fenceOf(deadline)], signal);
       return rowCount === 1;
     },
     async update(id, text, expectedVersion, { expiresAt, userId, signal, deadline }) {
       // Under READ COMMITTED a second UPDATE at the same version waits for the first, then re-checks the WHERE
       // clause (the fence too, at that moment) against the row the first one wrote, and matches nothing: exactly
       // one of them wins.
-      const { rowCount } = await query(
-        `UPDATE ${table} SET version = version + 1, user_id = $2, expires_at = $3, record = $4 WHERE id = $1 AND version = $5 AND ${fenceSql(6)}`,
-        [id, userId ?? null, expiresAt, text, expectedVersion, fenceOf(deadline)],
-        signal,
-      );
+      const { rowCount } = await query(statements.update, [id, userId ?? null, expiresAt, text, expectedVersion, fenceOf(deadline)], signal);
       return rowCount === 1 ? expectedVersion + 1 : undefined;
     },
     async delete(id, options) {
       const expected = options?.expectedVersion;
       const { rowCount } =
         expected === undefined
-          ? await query(`DELETE FROM ${table} WHERE id = $1`, [id], options?.signal)
-          : await query(`DELETE FROM ${table} WHERE id = $1 AND version = $2 AND ${fenceSql(3)}`, [id, expected, fenceOf(options?.deadline)], options?.signal);
+          ? await query(statements.delete, [id], options?.signal)
+          : await query(statements.deleteAt, [id, expected, fenceOf(options?.deadline)], options?.signal);
       return rowCount === 1;
     },
     async listByUser(userId) {
@@ -331,3 +359,10 @@ export const postgresStore: StoreFactory<PostgresStoreOptions, IndexedStore> = (
   };
   return store;
 };
+
+/** A short, stable name for `text` (FNV-1a, 32 bits, base 36), for prepared statement names. */
+function shortHash(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(36);
+}
