@@ -2109,6 +2109,12 @@ export interface PostgresStoreOptions {
     gcInterval?: Duration | false;
     /** Rows deleted per garbage-collection batch; each batch is one short statement. @default 500 */
     gcBatchSize?: number;
+    /**
+     * Send the per-request statements (read, create, update, delete) as named prepared statements, which each
+     * connection parses and plans once. `false` behind a pooler that does not keep them across transactions
+     * (PgBouncer in transaction mode before 1.21, without `max_prepared_statements`). @default true
+     */
+    preparedStatements?: boolean;
 }
 /** Options of `migrate`. */
 export interface PostgresMigrateOptions {
@@ -2123,6 +2129,7 @@ export declare const defaults: Readonly<{
     readonly statementTimeout: "5s";
     readonly gcInterval: "10m";
     readonly gcBatchSize: 500;
+    readonly preparedStatements: true;
 }>;
 /**
  * Creates the sessions table and its indexes when missing. Safe to run from many processes at once: a
