@@ -70,6 +70,12 @@ async function bareHono(port: number) {
 
 type Mode = "sealed" | "signed" | "memory" | "sqlite" | "redis" | "postgres";
 
+/**
+ * What this server process counted, reported to the orchestrator on request (bench/server.ts): compare-and-set
+ * conflicts, from tessera's `write_conflict` events. Writers of one session in one process queue and never conflict.
+ */
+export const counters = { conflicts: 0 };
+
 async function tesseraSessions(mode: Mode) {
   const { createSessions } = await import("tessera");
   let store;
@@ -94,6 +100,9 @@ async function tesseraSessions(mode: Mode) {
     secrets: [secret],
     store,
     codec: mode === "signed" ? "signed" : "sealed",
+    onEvent: (event) => {
+      if (event.type === "write_conflict") counters.conflicts++;
+    },
   });
 }
 

@@ -11,6 +11,8 @@ export interface Measurement {
   p99Ms: number;
   cpuMicrosPerRequest: number;
   errors: number;
+  /** Compare-and-set conflicts the server counted during the run (tessera's store modes). */
+  conflicts?: number | undefined;
 }
 
 export interface Row {
@@ -29,6 +31,8 @@ export interface Row {
   ratioToBestPeer: number | undefined;
   bestPeer: string | undefined;
   errors: number;
+  /** Compare-and-set conflicts over all repeats; `undefined` where the server does not count them. */
+  conflicts: number | undefined;
 }
 
 const bareNames: Record<string, string> = { node: "bare node:http", fastify: "bare Fastify", express: "bare Express", hono: "bare Hono" };
@@ -67,6 +71,7 @@ export function summarize(measurements: Measurement[]): Row[] {
       ratioToBestPeer: undefined,
       bestPeer: undefined,
       errors: ms.reduce((sum, m) => sum + m.errors, 0),
+      conflicts: ms.some((m) => m.conflicts !== undefined) ? ms.reduce((sum, m) => sum + (m.conflicts ?? 0), 0) : undefined,
     };
   });
   for (const row of rows) {
@@ -104,22 +109,23 @@ export function renderTable(
     "",
     `${meta.date}, ${meta.machine}. Each server in its own process, autocannon in another, 127.0.0.1, ${meta.connections} connections, ` +
       `${meta.settings.warmupSeconds} s warm-up, median of ${meta.settings.repeats} runs of ${meta.settings.seconds} s, contestants interleaved. ` +
-      `W1 reads the session and greets the user; W2 changes it on every request; W1 distinct reads across ${meta.settings.distinct} sessions. ` +
+      `W1 reads the session and greets the user; W2 changes it on every request; W1 distinct reads across ${meta.settings.distinct} sessions; ` +
+      `W2 shared has every connection change one session at once (conflicts: compare-and-set conflicts the server counted, tessera's store modes). ` +
       "CPU is the server process's utime + stime over the run, per request; added µs is over the bare framework it runs on; " +
       "the peer ratio compares with the fastest peer of the same kind (cookie or store) in the same workload.",
     "",
   ];
   for (const workload of [...new Set(rows.map((r) => r.workload))]) {
     lines.push(`## ${workload}`, "");
-    lines.push("| contestant | req/s | p99 ms | server CPU µs/req | added µs | × bare node:http | × best peer | errors |");
-    lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    lines.push("| contestant | req/s | p99 ms | server CPU µs/req | added µs | × bare node:http | × best peer | errors | conflicts |");
+    lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     const sorted = rows
       .filter((r) => r.workload === workload)
       .sort((a, b) => ["bare", "tessera", "peer"].indexOf(a.group) - ["bare", "tessera", "peer"].indexOf(b.group) || b.requestsPerSecond - a.requestsPerSecond);
     for (const r of sorted) {
       const peer = r.ratioToBestPeer === undefined ? "" : `${fixed(r.ratioToBestPeer, 2)} (${r.bestPeer})`;
       lines.push(
-        `| ${r.contestant} | ${fixed(r.requestsPerSecond, 0)} | ${fixed(r.p99Ms, 1)} | ${fixed(r.cpuMicrosPerRequest, 1)} | ${fixed(r.addedMicros, 1)} | ${fixed(r.ratioToBareNode, 2)} | ${peer} | ${r.errors} |`,
+        `| ${r.contestant} | ${fixed(r.requestsPerSecond, 0)} | ${fixed(r.p99Ms, 1)} | ${fixed(r.cpuMicrosPerRequest, 1)} | ${fixed(r.addedMicros, 1)} | ${fixed(r.ratioToBareNode, 2)} | ${peer} | ${r.errors} | ${r.conflicts ?? ""} |`,
       );
     }
     lines.push("");

@@ -24,17 +24,21 @@ const here = dirname(fileURLToPath(import.meta.url));
 const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs")).href;
 const clockTicks = 100; // USER_HZ on Linux
 
-export type Workload = "W1" | "W2" | "W1 distinct";
+export type Workload = "W1" | "W2" | "W1 distinct" | "W2 shared";
 const workloads: { name: Workload; path: string; sessions: number }[] = [
   { name: "W1", path: "/w1", sessions: connections },
   { name: "W2", path: "/w2", sessions: connections },
   { name: "W1 distinct", path: "/w1", sessions: settings.distinct },
+  // Every connection writes the same session at once: tessera's writers of one session queue in the process.
+  { name: "W2 shared", path: "/w2", sessions: 1 },
 ];
 
 interface Running {
   contestant: Contestant;
   child: ChildProcess;
   url: string;
+  /** The server's counters (bench/server.ts answers a "stats" line). */
+  stats(): Promise<{ conflicts: number }>;
 }
 
 function reachable(port: number): Promise<boolean> {
@@ -55,9 +59,26 @@ function start(contestant: Contestant): Promise<Running> {
     child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk.toString();
       const match = /ready (\d+)/.exec(output);
-      if (match) resolve({ contestant, child, url: `http://127.0.0.1:${match[1]}` });
+      if (match) resolve({ contestant, child, url: `http://127.0.0.1:${match[1]}`, stats: () => statsOf(child) });
     });
     child.once("exit", (code) => reject(new Error(`${contestant.name} exited with ${code}`)));
+  });
+}
+
+/** Asks a server for its counters: one "stats" line in, one "stats {...}" line out. */
+function statsOf(child: ChildProcess): Promise<{ conflicts: number }> {
+  return new Promise((resolve) => {
+    let output = "";
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /stats (\{.*\})\n/.exec(output);
+      if (match) {
+        child.stdout!.off("data", onData);
+        resolve(JSON.parse(match[1]!) as { conflicts: number });
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stdin!.write("stats\n");
   });
 }
 
@@ -127,9 +148,11 @@ async function main(): Promise<void> {
       for (const server of running) await load(server.url, workload.path, cookies.get(server)!, settings.warmupSeconds);
       for (let repeat = 1; repeat <= settings.repeats; repeat++) {
         for (const server of running) {
+          const counted = await server.stats();
           const before = cpuMicros(server.child.pid!);
           const result = await load(server.url, workload.path, cookies.get(server)!, settings.seconds);
           const cpu = cpuMicros(server.child.pid!) - before;
+          const conflicts = (await server.stats()).conflicts - counted.conflicts;
           const requests = result.requests.total;
           measurements.push({
             contestant: server.contestant.name,
@@ -142,9 +165,10 @@ async function main(): Promise<void> {
             p99Ms: result.latency.p99,
             cpuMicrosPerRequest: requests > 0 ? cpu / requests : Number.NaN,
             errors: result.errors + result.non2xx + result.timeouts,
+            conflicts: server.contestant.group === "tessera" && server.contestant.kind === "store" ? conflicts : undefined,
           });
           process.stdout.write(
-            `${workload.name.padEnd(12)} #${repeat} ${server.contestant.name.padEnd(34)} ${(requests / settings.seconds).toFixed(0).padStart(7)} req/s  ${(cpu / requests).toFixed(1).padStart(6)} µs CPU${result.non2xx + result.errors > 0 ? `  ${result.non2xx + result.errors} errors` : ""}\n`,
+            `${workload.name.padEnd(12)} #${repeat} ${server.contestant.name.padEnd(34)} ${(requests / settings.seconds).toFixed(0).padStart(7)} req/s  ${(cpu / requests).toFixed(1).padStart(6)} µs CPU${result.non2xx + result.errors > 0 ? `  ${result.non2xx + result.errors} errors` : ""}${conflicts > 0 ? `  ${conflicts} conflicts` : ""}\n`,
           );
         }
       }

@@ -1,8 +1,8 @@
 // One benchmark server, in its own process: `node --import tsx bench/server.ts "<contestant>"`.
-// Prints "ready <port>" once it listens on 127.0.0.1.
+// Prints "ready <port>" once it listens on 127.0.0.1, and "stats {...}" (its counters) for each "stats" line it reads.
 
 import { createServer } from "node:net";
-import { contestants } from "./contestants.js";
+import { contestants, counters } from "./contestants.js";
 
 const name = process.argv[2];
 const contestant = contestants.find((c) => c.name === name);
@@ -23,5 +23,8 @@ const port = await new Promise<number>((resolve, reject) => {
 await contestant.start(port);
 process.stdout.write(`ready ${port}\n`);
 // The orchestrator ends this process; it also ends if the orchestrator goes away.
-process.stdin.resume();
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (text: string) => {
+  for (const line of text.split("\n")) if (line.trim() === "stats") process.stdout.write(`stats ${JSON.stringify(counters)}\n`);
+});
 process.stdin.on("end", () => process.exit(0));
