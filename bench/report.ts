@@ -136,7 +136,7 @@ export function renderTable(
 const escapeXml = (text: string) => text.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * Horizontal bars: requests per second as a ratio to bare node:http, W1 and W2 side by side per contestant.
+ * Horizontal bars: requests per second as a ratio to bare node:http, W1 distinct, W2 and W1 side by side per contestant.
  *
  * @example
  * writeFileSync("bench/results/latest.svg", renderChart(rows));
@@ -144,8 +144,9 @@ const escapeXml = (text: string) => text.replace(/[<>&"]/g, (c) => `&#${c.charCo
 export function renderChart(rows: Row[]): string {
   const names = [...new Set(rows.map((r) => r.contestant))];
   const series = [
-    { workload: "W1", color: "#3451b2" },
+    { workload: "W1 distinct", color: "#3451b2" },
     { workload: "W2", color: "#e0803c" },
+    { workload: "W1", color: "#8fa4d9" },
   ];
   const barHeight = 9;
   const rowHeight = barHeight * series.length + 8;
@@ -159,7 +160,7 @@ export function renderChart(rows: Row[]): string {
     `<text x="10" y="20" font-size="13" font-weight="bold">Requests per second, × bare node:http (same run)</text>`,
   ];
   series.forEach((s, i) => {
-    parts.push(`<rect x="${left + i * 90}" y="28" width="10" height="10" fill="${s.color}"/><text x="${left + 14 + i * 90}" y="37">${s.workload}</text>`);
+    parts.push(`<rect x="${left + i * 110}" y="28" width="10" height="10" fill="${s.color}"/><text x="${left + 14 + i * 110}" y="37">${s.workload}</text>`);
   });
   names.forEach((name, index) => {
     const y = 48 + index * rowHeight;
@@ -177,4 +178,94 @@ export function renderChart(rows: Row[]): string {
   parts.push(`<text x="${x1}" y="${height - 10}" text-anchor="middle" fill="#666">1.0 = bare node:http</text>`);
   parts.push("</svg>");
   return parts.join("\n");
+}
+
+/** One speed target, judged on the rows of one run. */
+export interface Target {
+  /** What is promised, as a sentence. */
+  goal: string;
+  /** What this run measured, in words and numbers. */
+  measured: string;
+  /** `undefined` when the run lacks a contestant the target needs (a quick run, a store not running). */
+  met: boolean | undefined;
+}
+
+/**
+ * The targets of the speed work, judged on `rows` (one run, interleaved): added server CPU against the best peer and
+ * the bare framework, per workload. A target whose contestants the run did not include is reported as not measured.
+ *
+ * @example
+ * for (const target of judgeTargets(rows)) console.log(target.met, target.goal);
+ */
+export function judgeTargets(rows: Row[]): Target[] {
+  const find = (contestant: string, workload: string) => rows.find((r) => r.contestant === contestant && r.workload === workload);
+  const targets: Target[] = [];
+  const missing = (goal: string): Target => ({ goal, measured: "not in this run", met: undefined });
+
+  for (const codec of ["sealed", "signed"]) {
+    for (const workload of ["W1 distinct", "W2"]) {
+      const goal = `${codec} cookie on Fastify, ${workload}: added CPU ≤ 0.8× @fastify/secure-session's`;
+      const ours = find(`tessera Fastify ${codec}`, workload)?.addedMicros;
+      const peer = find("@fastify/secure-session", workload)?.addedMicros;
+      if (ours === undefined || peer === undefined) targets.push(missing(goal));
+      else targets.push({ goal, measured: `+${fixed(ours, 1)} µs vs +${fixed(peer, 1)} µs (${fixed(ours / peer, 2)}×)`, met: ours <= 0.8 * peer });
+    }
+  }
+  const modes = [...new Set(rows.filter((r) => r.group === "tessera").map((r) => r.contestant.split(" ").at(-1)!))];
+  const workloads = ["W1", "W2", "W1 distinct"];
+  for (const mode of modes) {
+    const goal = `Hono adapter, ${mode}: added CPU ≤ 1.2× node:http's in W1, W2 and W1 distinct`;
+    const ratios = workloads.flatMap((workload) => {
+      const hono = find(`tessera Hono ${mode}`, workload)?.addedMicros;
+      const node = find(`tessera node:http ${mode}`, workload)?.addedMicros;
+      return hono === undefined || node === undefined ? [] : [{ workload, ratio: hono / Math.max(node, 0.1) }];
+    });
+    if (ratios.length === 0) targets.push(missing(goal));
+    else {
+      const worst = ratios.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+      targets.push({ goal, measured: `worst ${fixed(worst.ratio, 2)}× (${worst.workload})`, met: ratios.every((r) => r.ratio <= 1.2) });
+    }
+  }
+  for (const mode of modes) {
+    const goal = `Express adapter, ${mode}: ≤ +8 µs over bare Express in W1, W2 and W1 distinct`;
+    const added = workloads.flatMap((workload) => {
+      const value = find(`tessera Express ${mode}`, workload)?.addedMicros;
+      return value === undefined ? [] : [{ workload, value }];
+    });
+    if (added.length === 0) targets.push(missing(goal));
+    else {
+      const worst = added.reduce((a, b) => (b.value > a.value ? b : a));
+      targets.push({ goal, measured: `worst +${fixed(worst.value, 1)} µs (${worst.workload})`, met: added.every((a) => a.value <= 8) });
+    }
+  }
+  for (const [workload, limit, what] of [["W1 distinct", 20, "read"], ["W2", 45, "write"]] as const) {
+    const goal = `PostgreSQL ${what} (node:http, ${workload}): ≤ +${limit} µs`;
+    const added = find("tessera node:http postgres", workload)?.addedMicros;
+    targets.push(added === undefined ? missing(goal) : { goal, measured: `+${fixed(added, 1)} µs`, met: added <= limit });
+  }
+  {
+    const goal = "SQLite W2 on Fastify: ≥ 1.0× @fastify/session's requests per second";
+    const ours = find("tessera Fastify sqlite", "W2")?.requestsPerSecond;
+    const peer = find("@fastify/session", "W2")?.requestsPerSecond;
+    targets.push(ours === undefined || peer === undefined ? missing(goal) : { goal, measured: `${fixed(ours / peer, 2)}×`, met: ours >= peer });
+  }
+  {
+    const goal = "W2 shared, every store mode: zero compare-and-set conflicts among one process's writers";
+    const counted = rows.filter((r) => r.workload === "W2 shared" && r.conflicts !== undefined);
+    const total = counted.reduce((sum, r) => sum + r.conflicts!, 0);
+    targets.push(counted.length === 0 ? missing(goal) : { goal, measured: `${total} conflicts over ${counted.length} contestants`, met: total === 0 });
+  }
+  return targets;
+}
+
+/**
+ * The targets as a markdown section: met, missed, or not measured in this run.
+ *
+ * @example
+ * console.log(renderTargets(judgeTargets(rows)));
+ */
+export function renderTargets(targets: Target[]): string {
+  const lines = ["## Targets", "", "| target | this run | |", "| --- | --- | --- |"];
+  for (const t of targets) lines.push(`| ${t.goal} | ${t.measured} | ${t.met === undefined ? "not measured" : t.met ? "met" : "**missed**"} |`);
+  return `${lines.join("\n")}\n`;
 }

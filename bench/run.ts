@@ -12,7 +12,7 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { contestants, type Contestant } from "./contestants.js";
-import { renderChart, renderTable, summarize, type Measurement } from "./report.js";
+import { judgeTargets, renderChart, renderTable, renderTargets, summarize, type Measurement } from "./report.js";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
 
   const summary = summarize(measurements);
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}`;
-  const table = renderTable(summary, { machine, quick, settings, connections, date: new Date().toISOString() });
+  const table = `${renderTable(summary, { machine, quick, settings, connections, date: new Date().toISOString() })}\n${renderTargets(judgeTargets(summary))}`;
   const resultsDir = join(here, "results");
   mkdirSync(resultsDir, { recursive: true });
   const stem = quick ? "quick" : "latest";
