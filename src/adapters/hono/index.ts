@@ -1,14 +1,14 @@
 // Hono: a middleware that loads the session into `c.get("session")` and commits it on the way out.
 
 import type { Context, MiddlewareHandler } from "hono";
-import type { SessionData } from "../../core/data.js";
+import type { DeclaredSessionData, SessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
 import type { SessionManager } from "../../manager/sessions.js";
 import { applyChanges, factsOf } from "../fetch-api.js";
 
 /** The Hono environment the middleware provides: `c.get("session")` typed from the session's data. */
-export type SessionEnv<D extends SessionData = SessionData> = { Variables: { session: Session<D> } };
+export type SessionEnv<D extends SessionData = DeclaredSessionData> = { Variables: { session: Session<D> } };
 
 /**
  * Whether the connection itself is TLS, when the server says (@hono/node-server puts node's request in
