@@ -169,7 +169,7 @@ describe("tessera/express with passport-local and express-session habits", () =>
     const anonymous = await (await call("/id")).json();
     expect(anonymous).toEqual({ sessionID: "", id: "", persistent: true });
     const cookie = cookieOf(await login("wonderland"))!;
-    const { sessionID, id } = await (await call("/id", cookie)).json();
+    const { sessionID, id } = (await (await call("/id", cookie)).json()) as { sessionID: string; id: string };
     expect(id).toBe(sessionID);
     expect((await sessions.userSessions("u1")).map((listed) => listed.id)).toContain(sessionID);
     expect(cookie).not.toContain(sessionID);
@@ -184,7 +184,7 @@ describe("tessera/express with passport-local and express-session habits", () =>
     expect(await (await call("/id", cookieOf(forgotten))).json()).toMatchObject({ persistent: false });
 
     const remembered = await call("/remember?remember=yes", undefined, { method: "POST" });
-    const body = await remembered.json();
+    const body = (await remembered.json()) as { maxAge: number; expires: string };
     expect(body.maxAge).toBeGreaterThan(0);
     expect(new Date(body.expires).getTime()).toBeGreaterThan(Date.now());
     expect(remembered.headers.getSetCookie().find((h) => h.startsWith("sid="))).toMatch(/Max-Age=\d+/);
