@@ -107,6 +107,25 @@ describe("the demo app's error handling", () => {
   });
 });
 
+describe("the demo app's 503 when the store fails at commit", () => {
+  it("carries none of the handler's response headers: no Location, no cookie the handler set", async () => {
+    const { store, setDown } = faultyStore();
+    const app = createApp(createSessions({ secrets: [secret], store }));
+    setDown(true);
+    // The login handler redirects; the sign-in's write at commit fails, and the redirect becomes the 503 page.
+    const response = await app.request("/login", {
+      method: "POST",
+      headers: { origin: "http://localhost", "content-type": "application/x-www-form-urlencoded" },
+      body: "username=alice",
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get("location")).toBeNull();
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(await response.text()).toContain("Sessions are unavailable for a moment.");
+    expectSecurityHeaders(response);
+  });
+});
+
 describe("the demo's helpers", () => {
   it("accepts ordinary names, including non-Latin ones, and refuses the rest with a reason", () => {
     expect(usernameProblem("alice")).toBeUndefined();
