@@ -35,7 +35,12 @@ button:disabled { color: var(--muted); background: #e4e8f0; cursor: not-allowed;
   main { margin: 0; padding: 1.25rem 1rem; border-left: 0; border-right: 0; border-radius: 0; box-shadow: none; }
   h1 { font-size: 1.5rem; }
   form p { flex-wrap: wrap; }
-  table { font-size: .85rem; }
+  /* The sessions table as one block per session: three columns of dates do not fit beside a browser name. */
+  thead { display: none; }
+  table, tbody, tr, td { display: block; }
+  tr { padding: .5rem 0; border-bottom: 1px solid var(--line); }
+  td { padding: .1rem 0; border: 0; }
+  td.time::before { content: attr(data-label) " "; color: var(--muted); }
 }
 `;
 
@@ -177,8 +182,8 @@ export function SessionsPage(props: { username: string; mode: string; sessions: 
               <thead>
                 <tr>
                   <th>Browser</th>
-                  <th>Created (UTC)</th>
-                  <th>Last seen (UTC)</th>
+                  <th>Created</th>
+                  <th>Last seen</th>
                 </tr>
               </thead>
               <tbody>
@@ -187,8 +192,12 @@ export function SessionsPage(props: { username: string; mode: string; sessions: 
                     <td>
                       {describeBrowser(s.userAgent)} {s.current ? <span class="tag">This browser</span> : null}
                     </td>
-                    <td class="time">{formatTime(s.createdAt)}</td>
-                    <td class="time">{formatTime(s.lastSeenAt)}</td>
+                    <td class="time" data-label="Created">
+                      {formatTime(s.createdAt)}
+                    </td>
+                    <td class="time" data-label="Last seen">
+                      {formatTime(s.lastSeenAt)}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -226,7 +235,7 @@ export function ErrorPage(props: { status: number; message: string }) {
 }
 
 function formatTime(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace("T", " ").slice(0, 16);
+  return new Date(epochMs).toISOString().replace("T", " ").slice(0, 16) + " UTC";
 }
 
 /** A browser name and platform from a User-Agent header, for people rather than analytics. */

@@ -81,6 +81,9 @@ describe.skipIf(!haveChromium)("the demo in headless Chromium", () => {
       expect(await page.evaluate("document.compatMode"), name).toBe("CSS1Compat");
       const overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
       expect(overflow, `${name} at ${label} width`).toBe(0);
+      // Nor inside a box that scrolls on its own (the sessions table): every column is in view.
+      const clipped = await page.evaluate("[...document.querySelectorAll('.scroll')].filter((e) => e.scrollWidth > e.clientWidth).length");
+      expect(clipped, `${name} at ${label} width`).toBe(0);
       await page.screenshot({ path: join(screenshots, `${name}-${label}.png`), fullPage: true });
     }
     await page.setViewportSize(widths.desktop);
