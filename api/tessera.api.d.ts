@@ -565,6 +565,8 @@ export interface TesseraClaim {
     seen: number;
     /** `meta.userAgent`, when the session is signed in. */
     ua?: string;
+    /** `meta.persistent`, when the session chose its cookie's lifetime ("remember me"). */
+    persistent?: boolean;
 }
 /** What every token read must carry, as configured. */
 export interface ClaimRules {
