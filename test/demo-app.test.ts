@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createSessions, type Store } from "tessera";
 import { memoryStore } from "tessera/stores/memory";
 import { createApp, usernameProblem } from "../demo/app.js";
+import { storeErrorLogger } from "../demo/store.js";
 import { describeBrowser } from "../demo/views.js";
 import { secret } from "./helpers.js";
 
@@ -134,6 +135,22 @@ describe("the demo's helpers", () => {
     expect(usernameProblem("😀".repeat(65))).toContain("64");
     expect(usernameProblem("a\u0000b")).toContain("control");
     expect(usernameProblem("")).toContain("enter");
+  });
+
+  it("logs store errors by operation and code, at most once per interval, counting the rest", () => {
+    const lines: string[] = [];
+    let now = 0;
+    const log = storeErrorLogger((line) => lines.push(line), 10_000, () => now);
+    log({ type: "session_created", store: "redis" });
+    log({ type: "store_error", operation: "get", code: "ECONNREFUSED" });
+    log({ type: "store_error", operation: "get", code: "ECONNREFUSED" });
+    log({ type: "store_error", operation: "update", code: "ETIMEDOUT" });
+    now = 10_000;
+    log({ type: "store_error", operation: "create", code: "ECONNREFUSED" });
+    expect(lines).toEqual([
+      "session store error: get failed (ECONNREFUSED)",
+      "session store error: create failed (ECONNREFUSED); 2 more since the last report",
+    ]);
   });
 
   it("names browsers from their User-Agent", () => {
