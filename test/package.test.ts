@@ -63,6 +63,13 @@ describe("the published package", () => {
     expect(anchors.filter((anchor) => !headings.has(anchor))).toEqual([]);
   });
 
+  it("loads with require() on this Node.js (20.19 or later), as the README says, ESM only as it is", () => {
+    expect(pkg.type).toBe("module");
+    if (!existsSync(join(root, "dist/index.js"))) return; // not built yet
+    const script = "const t = require('tessera'); const e = require('tessera/express'); console.log(typeof t.createSessions, typeof e.expressSessions)";
+    expect(execFileSync(process.execPath, ["-e", script], { cwd: root, encoding: "utf8" }).trim()).toBe("function function");
+  });
+
   it("ships source maps that carry their sources, and no declaration maps pointing at unshipped files", () => {
     expect(files.filter((name) => name.endsWith(".d.ts.map"))).toEqual([]);
     const maps = files.filter((name) => name.endsWith(".js.map"));
