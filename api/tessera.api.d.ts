@@ -17,32 +17,70 @@
 
 // ---- dist/adapters/express/index.d.ts
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { SessionData } from "../../core/data.js";
+import type { DeclaredSessionData, SessionData, TesseraSessionData } from "../../core/data.js";
 import { Session } from "../../core/session.js";
 import type { SessionManager } from "../../manager/sessions.js";
 /** Callback style of express-session's methods, which passport calls. */
 type Callback = (error?: unknown) => void;
 /**
- * `req.session` under Express: a tessera `Session` (get, set, update, flash, signIn, ...) whose data can also be
- * read and written as properties, as with express-session (`req.session.views = 1`, `req.session.passport.user`).
- * Objects read as properties may be changed in place; the change is saved at commit.
+ * The session data `req.session` carries under Express: what the app declared in `TesseraSessionData`, or, when it
+ * declared nothing, any property (annotate a handler's request as `SessionRequest<Data>` for an exact type).
  */
-export type ExpressSession<D extends SessionData = SessionData> = Omit<Session<D>, "regenerate" | "destroy"> & Partial<D> & {
+export type ExpressSessionData = keyof TesseraSessionData extends never ? Record<string, any> : DeclaredSessionData;
+/**
+ * `req.session.cookie`, as express-session code reads and sets it. The cookie's lifetime is the session's
+ * ("remember me"): setting `maxAge` to a number, or `expires` to a date, makes this session's cookie outlast the
+ * browser; `maxAge = null` or `expires = false` makes it end when the browser closes (`session.persistent`). The
+ * number itself does not change the session's timeouts, which the server enforces: the cookie lives as long as the
+ * session (`idleTimeout`, `absoluteTimeout`).
+ */
+export interface ExpressSessionCookie {
+    /** What `maxAge` was when the session was loaded, in milliseconds; `null` for a browser-session cookie. */
+    readonly originalMaxAge: number | null;
+    /** Milliseconds until the session ends if unused (its cookie's Max-Age); `undefined` for a browser-session cookie. */
+    get maxAge(): number | undefined;
+    set maxAge(value: number | null | undefined);
+    /** When the cookie expires; `null` for a browser-session cookie. */
+    get expires(): Date | null;
+    set expires(value: Date | boolean | null | undefined);
+    /** express-session's `cookie.resetMaxAge()`: nothing to reset, the timeouts renew with each request. */
+    resetMaxAge(): void;
+}
+/**
+ * `req.session` under Express: a tessera `Session` (get, set, update, flash, signIn, ...) whose data can also be
+ * read and written as properties, as with express-session (`req.session.views = 1`, `req.session.passport.user`),
+ * with express-session's `id`, `cookie`, `regenerate`, `destroy`, `reload`, `save`, `touch` and `resetMaxAge`.
+ * Objects read as properties may be changed in place; the change is saved at commit. Its type fits where
+ * `@types/express-session`'s `req.session` is expected, so both can be installed.
+ */
+export type ExpressSession<D extends SessionData = ExpressSessionData> = Omit<Session<D>, "regenerate" | "destroy"> & Partial<D> & {
+    /** The session's id as `sessions.userSessions` lists it (never its token); `""` for a session not saved yet. */
+    readonly id: string;
+    /** express-session's `req.session.cookie`: this session's cookie lifetime ("remember me"). */
+    cookie: ExpressSessionCookie;
     /**
      * express-session's regenerate: the session ends (its record, and its binding to a signed-in user, go at once)
      * and the request goes on with a new, empty one, saved under a new id if data is set. Passport calls it at login
-     * and at logout. For a new id that keeps the data and binds a user, use `signIn(userId)`.
+     * and at logout. For a new id that keeps the data and binds a user, use `signIn(userId)`. With a callback it
+     * returns the session, as express-session does; without one, a promise.
      */
-    regenerate(callback?: Callback): Promise<void>;
+    regenerate(callback: Callback): ExpressSession<D>;
+    regenerate(): Promise<void>;
     /** Ends the session on the server, with its user binding; the response clears the cookie. */
-    destroy(callback?: Callback): Promise<void>;
+    destroy(callback: Callback): ExpressSession<D>;
+    destroy(): Promise<void>;
     /** Records in-place changes now; the session is written when the response head goes out. */
-    save(callback?: Callback): void;
-    /** Nothing to do: renewal is decided by the idle-timeout policy. Kept for express-session code. */
-    touch(): void;
+    save(callback?: Callback): ExpressSession<D>;
+    /** Nothing to re-read: a request sees the session as it loaded it, and concurrent changes merge at commit. */
+    reload(callback: Callback): ExpressSession<D>;
+    /** Nothing to do: renewal is decided by the idle-timeout policy (`touchAfter`). Kept for express-session code. */
+    touch(): ExpressSession<D>;
+    /** Nothing to do: the cookie's Max-Age follows the session's timeouts. Kept for express-session code. */
+    resetMaxAge(): ExpressSession<D>;
 };
 /**
- * A request whose session holds `D`, for handlers that want the data typed precisely.
+ * A request whose session holds `D`, for handlers that want the data typed precisely without declaring
+ * `TesseraSessionData` for the whole app.
  *
  * @example
  * app.get("/", (req: SessionRequest<{ views?: number }>, res) => res.send(String(req.session.views ?? 0)));
@@ -50,15 +88,15 @@ export type ExpressSession<D extends SessionData = SessionData> = Omit<Session<D
 export type SessionRequest<D extends SessionData, R = import("express").Request> = Omit<R, "session"> & {
     session: ExpressSession<D>;
 };
-declare global {
-    namespace Express {
-        interface Request {
-            /**
-             * The tessera session, set by `expressSessions` (tessera/express). Its data is loosely typed here; annotate
-             * a handler's request as `SessionRequest<Data>` for your session's exact type.
-             */
-            session: ExpressSession<Record<string, any>>;
-        }
+declare module "express-serve-static-core" {
+    interface Request {
+        /**
+         * The tessera session, set by `expressSessions` (tessera/express), typed from `TesseraSessionData`. Data read
+         * as a property is a working copy (change it in place, it is saved); `get` returns the frozen value.
+         */
+        session: ExpressSession;
+        /** The session's id as `sessions.userSessions` lists it (never its token); `""` for a session not saved yet. */
+        sessionID: string;
     }
 }
 /**
@@ -80,7 +118,7 @@ export {};
 
 // ---- dist/adapters/fastify/index.d.ts
 import type { FastifyPluginAsync } from "fastify";
-import type { SessionData } from "../../core/data.js";
+import type { DeclaredSessionData } from "../../core/data.js";
 import type { Session as TesseraSession } from "../../core/session.js";
 import type { SessionManager } from "../../manager/sessions.js";
 /** Options of the `fastifySessions` plugin. */
@@ -89,8 +127,11 @@ export interface FastifySessionsOptions {
 }
 declare module "fastify" {
     interface FastifyRequest {
-        /** The tessera session, set by the `fastifySessions` plugin (tessera/fastify). */
-        session: TesseraSession<SessionData>;
+        /**
+         * The tessera session, set by the `fastifySessions` plugin (tessera/fastify), typed from the data the app
+         * declared in `TesseraSessionData` (any JSON when it declared none).
+         */
+        session: TesseraSession<DeclaredSessionData>;
     }
 }
 /**
@@ -125,12 +166,12 @@ export declare function factsOf(request: Request, trustProxy: boolean | number, 
 export declare function applyChanges(response: Response, changes: ResponseChanges): Response;
 
 // ---- dist/adapters/fetch/index.d.ts
-import type { SessionData } from "../../core/data.js";
+import type { DeclaredSessionData, SessionData } from "../../core/data.js";
 import type { Session } from "../../core/session.js";
 import type { SessionsOptions } from "../../manager/options.js";
 import { type CommitOptions, type SessionManager } from "../../manager/sessions.js";
 /** The object applications use: the session manager with the Fetch API's `load` and `commit`. */
-export interface Sessions<D extends SessionData = SessionData> extends SessionManager<D> {
+export interface Sessions<D extends SessionData = DeclaredSessionData> extends SessionManager<D> {
     /** Loads the session of a Fetch API request. Throws `ERR_STORE_UNAVAILABLE` when the store fails. */
     load(request: Request): Promise<Session<D>>;
     /**
@@ -150,16 +191,16 @@ export interface Sessions<D extends SessionData = SessionData> extends SessionMa
  * session.set("username", "alice");
  * return sessions.commit(session, new Response("ok"));
  */
-export declare function createSessions<D extends SessionData = SessionData>(options: SessionsOptions): Sessions<D>;
+export declare function createSessions<D extends SessionData = DeclaredSessionData>(options: SessionsOptions): Sessions<D>;
 export { applyChanges, factsOf } from "../fetch-api.js";
 
 // ---- dist/adapters/hono/index.d.ts
 import type { Context, MiddlewareHandler } from "hono";
-import type { SessionData } from "../../core/data.js";
+import type { DeclaredSessionData, SessionData } from "../../core/data.js";
 import type { Session } from "../../core/session.js";
 import type { SessionManager } from "../../manager/sessions.js";
 /** The Hono environment the middleware provides: `c.get("session")` typed from the session's data. */
-export type SessionEnv<D extends SessionData = SessionData> = {
+export type SessionEnv<D extends SessionData = DeclaredSessionData> = {
     Variables: {
         session: Session<D>;
     };
@@ -524,6 +565,8 @@ export interface TesseraClaim {
     seen: number;
     /** `meta.userAgent`, when the session is signed in. */
     ua?: string;
+    /** `meta.persistent`, when the session chose its cookie's lifetime ("remember me"). */
+    persistent?: boolean;
 }
 /** What every token read must carry, as configured. */
 export interface ClaimRules {
@@ -801,8 +844,46 @@ export interface Codec {
 export type JsonValue = string | number | boolean | null | JsonValue[] | {
     [key: string]: JsonValue;
 };
-/** A session's data: a JSON object. */
+/** A session's data: a JSON object. Give your own as an object type (`type Data = { cart?: string[] }`). */
 export type SessionData = Record<string, unknown>;
+/**
+ * Your session's data, declared once for the whole app: `createSessions`, `req.session` (tessera/express),
+ * `request.session` (tessera/fastify) and `c.get("session")` (tessera/hono) are then typed from it, as
+ * express-session's `SessionData` and @fastify/session's `FastifySessionObject` are. Left empty, sessions hold any
+ * JSON (`SessionData`); an explicit type argument (`createSessions<Data>`, `SessionRequest<Data>`) still wins.
+ *
+ * @example
+ * declare module "tessera" {
+ *   interface TesseraSessionData {
+ *     username?: string;
+ *     cart?: string[];
+ *   }
+ * }
+ */
+export interface TesseraSessionData {
+}
+/**
+ * The session data the app declared in `TesseraSessionData`, or `SessionData` when it declared nothing. The mapped
+ * copy is an object type (not an interface), so it fits `SessionData`'s index signature.
+ *
+ * @example
+ * const sessions: Sessions<DeclaredSessionData> = createSessions({ secrets });
+ */
+export type DeclaredSessionData = keyof TesseraSessionData extends never ? SessionData : {
+    [K in keyof TesseraSessionData]: TesseraSessionData[K];
+};
+/**
+ * What a session hands back when it is read: values are deep-frozen, so their type is read-only all the way down
+ * (`session.get("cart")?.push("x")` does not compile, where it would throw at run time). Change a value with `set`
+ * or `update`, which take a new one.
+ *
+ * @example
+ * const cart: DeepReadonly<string[]> | undefined = session.get("cart"); // readonly string[]
+ * session.update("cart", (cart) => [...(cart ?? []), "apple"]);
+ */
+export type DeepReadonly<T> = T extends (...args: never[]) => unknown ? T : T extends object ? {
+    readonly [K in keyof T]: DeepReadonly<T[K]>;
+} : T;
 /**
  * Deeper nesting is refused, so a hostile payload cannot exhaust the stack. Depth counts from the session's data
  * object (its values are at depth 1), the same on the way in (`checkEntry`) and on the way back
@@ -1039,6 +1120,11 @@ export interface SessionMeta {
     userId?: string;
     /** The User-Agent header at sign-in, for lists of a user's sessions. */
     userAgent?: string;
+    /**
+     * This session's own choice of cookie lifetime ("remember me"): `true` a cookie that lasts as long as the session,
+     * `false` one that ends when the browser closes. Absent, the `cookie.persistent` option decides.
+     */
+    persistent?: boolean;
 }
 /** A whole session at rest. */
 export interface SessionRecord {
@@ -1049,7 +1135,7 @@ export interface SessionRecord {
 }
 
 // ---- dist/core/session.d.ts
-import { type SessionData } from "./data.js";
+import { type DeclaredSessionData, type DeepReadonly, type SessionData } from "./data.js";
 /**
  * One request's view of a session. Values read are deep-frozen copies: change them with `set` or `update`,
  * so every change is recorded and survives a concurrent write.
@@ -1059,16 +1145,16 @@ import { type SessionData } from "./data.js";
  * session.update("visits", (n) => (n ?? 0) + 1);
  * if (!session.has("username")) session.flash("notice", "Please sign in");
  */
-export declare class Session<D extends SessionData = SessionData> {
+export declare class Session<D extends SessionData = DeclaredSessionData> {
     #private;
-    /** The value under `key`, or `undefined`. */
-    get<K extends keyof D & string>(key: K): D[K] | undefined;
+    /** The value under `key`, or `undefined`: deep-frozen, and typed read-only all the way down. */
+    get<K extends keyof D & string>(key: K): DeepReadonly<D[K]> | undefined;
     /** Whether `key` holds a value. */
     has(key: keyof D & string): boolean;
     /** The keys that hold a value. */
     keys(): string[];
-    /** Sets `key`; throws `ERR_INVALID_SESSION_DATA` for a value that is not plain JSON. */
-    set<K extends keyof D & string>(key: K, value: D[K]): void;
+    /** Sets `key`; throws `ERR_INVALID_SESSION_DATA` for a value that is not plain JSON (`undefined` included: use `delete`). */
+    set<K extends keyof D & string>(key: K, value: Exclude<D[K], undefined>): void;
     /** Removes `key`. */
     delete(key: keyof D & string): void;
     /** Removes every key (the session and its metadata stay; use `destroy` to end it). */
@@ -1077,10 +1163,13 @@ export declare class Session<D extends SessionData = SessionData> {
      * Sets `key` to `fn(current)`. On a concurrent write, `fn` runs again on the fresher value, so counters and
      * lists built this way lose nothing. `fn` must be pure: it may run more than once.
      *
+     * `current` is the frozen value (read-only); return a new one.
+     *
      * @example
      * session.update("count", (n) => (n ?? 0) + 1);
+     * session.update("cart", (cart) => [...(cart ?? []), "apple"]);
      */
-    update<K extends keyof D & string>(key: K, fn: (current: D[K] | undefined) => D[K]): D[K];
+    update<K extends keyof D & string>(key: K, fn: (current: DeepReadonly<D[K]> | undefined) => Exclude<D[K], undefined>): DeepReadonly<Exclude<D[K], undefined>>;
     /**
      * Leaves a message for a later request, which reads it once with `readFlash`.
      *
@@ -1099,6 +1188,18 @@ export declare class Session<D extends SessionData = SessionData> {
     get userId(): string | undefined;
     /** When the session was created (epoch ms). */
     get createdAt(): number;
+    /**
+     * This session's cookie lifetime, for "remember me": `true` a cookie that lasts as long as the session (its idle
+     * and absolute timeouts), `false` one the browser drops when it closes. Until set, the `cookie.persistent` option
+     * decides. The choice is saved with the session and kept by later requests; the timeouts are enforced on the
+     * server either way.
+     *
+     * @example
+     * await session.signIn(user.id);
+     * session.persistent = form.get("remember") === "on";
+     */
+    get persistent(): boolean;
+    set persistent(value: boolean);
     /** Whether nothing was loaded for this request: a new visitor, or a cookie that was refused. */
     get isNew(): boolean;
     /**
@@ -1424,7 +1525,7 @@ export { Session } from "./core/session.js";
 export { TesseraError, StoreUnavailableError, CodecError, isTesseraError, isStoreUnavailable } from "./core/errors.js";
 export type { TesseraErrorCode, CodecFailure } from "./core/errors.js";
 export type { Duration } from "./core/duration.js";
-export type { JsonValue, SessionData } from "./core/data.js";
+export type { JsonValue, SessionData, TesseraSessionData, DeclaredSessionData, DeepReadonly } from "./core/data.js";
 export type { SessionMeta, SessionRecord } from "./core/record.js";
 export { hasUserIndex } from "./core/store.js";
 export type { Store, UserIndex, IndexedStore, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, StoreCallOptions, StoreDeleteOptions, StoreCount, GcOptions, GcBatch, Awaitable } from "./core/store.js";
@@ -1617,7 +1718,7 @@ export declare const defaults: Readonly<{
 }>;
 
 // ---- dist/manager/sessions.d.ts
-import type { SessionData } from "../core/data.js";
+import type { DeclaredSessionData, SessionData } from "../core/data.js";
 import { Session } from "../core/session.js";
 import { type SessionsOptions } from "./options.js";
 import type { ResponseChanges } from "./changes.js";
@@ -1640,7 +1741,7 @@ export interface CommitOptions {
     failed?: boolean;
 }
 /** The session manager adapters use: sessions from request facts, response changes from sessions. */
-export interface SessionManager<D extends SessionData = SessionData> extends UserSessions<D> {
+export interface SessionManager<D extends SessionData = DeclaredSessionData> extends UserSessions<D> {
     /** `"cookie"` or the store's name. */
     readonly mode: string;
     /** The session cookie's name when it is Secure, prefix included (`__Host-sid` by default). */
@@ -1653,6 +1754,14 @@ export interface SessionManager<D extends SessionData = SessionData> extends Use
     loadFrom(facts: RequestFacts): Promise<Session<D>>;
     /** Saves the session (or, for a failed request, only its destroy) and says which headers the response needs. */
     commitHeaders(session: Session<D>, options?: CommitOptions): Promise<ResponseChanges>;
+    /**
+     * When a loaded session ends if no later request renews it (epoch ms): its idle deadline, never past its absolute
+     * one. For a new session, counted from now.
+     *
+     * @example
+     * const secondsLeft = Math.floor((sessions.expiresAt(session) - Date.now()) / 1000);
+     */
+    expiresAt(session: Session<D>): number;
     /** Releases the store. */
     close(): Promise<void>;
 }
@@ -1664,10 +1773,10 @@ export interface SessionManager<D extends SessionData = SessionData> extends Use
  * const manager = createSessionManager<{ username?: string }>({ secrets: [process.env.SECRET_KEY!] });
  * const session = await manager.loadFrom({ cookie: req.headers.cookie, secure: false });
  */
-export declare function createSessionManager<D extends SessionData = SessionData>(options: SessionsOptions): SessionManager<D>;
+export declare function createSessionManager<D extends SessionData = DeclaredSessionData>(options: SessionsOptions): SessionManager<D>;
 
 // ---- dist/manager/user-sessions.d.ts
-import type { SessionData } from "../core/data.js";
+import type { DeclaredSessionData, SessionData } from "../core/data.js";
 import { type Session } from "../core/session.js";
 /** One of a user's sessions, as `userSessions` lists it. */
 export interface UserSessionInfo {
@@ -1680,7 +1789,7 @@ export interface UserSessionInfo {
     current: boolean;
 }
 /** The user-session operations of `Sessions`. */
-export interface UserSessions<D extends SessionData = SessionData> {
+export interface UserSessions<D extends SessionData = DeclaredSessionData> {
     /** A user's live sessions, most recently seen first (a store with the user index, `hasUserIndex(store)`; else `ERR_NOT_SUPPORTED`). */
     userSessions(userId: string, options?: {
         current?: Session<D>;
@@ -1691,6 +1800,14 @@ export interface UserSessions<D extends SessionData = SessionData> {
     }): Promise<number>;
     /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
     revokeSession(userId: string, id: string): Promise<boolean>;
+    /**
+     * A loaded session's id as `userSessions` lists it (a SHA-256, never the cookie's token), or `undefined` for a
+     * session not saved yet. It changes when `signIn` or `regenerate` issue a new id, at commit.
+     *
+     * @example
+     * const id = sessions.sessionId(session); // compare with userSessions(...)[i].id
+     */
+    sessionId(session: Session<D>): string | undefined;
 }
 
 // ---- dist/migrate/express-session.d.ts

@@ -10,7 +10,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { factsOf, isStoreUnavailable, isTesseraError, type Sessions } from "tessera";
 import { honoSessions, type SessionEnv } from "tessera/hono";
-import { CookiePage, ErrorPage, IndexPage, LoginPage, LogoutPage, SessionsPage, stylesheet } from "./views.js";
+import { CookiePage, ErrorPage, IndexPage, LoginPage, LogoutPage, SessionsPage, favicon, stylesheet } from "./views.js";
 
 export type Data = { username?: string };
 
@@ -63,6 +63,9 @@ export function createApp(sessions: Sessions<Data>) {
   app.get("/style.css", (c) =>
     c.body(stylesheet, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600" }),
   );
+  for (const path of ["/favicon.svg", "/favicon.ico"]) {
+    app.get(path, (c) => c.body(favicon, 200, { "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400" }));
+  }
   app.use(csrf());
   app.use(
     bodyLimit({
@@ -87,7 +90,7 @@ export function createApp(sessions: Sessions<Data>) {
     const session = c.get("session");
     const username = session.get("username");
     if (!username) return c.redirect("/login", 303);
-    return c.html(<IndexPage username={username} flash={session.readFlash<string>("notice")} signedIn />);
+    return c.html(<IndexPage username={username} flash={session.readFlash<string>("notice")} />);
   });
 
   app.get("/login", (c) => {
@@ -135,7 +138,8 @@ export function createApp(sessions: Sessions<Data>) {
       sameSite: "Lax",
       secure: isHttps(c, sessions.trustProxy),
     });
-    return c.html(<IndexPage username="Guest" />);
+    // The tutorial's page greets "Guest"; a signed-in user is still greeted by name, beside their Logout link.
+    return c.html(<IndexPage username={c.get("session").get("username")} flash="my_cookie is set: Get Cookie shows it." />);
   });
 
   app.get("/getcookie", (c) => c.html(<CookiePage value={getCookie(c, "my_cookie")} />));
@@ -146,7 +150,7 @@ export function createApp(sessions: Sessions<Data>) {
     if (!username || !session.userId) return c.redirect("/login", 303);
     // Cookie mode and memcached cannot list a user's sessions: the page says so instead.
     const list = await sessions.userSessions(session.userId, { current: session }).catch(unlessUnsupported);
-    return c.html(<SessionsPage username={username} sessions={list} flash={session.readFlash<string>("notice")} />);
+    return c.html(<SessionsPage username={username} mode={sessions.mode} sessions={list} flash={session.readFlash<string>("notice")} />);
   });
 
   app.post("/sessions/revoke-others", async (c) => {

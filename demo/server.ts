@@ -6,19 +6,23 @@ import type { Socket } from "node:net";
 import { createSessions, TesseraError } from "tessera";
 import { createApp, type Data } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { cookieSession, describeStore, openStore } from "./store.js";
+import { cookieSession, describeStore, openStore, probeStore, storeErrorLogger } from "./store.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
   for (const warning of config.warnings) console.warn(`warning: ${warning}`);
+  const store = await openStore(config.store);
   const sessions = createSessions<Data>({
     secrets: config.secrets,
-    store: await openStore(config.store),
+    store,
     ...(await cookieSession(config)),
     idleTimeout: config.idleTimeout,
     absoluteTimeout: config.absoluteTimeout,
     trustProxy: config.trustProxy,
+    onEvent: storeErrorLogger((line) => console.error(line)),
   });
+  const problem = store && (await probeStore(store, describeStore(config.store)));
+  if (problem) console.warn(`warning: ${problem}`);
   const app = createApp(sessions);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     console.log(`tessera demo listening on http://${config.host}:${info.port}/ (sessions: ${describeStore(config.store)})`);

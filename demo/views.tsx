@@ -3,6 +3,7 @@
 // hono/jsx escapes every interpolated value, so nothing a visitor sends is ever markup. No page has a script, an
 // event handler attribute or inline style, so the Content-Security-Policy can forbid all three.
 
+import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { UserSessionInfo } from "tessera";
 
@@ -25,23 +26,45 @@ input[type=submit], button { padding: .5rem 1.2rem; font: inherit; color: #fff; 
 .error { padding: .6rem .9rem; margin-bottom: 1rem; border-radius: 8px; background: #fdecec; border: 1px solid #f5c2c2; }
 table { width: 100%; border-collapse: collapse; margin: 1rem 0; font-size: .95rem; }
 th, td { text-align: left; padding: .45rem .3rem; border-bottom: 1px solid var(--line); }
+button:disabled { color: var(--muted); background: #e4e8f0; cursor: not-allowed; }
 .muted { color: var(--muted); }
 .tag { white-space: nowrap; font-size: .8rem; padding: .1rem .5rem; border-radius: 999px; background: #e6f4ea; }
+.scroll { overflow-x: auto; }
+.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
+@media (max-width: 40rem) {
+  main { margin: 0; padding: 1.25rem 1rem; border-left: 0; border-right: 0; border-radius: 0; box-shadow: none; }
+  h1 { font-size: 1.5rem; }
+  form p { flex-wrap: wrap; }
+  /* The sessions table as one block per session: three columns of dates do not fit beside a browser name. */
+  thead { display: none; }
+  table, tbody, tr, td { display: block; }
+  tr { padding: .5rem 0; border-bottom: 1px solid var(--line); }
+  td { padding: .1rem 0; border: 0; }
+  td.time::before { content: attr(data-label) " "; color: var(--muted); }
+}
 `;
+
+/** The tab icon, served at /favicon.svg (and /favicon.ico for browsers that ask for it without reading the page). */
+export const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#3451b2"/><path fill="#fff" d="M7 7h8v8H7zm10 0h8v8h-8zM7 17h8v8H7zm10 0h8v8h-8z" opacity=".9"/></svg>`;
 
 function Layout(props: { title: string; children: Child }) {
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{props.title}</title>
-        <link rel="stylesheet" href="/style.css" />
-      </head>
-      <body>
-        <main>{props.children}</main>
-      </body>
-    </html>
+    <>
+      {/* Without a doctype browsers render in quirks mode. */}
+      {raw("<!DOCTYPE html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{props.title}</title>
+          <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+          <link rel="stylesheet" href="/style.css" />
+        </head>
+        <body>
+          <main>{props.children}</main>
+        </body>
+      </html>
+    </>
   );
 }
 
@@ -53,26 +76,20 @@ function Flash(props: { message: string | undefined }) {
   ) : null;
 }
 
-/** The tutorial's index.html: a greeting and a Logout link (to the page with the button), or a Login link. */
-export function IndexPage(props: { username: string | undefined; flash?: string | undefined; signedIn?: boolean }) {
+/**
+ * The tutorial's index.html: "Hello alice!" and a Logout link (to the page with the button) for a signed-in user;
+ * "Hello Guest!" and a Login link for anyone else (what /setcookie shows a visitor who has not logged in).
+ */
+export function IndexPage(props: { username: string | undefined; flash?: string | undefined }) {
   return (
     <Layout title="Index">
       <Flash message={props.flash} />
-      {props.username ? (
-        <>
-          <h1>Hello {props.username}!</h1>
-          <a href="/logout">Logout</a>
-        </>
-      ) : (
-        <>
-          <p>Please log in.</p>
-          <a href="/login">Login</a>
-        </>
-      )}
+      <h1>Hello {props.username ?? "Guest"}!</h1>
+      {props.username ? <a href="/logout">Logout</a> : <a href="/login">Login</a>}
       <nav>
         <a href="/setcookie">Set Cookie</a>
         <a href="/getcookie">Get Cookie</a>
-        {props.signedIn ? <a href="/sessions">Active sessions</a> : null}
+        {props.username ? <a href="/sessions">Active sessions</a> : null}
       </nav>
     </Layout>
   );
@@ -142,41 +159,57 @@ export function CookiePage(props: { value: string | undefined }) {
   );
 }
 
-/** The signed-in user's sessions, with "sign out everywhere else". */
-export function SessionsPage(props: { username: string; sessions: UserSessionInfo[] | undefined; flash?: string | undefined }) {
+/**
+ * The signed-in user's sessions, with "sign out everywhere else". `mode` is `sessions.mode` ("cookie" or the store's
+ * name): it says why the list is missing when the sessions cannot be listed.
+ */
+export function SessionsPage(props: { username: string; mode: string; sessions: UserSessionInfo[] | undefined; flash?: string | undefined }) {
   const others = props.sessions?.filter((s) => !s.current).length ?? 0;
   return (
     <Layout title="Active sessions">
       <Flash message={props.flash} />
       <h1>Active sessions</h1>
       {props.sessions === undefined ? (
-        <p class="muted">This session store cannot list a user's sessions (cookie mode keeps them only in the browser), so they cannot be listed or revoked here.</p>
+        <p class="muted">
+          {props.mode === "cookie"
+            ? "In cookie mode each session lives only in its browser's cookie, so the server cannot list or revoke them."
+            : `The ${props.mode} session store cannot list a user's sessions, so they cannot be listed or revoked here.`}
+        </p>
       ) : (
         <>
-          <table>
-            <thead>
-              <tr>
-                <th>Browser</th>
-                <th>Created</th>
-                <th>Last seen</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {props.sessions.map((s) => (
+          <div class="scroll">
+            <table>
+              <thead>
                 <tr>
-                  <td>{describeBrowser(s.userAgent)}</td>
-                  <td>{formatTime(s.createdAt)}</td>
-                  <td>{formatTime(s.lastSeenAt)}</td>
-                  <td>{s.current ? <span class="tag">This browser</span> : null}</td>
+                  <th>Browser</th>
+                  <th>Created</th>
+                  <th>Last seen</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {props.sessions.map((s) => (
+                  <tr>
+                    <td>
+                      {describeBrowser(s.userAgent)} {s.current ? <span class="tag">This browser</span> : null}
+                    </td>
+                    <td class="time" data-label="Created">
+                      {formatTime(s.createdAt)}
+                    </td>
+                    <td class="time" data-label="Last seen">
+                      {formatTime(s.lastSeenAt)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <form method="post" action="/sessions/revoke-others">
-            <button type="submit" disabled={others === 0}>
-              Sign out everywhere else
-            </button>
+            <p>
+              <button type="submit" disabled={others === 0}>
+                Sign out everywhere else
+              </button>
+              {others === 0 ? <span class="muted">No other sessions.</span> : null}
+            </p>
           </form>
         </>
       )}

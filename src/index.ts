@@ -14,7 +14,7 @@ export { Session } from "./core/session.js";
 export { TesseraError, StoreUnavailableError, CodecError, isTesseraError, isStoreUnavailable } from "./core/errors.js";
 export type { TesseraErrorCode, CodecFailure } from "./core/errors.js";
 export type { Duration } from "./core/duration.js";
-export type { JsonValue, SessionData } from "./core/data.js";
+export type { JsonValue, SessionData, TesseraSessionData, DeclaredSessionData, DeepReadonly } from "./core/data.js";
 export type { SessionMeta, SessionRecord } from "./core/record.js";
 export { hasUserIndex } from "./core/store.js";
 export type { Store, UserIndex, IndexedStore, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, StoreCallOptions, StoreDeleteOptions, StoreCount, GcOptions, GcBatch, Awaitable } from "./core/store.js";

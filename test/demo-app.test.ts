@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createSessions, type Store } from "tessera";
 import { memoryStore } from "tessera/stores/memory";
 import { createApp, usernameProblem } from "../demo/app.js";
+import { storeErrorLogger } from "../demo/store.js";
 import { describeBrowser } from "../demo/views.js";
 import { secret } from "./helpers.js";
 
@@ -107,6 +108,25 @@ describe("the demo app's error handling", () => {
   });
 });
 
+describe("the demo app's 503 when the store fails at commit", () => {
+  it("carries none of the handler's response headers: no Location, no cookie the handler set", async () => {
+    const { store, setDown } = faultyStore();
+    const app = createApp(createSessions({ secrets: [secret], store }));
+    setDown(true);
+    // The login handler redirects; the sign-in's write at commit fails, and the redirect becomes the 503 page.
+    const response = await app.request("/login", {
+      method: "POST",
+      headers: { origin: "http://localhost", "content-type": "application/x-www-form-urlencoded" },
+      body: "username=alice",
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get("location")).toBeNull();
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(await response.text()).toContain("Sessions are unavailable for a moment.");
+    expectSecurityHeaders(response);
+  });
+});
+
 describe("the demo's helpers", () => {
   it("accepts ordinary names, including non-Latin ones, and refuses the rest with a reason", () => {
     expect(usernameProblem("alice")).toBeUndefined();
@@ -115,6 +135,22 @@ describe("the demo's helpers", () => {
     expect(usernameProblem("😀".repeat(65))).toContain("64");
     expect(usernameProblem("a\u0000b")).toContain("control");
     expect(usernameProblem("")).toContain("enter");
+  });
+
+  it("logs store errors by operation and code, at most once per interval, counting the rest", () => {
+    const lines: string[] = [];
+    let now = 0;
+    const log = storeErrorLogger((line) => lines.push(line), 10_000, () => now);
+    log({ type: "session_created", store: "redis" });
+    log({ type: "store_error", operation: "get", code: "ECONNREFUSED" });
+    log({ type: "store_error", operation: "get", code: "ECONNREFUSED" });
+    log({ type: "store_error", operation: "update", code: "ETIMEDOUT" });
+    now = 10_000;
+    log({ type: "store_error", operation: "create", code: "ECONNREFUSED" });
+    expect(lines).toEqual([
+      "session store error: get failed (ECONNREFUSED)",
+      "session store error: create failed (ECONNREFUSED); 2 more since the last report",
+    ]);
   });
 
   it("names browsers from their User-Agent", () => {

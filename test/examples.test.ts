@@ -52,6 +52,12 @@ const examples: Record<string, (sessions: ReturnType<typeof createSessions<Data>
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 
+it("shows in the README the one declaration of session data the examples compile with", () => {
+  const source = readFileSync(new URL("../examples/session-data.ts", import.meta.url), "utf8").trim();
+  expect(source).toContain("interface TesseraSessionData");
+  expect(readme).toContain(source);
+});
+
 describe.each(Object.keys(examples))("the %s example", (name) => {
   let running: Started | undefined;
   afterEach(async () => running?.close());

@@ -78,6 +78,16 @@ describe("tessera/express with passport-local and express-session habits", () =>
       (req.session as unknown as { saved: string }).saved = "yes";
       req.session.save((error) => res.send(error ? "error" : "saved"));
     });
+    app.post("/remember", (req, res) => {
+      // express-session's remember me: a lasting cookie, or one that ends with the browser.
+      req.session.views = 1;
+      if (req.query.remember === "yes") req.session.cookie.maxAge = 30 * 24 * 3600 * 1000;
+      else req.session.cookie.expires = false;
+      res.json({ maxAge: req.session.cookie.maxAge ?? null, expires: req.session.cookie.expires });
+    });
+    app.get("/id", (req, res) => {
+      req.session.touch().reload(() => res.json({ sessionID: req.sessionID, id: req.session.id, persistent: req.session.persistent }));
+    });
     app.use((error: { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
       res.status(error.status ?? 500).send(`error ${error.status ?? 500}`);
     });
@@ -153,6 +163,31 @@ describe("tessera/express with passport-local and express-session habits", () =>
     expect(await sessions.userSessions("u3")).toEqual([]);
     expect((await call("/me", cookie)).status).toBe(401);
     expect(await (await call("/cart", cookie)).json()).toEqual({});
+  });
+
+  it("gives req.sessionID and req.session.id as the id userSessions lists, never the cookie's token", async () => {
+    const anonymous = await (await call("/id")).json();
+    expect(anonymous).toEqual({ sessionID: "", id: "", persistent: true });
+    const cookie = cookieOf(await login("wonderland"))!;
+    const { sessionID, id } = (await (await call("/id", cookie)).json()) as { sessionID: string; id: string };
+    expect(id).toBe(sessionID);
+    expect((await sessions.userSessions("u1")).map((listed) => listed.id)).toContain(sessionID);
+    expect(cookie).not.toContain(sessionID);
+  });
+
+  it("keeps express-session's remember me: cookie.maxAge for a lasting cookie, cookie.expires = false for a browser-session one", async () => {
+    const forgotten = await call("/remember", undefined, { method: "POST" });
+    expect(await forgotten.json()).toEqual({ maxAge: null, expires: null });
+    const header = forgotten.headers.getSetCookie().find((h) => h.startsWith("sid="))!;
+    expect(header).not.toMatch(/Max-Age|Expires/);
+    // Later requests keep the choice.
+    expect(await (await call("/id", cookieOf(forgotten))).json()).toMatchObject({ persistent: false });
+
+    const remembered = await call("/remember?remember=yes", undefined, { method: "POST" });
+    const body = (await remembered.json()) as { maxAge: number; expires: string };
+    expect(body.maxAge).toBeGreaterThan(0);
+    expect(new Date(body.expires).getTime()).toBeGreaterThan(Date.now());
+    expect(remembered.headers.getSetCookie().find((h) => h.startsWith("sid="))).toMatch(/Max-Age=\d+/);
   });
 
   it("refuses a wrong password without a session", async () => {

@@ -374,9 +374,51 @@ describe.each(modes)("the session model in %s", (_mode, makeStore) => {
     const sessions = createSessions<{ cart?: string[] }>({ secrets: [secret], store: makeStore() });
     const session = await sessions.load(request());
     session.set("cart", ["a"]);
+    // The type refuses the push too (DeepReadonly); at run time the value is frozen.
+    // @ts-expect-error values read are typed read-only all the way down
     expect(() => session.get("cart")!.push("b")).toThrow(TypeError);
     session.update("cart", (cart) => [...(cart ?? []), "b"]);
     expect(session.get("cart")).toEqual(["a", "b"]);
+  });
+
+  it("remembers a browser-session cookie per session (remember me unchecked) across later requests", async () => {
+    const clock = manualClock();
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore(), clock: clock.now, touchAfter: "1m" });
+    const first = await sessions.load(request());
+    expect(first.persistent).toBe(true); // the cookie.persistent option, until the session chooses
+    await first.signIn("u-1");
+    first.persistent = false;
+    const issued = await sessions.commit(first, new Response());
+    expect(setCookieFor(issued)!.maxAge).toBeUndefined();
+    expect(setCookieFor(issued)!.expires).toBeUndefined();
+
+    // A later renewal keeps the choice: the cookie still ends with the browser.
+    clock.advance(2 * 60_000);
+    const later = await sessions.load(request(cookieHeader(issued)));
+    expect(later.persistent).toBe(false);
+    later.set("visits", 1);
+    const renewed = await sessions.commit(later, new Response());
+    expect(setCookieFor(renewed)).toBeDefined();
+    expect(setCookieFor(renewed)!.maxAge).toBeUndefined();
+
+    // Remember me again: with no other change and no renewal due, the cookie is re-issued with a Max-Age.
+    const again = await sessions.load(request(nextCookie(renewed, cookieHeader(issued))));
+    again.persistent = true;
+    const remembered = await sessions.commit(again, new Response());
+    expect(setCookieFor(remembered)!.maxAge).toBe(24 * 3600);
+  });
+
+  it("gives a saved session the id userSessions lists, never its token", async () => {
+    const sessions = createSessions<Data>({ secrets: [secret], store: makeStore() });
+    const first = await sessions.load(request());
+    expect(sessions.sessionId(first)).toBeUndefined();
+    first.set("username", "alice");
+    const cookie = cookieHeader(await sessions.commit(first, new Response()));
+    const session = await sessions.load(request(cookie));
+    const id = sessions.sessionId(session)!;
+    expect(id).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(cookie).not.toContain(id);
+    expect(sessions.sessionId(await sessions.load(request(cookie)))).toBe(id);
   });
 
   it("signIn binds the user, restarts the absolute timeout and issues a new cookie", async () => {

@@ -5,8 +5,51 @@ import { TesseraError } from "./errors.js";
 /** A value session data may hold: what JSON can carry and bring back unchanged. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/** A session's data: a JSON object. */
+/** A session's data: a JSON object. Give your own as an object type (`type Data = { cart?: string[] }`). */
 export type SessionData = Record<string, unknown>;
+
+/**
+ * Your session's data, declared once for the whole app: `createSessions`, `req.session` (tessera/express),
+ * `request.session` (tessera/fastify) and `c.get("session")` (tessera/hono) are then typed from it, as
+ * express-session's `SessionData` and @fastify/session's `FastifySessionObject` are. Left empty, sessions hold any
+ * JSON (`SessionData`); an explicit type argument (`createSessions<Data>`, `SessionRequest<Data>`) still wins.
+ *
+ * @example
+ * declare module "tessera" {
+ *   interface TesseraSessionData {
+ *     username?: string;
+ *     cart?: string[];
+ *   }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty until an app declares its data
+export interface TesseraSessionData {}
+
+/**
+ * The session data the app declared in `TesseraSessionData`, or `SessionData` when it declared nothing. The mapped
+ * copy is an object type (not an interface), so it fits `SessionData`'s index signature.
+ *
+ * @example
+ * const sessions: Sessions<DeclaredSessionData> = createSessions({ secrets });
+ */
+export type DeclaredSessionData = keyof TesseraSessionData extends never
+  ? SessionData
+  : { [K in keyof TesseraSessionData]: TesseraSessionData[K] };
+
+/**
+ * What a session hands back when it is read: values are deep-frozen, so their type is read-only all the way down
+ * (`session.get("cart")?.push("x")` does not compile, where it would throw at run time). Change a value with `set`
+ * or `update`, which take a new one.
+ *
+ * @example
+ * const cart: DeepReadonly<string[]> | undefined = session.get("cart"); // readonly string[]
+ * session.update("cart", (cart) => [...(cart ?? []), "apple"]);
+ */
+export type DeepReadonly<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
 /** Keys that reach `Object.prototype` through careless merging: refused everywhere (OWASP prototype pollution). */
 const forbiddenKeys = new Set(["__proto__", "constructor", "prototype"]);

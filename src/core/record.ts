@@ -12,6 +12,11 @@ export interface SessionMeta {
   userId?: string;
   /** The User-Agent header at sign-in, for lists of a user's sessions. */
   userAgent?: string;
+  /**
+   * This session's own choice of cookie lifetime ("remember me"): `true` a cookie that lasts as long as the session,
+   * `false` one that ends when the browser closes. Absent, the `cookie.persistent` option decides.
+   */
+  persistent?: boolean;
 }
 
 /** A whole session at rest. */

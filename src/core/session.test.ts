@@ -29,6 +29,7 @@ function load<D extends SessionData = SessionData>(base: SessionRecord): { sessi
     secure: false,
     userAgent: "test-agent",
     maxValueBytes: undefined,
+    persistentByDefault: true,
   };
   return { session: new Session<D>(state) };
 }

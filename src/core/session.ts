@@ -1,6 +1,6 @@
 // The Session model: data, flash messages and metadata, with a log of what this request changed.
 
-import { checkEntry, type JsonValue, type SessionData } from "./data.js";
+import { checkEntry, type DeclaredSessionData, type DeepReadonly, type JsonValue, type SessionData } from "./data.js";
 import { TesseraError } from "./errors.js";
 import type { SessionMeta, SessionRecord } from "./record.js";
 
@@ -11,7 +11,8 @@ export type Change =
   | { kind: "clear" }
   | { kind: "update"; key: string; fn: (current: unknown) => unknown }
   | { kind: "flash"; key: string; value: JsonValue }
-  | { kind: "readFlash"; key: string };
+  | { kind: "readFlash"; key: string }
+  | { kind: "persistent"; value: boolean };
 
 /** @internal The state of a request's session, read by the manager through the `sessionState` symbol. */
 export interface SessionState {
@@ -52,6 +53,8 @@ export interface SessionState {
   userAgent: string | undefined;
   /** The largest a single value may be, as JSON text (store mode's `maxRecordBytes`); undefined for no check at set. */
   maxValueBytes: number | undefined;
+  /** The `cookie.persistent` option: the cookie's lifetime for a session that made no choice of its own. */
+  persistentByDefault: boolean;
 }
 
 /** @internal Symbol under which the manager reaches a session's state. */
@@ -66,7 +69,7 @@ export const sessionState: unique symbol = Symbol("tessera.sessionState");
  * session.update("visits", (n) => (n ?? 0) + 1);
  * if (!session.has("username")) session.flash("notice", "Please sign in");
  */
-export class Session<D extends SessionData = SessionData> {
+export class Session<D extends SessionData = DeclaredSessionData> {
   /** @internal */
   readonly [sessionState]: SessionState;
 
@@ -75,9 +78,9 @@ export class Session<D extends SessionData = SessionData> {
     this[sessionState] = state;
   }
 
-  /** The value under `key`, or `undefined`. */
-  get<K extends keyof D & string>(key: K): D[K] | undefined {
-    return Object.hasOwn(this[sessionState].data, key) ? (this[sessionState].data[key] as D[K]) : undefined;
+  /** The value under `key`, or `undefined`: deep-frozen, and typed read-only all the way down. */
+  get<K extends keyof D & string>(key: K): DeepReadonly<D[K]> | undefined {
+    return Object.hasOwn(this[sessionState].data, key) ? (this[sessionState].data[key] as DeepReadonly<D[K]>) : undefined;
   }
 
   /** Whether `key` holds a value. */
@@ -90,8 +93,8 @@ export class Session<D extends SessionData = SessionData> {
     return Object.keys(this[sessionState].data);
   }
 
-  /** Sets `key`; throws `ERR_INVALID_SESSION_DATA` for a value that is not plain JSON. */
-  set<K extends keyof D & string>(key: K, value: D[K]): void {
+  /** Sets `key`; throws `ERR_INVALID_SESSION_DATA` for a value that is not plain JSON (`undefined` included: use `delete`). */
+  set<K extends keyof D & string>(key: K, value: Exclude<D[K], undefined>): void {
     const stored = this.#checked(key, value);
     this.#change({ kind: "set", key, value: stored });
     this[sessionState].data[key] = stored;
@@ -115,14 +118,20 @@ export class Session<D extends SessionData = SessionData> {
    * Sets `key` to `fn(current)`. On a concurrent write, `fn` runs again on the fresher value, so counters and
    * lists built this way lose nothing. `fn` must be pure: it may run more than once.
    *
+   * `current` is the frozen value (read-only); return a new one.
+   *
    * @example
    * session.update("count", (n) => (n ?? 0) + 1);
+   * session.update("cart", (cart) => [...(cart ?? []), "apple"]);
    */
-  update<K extends keyof D & string>(key: K, fn: (current: D[K] | undefined) => D[K]): D[K] {
+  update<K extends keyof D & string>(
+    key: K,
+    fn: (current: DeepReadonly<D[K]> | undefined) => Exclude<D[K], undefined>,
+  ): DeepReadonly<Exclude<D[K], undefined>> {
     const stored = this.#checked(key, fn(this.get(key)));
     this.#change({ kind: "update", key, fn: fn as (current: unknown) => unknown });
     this[sessionState].data[key] = stored;
-    return stored as D[K];
+    return stored as DeepReadonly<Exclude<D[K], undefined>>;
   }
 
   /**
@@ -157,6 +166,29 @@ export class Session<D extends SessionData = SessionData> {
   /** When the session was created (epoch ms). */
   get createdAt(): number {
     return this[sessionState].base.meta.createdAt;
+  }
+
+  /**
+   * This session's cookie lifetime, for "remember me": `true` a cookie that lasts as long as the session (its idle
+   * and absolute timeouts), `false` one the browser drops when it closes. Until set, the `cookie.persistent` option
+   * decides. The choice is saved with the session and kept by later requests; the timeouts are enforced on the
+   * server either way.
+   *
+   * @example
+   * await session.signIn(user.id);
+   * session.persistent = form.get("remember") === "on";
+   */
+  get persistent(): boolean {
+    const state = this[sessionState];
+    return state.base.meta.persistent ?? state.persistentByDefault;
+  }
+
+  set persistent(value: boolean) {
+    if (typeof value !== "boolean") throw new TesseraError("ERR_INVALID_SESSION_DATA", "`persistent` must be true or false");
+    const state = this[sessionState];
+    if (state.base.meta.persistent === value) return;
+    this.#change({ kind: "persistent", value });
+    state.base = { ...state.base, meta: { ...state.base.meta, persistent: value } };
   }
 
   /** Whether nothing was loaded for this request: a new visitor, or a cookie that was refused. */
@@ -292,6 +324,7 @@ export function currentRecord(state: SessionState): SessionRecord {
  */
 export function replayChanges(record: SessionRecord, changes: readonly Change[]): SessionRecord {
   const data: Record<string, JsonValue> = { ...record.data };
+  let meta = record.meta;
   for (const change of changes) {
     switch (change.kind) {
       case "set":
@@ -306,12 +339,15 @@ export function replayChanges(record: SessionRecord, changes: readonly Change[])
       case "update":
         data[change.key] = checkEntry(change.key, change.fn(Object.hasOwn(data, change.key) ? data[change.key] : undefined));
         break;
+      case "persistent":
+        meta = { ...meta, persistent: change.value };
+        break;
       case "flash":
       case "readFlash":
         break;
     }
   }
-  return { data, flash: applyFlashChanges(record.flash, changes), meta: record.meta };
+  return { data, flash: applyFlashChanges(record.flash, changes), meta };
 }
 
 /** Messages read by this request go; messages it left stay, whatever order the two happened in. */

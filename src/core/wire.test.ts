@@ -87,6 +87,16 @@ describe("decodeRecord", () => {
     expect(reasonFor(`{"v":1,"c":1,"s":1,"d":{"x":${"[".repeat(100)}${"]".repeat(100)}}}`)).toBe("bad_payload");
   });
 
+  it("keeps a session's own cookie lifetime (remember me) as p: 1 or 0, and refuses anything else", () => {
+    const forgotten = { ...record, meta: { ...record.meta, persistent: false } };
+    expect(encodeRecord(forgotten)).toContain('"p":0');
+    expect(decodeRecord(encodeRecord(forgotten)).meta.persistent).toBe(false);
+    expect(decodeRecord(encodeRecord({ ...record, meta: { ...record.meta, persistent: true } })).meta.persistent).toBe(true);
+    expect(decodeRecord(encodeRecord(record)).meta).not.toHaveProperty("persistent");
+    expect(reasonFor('{"v":1,"c":0,"s":0,"d":{},"p":2}')).toBe("bad_payload");
+    expect(reasonFor('{"v":1,"c":0,"s":0,"d":{},"p":true}')).toBe("bad_payload");
+  });
+
   it("ignores unknown fields", () => {
     expect(decodeRecord('{"v":1,"c":1,"s":2,"d":{"a":1},"z":"future"}')).toEqual({ data: { a: 1 }, flash: {}, meta: { createdAt: 1, lastSeenAt: 2 } });
   });

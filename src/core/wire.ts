@@ -7,13 +7,14 @@ import type { SessionMeta, SessionRecord } from "./record.js";
 /** The record format version, written in every cookie and row and checked on the way back. */
 export const recordFormatVersion = 1;
 
-/** Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, d data, f flash. */
+/** Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, p persistent (1 or 0), d data, f flash. */
 interface Wire {
   v: number;
   c: number;
   s: number;
   u?: string;
   a?: string;
+  p?: 0 | 1;
   d: unknown;
   f?: unknown;
 }
@@ -28,6 +29,7 @@ export function encodeRecord(record: SessionRecord): string {
   const wire: Wire = { v: recordFormatVersion, c: record.meta.createdAt, s: record.meta.lastSeenAt, d: record.data };
   if (record.meta.userId !== undefined) wire.u = record.meta.userId;
   if (record.meta.userAgent !== undefined) wire.a = record.meta.userAgent;
+  if (record.meta.persistent !== undefined) wire.p = record.meta.persistent ? 1 : 0;
   for (const _key in record.flash) {
     wire.f = record.flash;
     break;
@@ -49,17 +51,19 @@ export function decodeRecord(text: string): SessionRecord {
     throw new CodecError("bad_payload");
   }
   if (wire === null || typeof wire !== "object") throw new CodecError("bad_payload");
-  const { v, c, s, u, a, d, f } = wire as Partial<Wire>;
+  const { v, c, s, u, a, p, d, f } = wire as Partial<Wire>;
   if (v !== recordFormatVersion) throw new CodecError("unsupported_version");
   if (!Number.isSafeInteger(c) || !Number.isSafeInteger(s)) throw new CodecError("bad_payload");
   if ((u !== undefined && typeof u !== "string") || (a !== undefined && typeof a !== "string")) {
     throw new CodecError("bad_payload");
   }
+  if (p !== undefined && p !== 0 && p !== 1) throw new CodecError("bad_payload");
   const data = toJsonObject(d);
   const flash = f === undefined ? {} : toJsonObject(f);
   if (data === undefined || flash === undefined) throw new CodecError("bad_payload");
   const meta: SessionMeta = { createdAt: c as number, lastSeenAt: s as number };
   if (u !== undefined) meta.userId = u;
   if (a !== undefined) meta.userAgent = a;
+  if (p !== undefined) meta.persistent = p === 1;
   return { data, flash, meta };
 }

@@ -36,7 +36,7 @@ export function createCookieIssuer(cookie: CookieSettings, policy: TimeoutPolicy
     isSecure,
     nameFor: (state) => (isSecure(state.secure) ? cookie.name : cookie.plainName),
     set(state, value, meta, now) {
-      const maxAge = cookie.persistent ? Math.max(1, Math.floor((expiresAt(meta, policy) - now) / 1000)) : undefined;
+      const maxAge = (meta.persistent ?? cookie.persistent) ? Math.max(1, Math.floor((expiresAt(meta, policy) - now) / 1000)) : undefined;
       return writerFor(state)(value, maxAge, now);
     },
     clear: (state, now) => writerFor(state)("", 0, now),

@@ -1,6 +1,6 @@
 // createSessionManager: the composition root joining the options, the cookie, a mode (cookie or store) and user sessions.
 
-import type { SessionData } from "../core/data.js";
+import type { DeclaredSessionData, SessionData } from "../core/data.js";
 import { TesseraError } from "../core/errors.js";
 import { Session, endSession, sessionState, type SessionState } from "../core/session.js";
 import { readCookieValues } from "../cookie/parse.js";
@@ -36,7 +36,7 @@ export interface CommitOptions {
 }
 
 /** The session manager adapters use: sessions from request facts, response changes from sessions. */
-export interface SessionManager<D extends SessionData = SessionData> extends UserSessions<D> {
+export interface SessionManager<D extends SessionData = DeclaredSessionData> extends UserSessions<D> {
   /** `"cookie"` or the store's name. */
   readonly mode: string;
   /** The session cookie's name when it is Secure, prefix included (`__Host-sid` by default). */
@@ -49,6 +49,14 @@ export interface SessionManager<D extends SessionData = SessionData> extends Use
   loadFrom(facts: RequestFacts): Promise<Session<D>>;
   /** Saves the session (or, for a failed request, only its destroy) and says which headers the response needs. */
   commitHeaders(session: Session<D>, options?: CommitOptions): Promise<ResponseChanges>;
+  /**
+   * When a loaded session ends if no later request renews it (epoch ms): its idle deadline, never past its absolute
+   * one. For a new session, counted from now.
+   *
+   * @example
+   * const secondsLeft = Math.floor((sessions.expiresAt(session) - Date.now()) / 1000);
+   */
+  expiresAt(session: Session<D>): number;
   /** Releases the store. */
   close(): Promise<void>;
 }
@@ -61,7 +69,7 @@ export interface SessionManager<D extends SessionData = SessionData> extends Use
  * const manager = createSessionManager<{ username?: string }>({ secrets: [process.env.SECRET_KEY!] });
  * const session = await manager.loadFrom({ cookie: req.headers.cookie, secure: false });
  */
-export function createSessionManager<D extends SessionData = SessionData>(options: SessionsOptions): SessionManager<D> {
+export function createSessionManager<D extends SessionData = DeclaredSessionData>(options: SessionsOptions): SessionManager<D> {
   const resolved = resolveOptions(options);
   const { cookie, clock, emit, store } = resolved;
   const cookies = createCookieIssuer(cookie, resolved.policy);
@@ -100,6 +108,7 @@ export function createSessionManager<D extends SessionData = SessionData>(option
     secure: facts.secure,
     userAgent: facts.userAgent ?? undefined,
     maxValueBytes: mode.maxValueBytes,
+    persistentByDefault: cookie.persistent,
   });
 
   const loadFrom = async (facts: RequestFacts): Promise<Session<D>> => {
@@ -152,6 +161,7 @@ export function createSessionManager<D extends SessionData = SessionData>(option
     loadFrom,
     commitHeaders,
     ...createUserSessions<D>(resolved, records),
+    expiresAt: (session) => expiresAt(session[sessionState].base.meta, resolved.policy),
     async close() {
       if (store) await store.close();
     },

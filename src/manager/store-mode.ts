@@ -81,6 +81,8 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
   /** Writes the request's changes (or a sliding renewal) to the loaded record, by compare-and-set. */
   const update = (state: SessionState, now: number): Promise<ResponseChanges> => {
     const changed = state.changes.length > 0 || state.signedIn;
+    // A new cookie lifetime ("remember me") reaches the browser only with a new Set-Cookie.
+    const reissue = state.changes.some((change) => change.kind === "persistent");
     const token = state.token!;
     const id = hashToken(token);
     return inTurn(id, async (turn) => {
@@ -107,7 +109,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         if (written !== undefined) {
           state.version = written;
           turn.last = { record: next, version: written };
-          return touch ? setting(cookies.set(state, token, meta, now)) : unchanged;
+          return touch || reissue ? setting(cookies.set(state, token, meta, now)) : unchanged;
         }
         emit({ type: "write_conflict", attempt });
         turn.last = undefined;

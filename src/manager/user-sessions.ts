@@ -1,6 +1,6 @@
 // A user's sessions, for "signed in elsewhere" pages and sign-out everywhere: list, revoke all, revoke one.
 
-import type { SessionData } from "../core/data.js";
+import type { DeclaredSessionData, SessionData } from "../core/data.js";
 import { TesseraError } from "../core/errors.js";
 import { checkTimeouts } from "../core/policy.js";
 import { hasUserIndex, type UserIndex } from "../core/store.js";
@@ -21,13 +21,21 @@ export interface UserSessionInfo {
 }
 
 /** The user-session operations of `Sessions`. */
-export interface UserSessions<D extends SessionData = SessionData> {
+export interface UserSessions<D extends SessionData = DeclaredSessionData> {
   /** A user's live sessions, most recently seen first (a store with the user index, `hasUserIndex(store)`; else `ERR_NOT_SUPPORTED`). */
   userSessions(userId: string, options?: { current?: Session<D> }): Promise<UserSessionInfo[]>;
   /** Ends every session of a user, except the one given as a loaded session or as the id `userSessions` listed (a store with the user index; else `ERR_NOT_SUPPORTED`). Returns how many ended. */
   revokeUserSessions(userId: string, options?: { except?: Session<D> | string }): Promise<number>;
   /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
   revokeSession(userId: string, id: string): Promise<boolean>;
+  /**
+   * A loaded session's id as `userSessions` lists it (a SHA-256, never the cookie's token), or `undefined` for a
+   * session not saved yet. It changes when `signIn` or `regenerate` issue a new id, at commit.
+   *
+   * @example
+   * const id = sessions.sessionId(session); // compare with userSessions(...)[i].id
+   */
+  sessionId(session: Session<D>): string | undefined;
 }
 
 /**
@@ -65,6 +73,7 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
     return token === undefined ? undefined : hashToken(token);
   };
   return {
+    sessionId: (session) => idOf(session),
     async userSessions(userId, options) {
       const { records: { call, decode }, index } = needIndex("userSessions");
       const currentId = idOf(options?.current);

@@ -1,7 +1,7 @@
 // Express (4 and 5): `app.use(expressSessions(sessions))`, then `req.session` as express-session's users know it.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { JsonValue, SessionData } from "../../core/data.js";
+import type { DeclaredSessionData, JsonValue, SessionData, TesseraSessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import { Session } from "../../core/session.js";
 import type { SessionManager } from "../../manager/sessions.js";
@@ -11,45 +11,87 @@ import { applyChanges, factsOf, holdHead } from "../node-http.js";
 type Callback = (error?: unknown) => void;
 
 /**
- * `req.session` under Express: a tessera `Session` (get, set, update, flash, signIn, ...) whose data can also be
- * read and written as properties, as with express-session (`req.session.views = 1`, `req.session.passport.user`).
- * Objects read as properties may be changed in place; the change is saved at commit.
+ * The session data `req.session` carries under Express: what the app declared in `TesseraSessionData`, or, when it
+ * declared nothing, any property (annotate a handler's request as `SessionRequest<Data>` for an exact type).
  */
-export type ExpressSession<D extends SessionData = SessionData> = Omit<Session<D>, "regenerate" | "destroy"> &
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose until declared, so SessionRequest<Data> handlers fit
+export type ExpressSessionData = keyof TesseraSessionData extends never ? Record<string, any> : DeclaredSessionData;
+
+/**
+ * `req.session.cookie`, as express-session code reads and sets it. The cookie's lifetime is the session's
+ * ("remember me"): setting `maxAge` to a number, or `expires` to a date, makes this session's cookie outlast the
+ * browser; `maxAge = null` or `expires = false` makes it end when the browser closes (`session.persistent`). The
+ * number itself does not change the session's timeouts, which the server enforces: the cookie lives as long as the
+ * session (`idleTimeout`, `absoluteTimeout`).
+ */
+export interface ExpressSessionCookie {
+  /** What `maxAge` was when the session was loaded, in milliseconds; `null` for a browser-session cookie. */
+  readonly originalMaxAge: number | null;
+  /** Milliseconds until the session ends if unused (its cookie's Max-Age); `undefined` for a browser-session cookie. */
+  get maxAge(): number | undefined;
+  set maxAge(value: number | null | undefined);
+  /** When the cookie expires; `null` for a browser-session cookie. */
+  get expires(): Date | null;
+  set expires(value: Date | boolean | null | undefined);
+  /** express-session's `cookie.resetMaxAge()`: nothing to reset, the timeouts renew with each request. */
+  resetMaxAge(): void;
+}
+
+/**
+ * `req.session` under Express: a tessera `Session` (get, set, update, flash, signIn, ...) whose data can also be
+ * read and written as properties, as with express-session (`req.session.views = 1`, `req.session.passport.user`),
+ * with express-session's `id`, `cookie`, `regenerate`, `destroy`, `reload`, `save`, `touch` and `resetMaxAge`.
+ * Objects read as properties may be changed in place; the change is saved at commit. Its type fits where
+ * `@types/express-session`'s `req.session` is expected, so both can be installed.
+ */
+export type ExpressSession<D extends SessionData = ExpressSessionData> = Omit<Session<D>, "regenerate" | "destroy"> &
   Partial<D> & {
+    /** The session's id as `sessions.userSessions` lists it (never its token); `""` for a session not saved yet. */
+    readonly id: string;
+    /** express-session's `req.session.cookie`: this session's cookie lifetime ("remember me"). */
+    cookie: ExpressSessionCookie;
     /**
      * express-session's regenerate: the session ends (its record, and its binding to a signed-in user, go at once)
      * and the request goes on with a new, empty one, saved under a new id if data is set. Passport calls it at login
-     * and at logout. For a new id that keeps the data and binds a user, use `signIn(userId)`.
+     * and at logout. For a new id that keeps the data and binds a user, use `signIn(userId)`. With a callback it
+     * returns the session, as express-session does; without one, a promise.
      */
-    regenerate(callback?: Callback): Promise<void>;
+    regenerate(callback: Callback): ExpressSession<D>;
+    regenerate(): Promise<void>;
     /** Ends the session on the server, with its user binding; the response clears the cookie. */
-    destroy(callback?: Callback): Promise<void>;
+    destroy(callback: Callback): ExpressSession<D>;
+    destroy(): Promise<void>;
     /** Records in-place changes now; the session is written when the response head goes out. */
-    save(callback?: Callback): void;
-    /** Nothing to do: renewal is decided by the idle-timeout policy. Kept for express-session code. */
-    touch(): void;
+    save(callback?: Callback): ExpressSession<D>;
+    /** Nothing to re-read: a request sees the session as it loaded it, and concurrent changes merge at commit. */
+    reload(callback: Callback): ExpressSession<D>;
+    /** Nothing to do: renewal is decided by the idle-timeout policy (`touchAfter`). Kept for express-session code. */
+    touch(): ExpressSession<D>;
+    /** Nothing to do: the cookie's Max-Age follows the session's timeouts. Kept for express-session code. */
+    resetMaxAge(): ExpressSession<D>;
   };
 
 /**
- * A request whose session holds `D`, for handlers that want the data typed precisely.
+ * A request whose session holds `D`, for handlers that want the data typed precisely without declaring
+ * `TesseraSessionData` for the whole app.
  *
  * @example
  * app.get("/", (req: SessionRequest<{ views?: number }>, res) => res.send(String(req.session.views ?? 0)));
  */
 export type SessionRequest<D extends SessionData, R = import("express").Request> = Omit<R, "session"> & { session: ExpressSession<D> };
 
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own extension point for request fields
-  namespace Express {
-    interface Request {
-      /**
-       * The tessera session, set by `expressSessions` (tessera/express). Its data is loosely typed here; annotate
-       * a handler's request as `SessionRequest<Data>` for your session's exact type.
-       */
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose so that SessionRequest<Data> handlers fit
-      session: ExpressSession<Record<string, any>>;
-    }
+// Typed on express-serve-static-core's Request (what handlers receive), not on the global `Express.Request`:
+// @types/express-session declares `Express.Request.session` with its own type, and a second declaration of the same
+// property is TS2717. Here the property overrides the inherited one instead, and ExpressSession fits its type.
+declare module "express-serve-static-core" {
+  interface Request {
+    /**
+     * The tessera session, set by `expressSessions` (tessera/express), typed from `TesseraSessionData`. Data read
+     * as a property is a working copy (change it in place, it is saved); `get` returns the frozen value.
+     */
+    session: ExpressSession;
+    /** The session's id as `sessions.userSessions` lists it (never its token); `""` for a session not saved yet. */
+    sessionID: string;
   }
 }
 
@@ -73,8 +115,9 @@ export function expressSessions<D extends SessionData>(
   return (req, res, next) => {
     sessions.loadFrom(factsOf(req, sessions.trustProxy)).then(
       (session) => {
-        const view = expressView(session);
+        const view = expressView(session, sessions);
         (req as IncomingMessage & { session: unknown }).session = view.session;
+        Object.defineProperty(req, "sessionID", { get: () => sessions.sessionId(session) ?? "", configurable: true, enumerable: true });
         // Express hands a thrown error to the error-handling middleware, out of our sight: the status it answers
         // with is the signal that the request failed.
         holdHead(res, async (failed) => {
@@ -98,16 +141,19 @@ export function expressSessions<D extends SessionData>(
 /** Names that are the session's API, not data: property access on them reaches the method. */
 const api = new Set<PropertyKey>([
   ...Object.getOwnPropertyNames(Session.prototype),
+  "id",
+  "cookie",
   "save",
   "touch",
   "reload",
+  "resetMaxAge",
   "then",
 ]);
 
 /**
  * The express-session-shaped view of a tessera session. `flush` writes back objects changed in place.
  */
-function expressView<D extends SessionData>(session: Session<D>): { session: object; flush(): void } {
+function expressView<D extends SessionData>(session: Session<D>, sessions: SessionManager<D>): { session: object; flush(): void } {
   const loose = session as unknown as Session<SessionData>;
   // Mutable copies of object values handed out as properties, compared with the session at flush.
   const working = new Map<string, unknown>();
@@ -117,43 +163,56 @@ function expressView<D extends SessionData>(session: Session<D>): { session: obj
     }
     working.clear();
   };
+  /** express-session's callback style (returns the session) or a promise, for a method that ends the session. */
+  const ending = (callback: Callback | undefined): unknown => {
+    const done = (async () => {
+      working.clear();
+      // A new, empty session: the old one ends with its record and its user binding (as at logout, which passport
+      // does through here); data set from now on starts a new session under a new id.
+      await session.destroy();
+    })();
+    if (!callback) return done;
+    done.then(() => callback(), callback);
+    return proxy;
+  };
+  const maxAge = (): number | undefined => (session.persistent ? Math.max(0, sessions.expiresAt(session) - Date.now()) : undefined);
+  const cookie: ExpressSessionCookie = {
+    originalMaxAge: maxAge() ?? null,
+    get maxAge() {
+      return maxAge();
+    },
+    set maxAge(value) {
+      session.persistent = typeof value === "number" && value > 0;
+    },
+    get expires() {
+      return session.persistent ? new Date(sessions.expiresAt(session)) : null;
+    },
+    set expires(value) {
+      if (value instanceof Date) session.persistent = value.getTime() > Date.now();
+      else if (value === false || value === null) session.persistent = false;
+    },
+    resetMaxAge() {},
+  };
   const methods: Record<string, unknown> = {
-    async regenerate(callback?: Callback) {
-      try {
-        working.clear();
-        // A new, empty session: the old one ends with its record and its user binding (as at logout, which passport
-        // does through here); data set from now on starts a new session under a new id.
-        await session.destroy();
-        callback?.();
-      } catch (error) {
-        if (!callback) throw error;
-        callback(error);
-      }
-    },
-    async destroy(callback?: Callback) {
-      try {
-        working.clear();
-        await session.destroy();
-        callback?.();
-      } catch (error) {
-        if (!callback) throw error;
-        callback(error);
-      }
-    },
+    regenerate: ending,
+    destroy: ending,
     save(callback?: Callback) {
       try {
         flush();
       } catch (error) {
         if (!callback) throw error;
         callback(error);
-        return;
+        return proxy;
       }
       if (callback) setImmediate(callback);
+      return proxy;
     },
-    touch() {},
+    touch: () => proxy,
+    resetMaxAge: () => proxy,
     reload(callback?: Callback) {
       // The data a request sees is the data it loaded; nothing newer is read mid-request.
       if (callback) setImmediate(callback);
+      return proxy;
     },
     then: undefined,
   };
@@ -166,10 +225,12 @@ function expressView<D extends SessionData>(session: Session<D>): { session: obj
     return copy;
   };
   const target = {};
-  const proxy = new Proxy(target, {
+  const proxy: object = new Proxy(target, {
     get(_target, key) {
       if (typeof key === "symbol") return (session as unknown as Record<symbol, unknown>)[key];
       if (Object.hasOwn(methods, key)) return methods[key];
+      if (key === "id") return sessions.sessionId(session) ?? "";
+      if (key === "cookie") return cookie;
       if (api.has(key)) {
         const member = (session as unknown as Record<string, unknown>)[key];
         return typeof member === "function" ? member.bind(session) : member;
@@ -177,6 +238,10 @@ function expressView<D extends SessionData>(session: Session<D>): { session: obj
       return read(key);
     },
     set(_target, key, value) {
+      if (key === "persistent") {
+        session.persistent = value as boolean;
+        return true;
+      }
       if (typeof key === "symbol" || api.has(key)) return false;
       working.delete(key);
       if (value === undefined) loose.delete(key);

@@ -1,7 +1,7 @@
 // Fastify: a plugin that loads `request.session` in onRequest and commits it in onSend, before the head goes out.
 
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify";
-import type { SessionData } from "../../core/data.js";
+import type { DeclaredSessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import type { Session as TesseraSession } from "../../core/session.js";
 import type { ResponseChanges } from "../../manager/changes.js";
@@ -17,8 +17,11 @@ export interface FastifySessionsOptions {
 
 declare module "fastify" {
   interface FastifyRequest {
-    /** The tessera session, set by the `fastifySessions` plugin (tessera/fastify). */
-    session: TesseraSession<SessionData>;
+    /**
+     * The tessera session, set by the `fastifySessions` plugin (tessera/fastify), typed from the data the app
+     * declared in `TesseraSessionData` (any JSON when it declared none).
+     */
+    session: TesseraSession<DeclaredSessionData>;
   }
 }
 
@@ -34,7 +37,7 @@ declare module "fastify" {
 export const fastifySessions: FastifyPluginAsync<FastifySessionsOptions> = Object.assign(
   async (fastify: FastifyInstance, options: FastifySessionsOptions) => {
     const { sessions } = options;
-    fastify.decorateRequest("session", null as unknown as TesseraSession<SessionData>);
+    fastify.decorateRequest("session", null as unknown as TesseraSession<DeclaredSessionData>);
     // Per request: its error reached the error handler ("failed"), or its session went through onSend ("sent").
     const outcome = new WeakMap<object, "failed" | "sent">();
     fastify.addHook("onError", async (request) => {

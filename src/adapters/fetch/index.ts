@@ -1,13 +1,13 @@
 // The Fetch API adapter (the root entry's createSessions): `load(request)` and `commit(session, response)`.
 
-import type { SessionData } from "../../core/data.js";
+import type { DeclaredSessionData, SessionData } from "../../core/data.js";
 import type { Session } from "../../core/session.js";
 import type { SessionsOptions } from "../../manager/options.js";
 import { createSessionManager, type CommitOptions, type SessionManager } from "../../manager/sessions.js";
 import { applyChanges, factsOf } from "../fetch-api.js";
 
 /** The object applications use: the session manager with the Fetch API's `load` and `commit`. */
-export interface Sessions<D extends SessionData = SessionData> extends SessionManager<D> {
+export interface Sessions<D extends SessionData = DeclaredSessionData> extends SessionManager<D> {
   /** Loads the session of a Fetch API request. Throws `ERR_STORE_UNAVAILABLE` when the store fails. */
   load(request: Request): Promise<Session<D>>;
   /**
@@ -28,7 +28,7 @@ export interface Sessions<D extends SessionData = SessionData> extends SessionMa
  * session.set("username", "alice");
  * return sessions.commit(session, new Response("ok"));
  */
-export function createSessions<D extends SessionData = SessionData>(options: SessionsOptions): Sessions<D> {
+export function createSessions<D extends SessionData = DeclaredSessionData>(options: SessionsOptions): Sessions<D> {
   const manager = createSessionManager<D>(options);
   return Object.assign(manager, {
     load: (request: Request) => manager.loadFrom(factsOf(request, manager.trustProxy)),

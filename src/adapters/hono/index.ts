@@ -1,14 +1,14 @@
 // Hono: a middleware that loads the session into `c.get("session")` and commits it on the way out.
 
 import type { Context, MiddlewareHandler } from "hono";
-import type { SessionData } from "../../core/data.js";
+import type { DeclaredSessionData, SessionData } from "../../core/data.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
 import type { SessionManager } from "../../manager/sessions.js";
 import { applyChanges, factsOf } from "../fetch-api.js";
 
 /** The Hono environment the middleware provides: `c.get("session")` typed from the session's data. */
-export type SessionEnv<D extends SessionData = SessionData> = { Variables: { session: Session<D> } };
+export type SessionEnv<D extends SessionData = DeclaredSessionData> = { Variables: { session: Session<D> } };
 
 /**
  * Whether the connection itself is TLS, when the server says (@hono/node-server puts node's request in
@@ -56,15 +56,31 @@ export function honoSessions<D extends SessionData>(
     await next();
     // Hono's compose catches a handler's error, answers with onError and leaves the error on the context.
     const failed = c.error !== undefined || c.res.status >= 500;
+    // Hono builds a new response on the headers the handler's response was built on: a redirect's Location and
+    // the cookies the handler set would ride along on the 503, which neither redirects nor keeps what the request did.
+    const replaced = async (): Promise<Response> => {
+      const handled = c.res;
+      c.res = undefined;
+      const response = await unavailable(c);
+      const location = handled.headers.get("location");
+      const cookies = new Set(handled.headers.getSetCookie());
+      // A copy: the response onUnavailable gave may have immutable headers.
+      const copy = new Response(response.body, response);
+      if (location !== null && copy.headers.get("location") === location) copy.headers.delete("location");
+      const kept = copy.headers.getSetCookie().filter((value) => !cookies.has(value));
+      copy.headers.delete("set-cookie");
+      for (const value of kept) copy.headers.append("set-cookie", value);
+      return copy;
+    };
     let response: Response;
     try {
       // A store that failed inside the handler (destroy, userSessions) answers 503 like one that failed here,
       // not the 500 an app's onError would give an unknown error.
-      const base = isStoreUnavailable(c.error) ? await unavailable(c) : c.res;
+      const base = isStoreUnavailable(c.error) ? await replaced() : c.res;
       response = applyChanges(base, await sessions.commitHeaders(session, { failed }));
     } catch (error) {
       if (!(isStoreUnavailable(error))) throw error;
-      response = await unavailable(c);
+      response = await replaced();
     }
     if (response !== c.res) {
       // Assigning over a response makes Hono merge the old one's headers in; clear it first.

@@ -36,6 +36,8 @@ export interface TesseraClaim {
   seen: number;
   /** `meta.userAgent`, when the session is signed in. */
   ua?: string;
+  /** `meta.persistent`, when the session chose its cookie's lifetime ("remember me"). */
+  persistent?: boolean;
 }
 
 /** What every token read must carry, as configured. */
@@ -60,6 +62,7 @@ export function encodeClaims(record: SessionRecord, context: CodecContext, rules
   const { meta } = record;
   const tessera: TesseraClaim = { v: defaults.claimsVersion, cookie: context.cookieName, created: meta.createdAt, seen: meta.lastSeenAt };
   if (meta.userAgent !== undefined) tessera.ua = meta.userAgent;
+  if (meta.persistent !== undefined) tessera.persistent = meta.persistent;
   const claims: Partial<SessionClaims> = {};
   if (rules.issuer !== undefined) claims.iss = rules.issuer;
   if (meta.userId !== undefined) claims.sub = meta.userId;
@@ -96,7 +99,7 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
   }
   if (!isObject(claims) || !isObject(claims.tessera)) throw new CodecError("bad_payload");
   const { iss, sub, aud, iat, nbf, exp, data, flash } = claims;
-  const { v, cookie, created, seen, ua } = claims.tessera;
+  const { v, cookie, created, seen, ua, persistent } = claims.tessera;
   if (v !== defaults.claimsVersion) throw new CodecError("unsupported_version");
   if (
     !Number.isSafeInteger(iat) ||
@@ -106,7 +109,8 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
     !Number.isSafeInteger(seen) ||
     typeof cookie !== "string" ||
     (sub !== undefined && typeof sub !== "string") ||
-    (ua !== undefined && typeof ua !== "string")
+    (ua !== undefined && typeof ua !== "string") ||
+    (persistent !== undefined && typeof persistent !== "boolean")
   ) {
     throw new CodecError("bad_payload");
   }
@@ -121,6 +125,7 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
   const meta: SessionMeta = { createdAt: created as number, lastSeenAt: seen as number };
   if (sub !== undefined) meta.userId = sub as string;
   if (ua !== undefined) meta.userAgent = ua as string;
+  if (persistent !== undefined) meta.persistent = persistent as boolean;
   return { data: dataObject, flash: flashObject, meta };
 }
 

@@ -128,6 +128,12 @@ describe.each(variants)("jwt codec ($alg)", (variant) => {
     expect(jose.decodeProtectedHeader(token)).toEqual(headerOf(variant));
   });
 
+  it("keeps a session's own cookie lifetime (remember me) in tessera.persistent", () => {
+    const forgotten = { ...record, meta: { ...record.meta, persistent: false } };
+    expect(codec.decode(codec.encode(forgotten, sid), sid).record.meta.persistent).toBe(false);
+    expect(codec.decode(token, sid).record.meta).not.toHaveProperty("persistent");
+  });
+
   it("is verified by another service with jose and the " + (alg === "HS256" || alg === "dir" ? "shared key" : "public key alone"), async () => {
     const expectations = { issuer, audience, typ: "session+jwt", currentDate: new Date(now) };
     const { payload } =
@@ -256,6 +262,7 @@ describe.each(variants)("jwt codec ($alg)", (variant) => {
       { tessera: { ...tessera, created: "yesterday" } },
       { tessera: { ...tessera, seen: undefined } },
       { tessera: { ...tessera, ua: 7 } },
+      { tessera: { ...tessera, persistent: "yes" } },
     ]) {
       expect(reasonFor(codec, forged({}, changes)), JSON.stringify(changes)).toBe("bad_payload");
     }
