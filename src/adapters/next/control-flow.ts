@@ -1,19 +1,18 @@
 // Next.js's control-flow errors (redirect, notFound, forbidden, unauthorized), which are answers, not failures.
 
-import { unstable_rethrow } from "next/navigation.js";
+/** The `digest` prefixes of the errors `redirect()` and `notFound()`/`forbidden()`/`unauthorized()` throw. */
+const answerDigestRegExp = /^(?:NEXT_REDIRECT|NEXT_HTTP_ERROR_FALLBACK);/;
 
 /**
  * Whether `error` is one Next.js throws to answer the request (`redirect()`, `notFound()`, ...) rather than a
- * failure. Next's own test for it is `unstable_rethrow`, which throws such errors again and ignores the rest.
+ * failure, by the `digest` Next gives those errors (what its own `isNextRouterError` reads; `unstable_rethrow` lives
+ * in next/navigation, which a Route Handler may not import under that name from a library). Next's other internal
+ * errors (dynamic rendering bail-outs while prerendering) count as failures: nothing is saved.
  *
  * @example
  * if (isNextAnswer(error)) await commitSession(sessions, session);
  */
 export function isNextAnswer(error: unknown): boolean {
-  try {
-    unstable_rethrow(error);
-    return false;
-  } catch {
-    return true;
-  }
+  const digest = (error as { digest?: unknown } | null)?.digest;
+  return typeof digest === "string" && answerDigestRegExp.test(digest);
 }
