@@ -64,7 +64,7 @@ export function createTesseraSessionStorage<Data = Record<string, unknown>, Flas
       backing.set(wrapped, session);
       return wrapped;
     },
-    commitSession: (session) => commit(backingOf(session)),
+    commitSession: async (session) => commit(backingOf(session)),
     async destroySession(session) {
       const backed = backingOf(session);
       await backed.destroy();
