@@ -14,6 +14,8 @@
 // entry "tessera/codecs/jwt": ./dist/codecs/jwt/index.d.ts
 // entry "tessera/codecs/flask": ./dist/codecs/flask/index.d.ts
 // entry "tessera/migrate": ./dist/migrate/index.d.ts
+// entry "tessera/next": ./dist/adapters/next/index.d.ts
+// entry "tessera/react-router": ./dist/adapters/react-router/index.d.ts
 
 // ---- dist/adapters/express/index.d.ts
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -226,6 +228,107 @@ export declare function writeChanges(changes: ResponseChanges, target: HeaderTar
  */
 export declare function joined(value: string | number | readonly string[] | undefined): string | undefined;
 
+// ---- dist/adapters/next/action.d.ts
+import type { SessionData } from "../../core/data.js";
+import { type Session } from "../../core/session.js";
+import type { SessionManager } from "../../manager/sessions.js";
+/**
+ * Wraps a Server Action so it receives the session first and the session is saved when the action ends: when it
+ * returns, and when it calls `redirect()` or `notFound()` (Next's way of answering, which sets the cookie on that
+ * answer). When it throws anything else, nothing it did to the session is saved but a destroy. The commit happens
+ * inside the action, before Next renders its answer: after that no cookie can be set (`after()` is too late).
+ *
+ * @example
+ * "use server";
+ * export const logIn = sessionAction(sessions, async (session, form: FormData) => {
+ *   await session.signIn(String(form.get("username")));
+ *   redirect("/");
+ * });
+ */
+export declare function sessionAction<D extends SessionData, A extends unknown[], R>(sessions: SessionManager<D>, action: (session: Session<D>, ...args: A) => Promise<R>): (...args: A) => Promise<R>;
+
+// ---- dist/adapters/next/index.d.ts
+export { getSession, commitSession, readSession } from "./session.js";
+export type { ReadonlySession } from "./session.js";
+export { sessionAction } from "./action.js";
+export { withSession } from "./route.js";
+export type { SessionRouteHandler, WithSessionOptions } from "./route.js";
+
+// ---- dist/adapters/next/route.d.ts
+import type { SessionData } from "../../core/data.js";
+import { type Session } from "../../core/session.js";
+import type { SessionManager } from "../../manager/sessions.js";
+/** A Route Handler given the session: Next's `(request, context)` plus the session. */
+export type SessionRouteHandler<D extends SessionData, C> = (request: Request, session: Session<D>, context: C) => Response | Promise<Response>;
+/** Options of `withSession`. */
+export interface WithSessionOptions {
+    /** The response when the store is down. @default a plain-text 503 with `Retry-After: 5` */
+    onUnavailable?: (request: Request) => Response | Promise<Response>;
+}
+/**
+ * Wraps a Route Handler (Node.js or edge runtime) so it receives the request's session and the session is saved
+ * onto the Response it returns: `Set-Cookie`, `Vary: Cookie` and `Cache-Control: no-store` exactly as tessera writes
+ * them. A response of 500 or more, or a handler that throws, saves nothing but a destroy; `redirect()` and
+ * `notFound()` are answers, and save the session through `cookies()`. A store that is down answers 503.
+ *
+ * The scheme is read as Next gives it to no one reliably: Next serves plain HTTP and writes the URL's scheme from a
+ * client's `X-Forwarded-Proto`, so tessera believes https only through `trustProxy` (or `cookie.secure: true`).
+ *
+ * @example
+ * export const GET = withSession(sessions, async (request, session) => {
+ *   const visits = session.update("visits", (n) => (n ?? 0) + 1);
+ *   return Response.json({ visits });
+ * });
+ */
+export declare function withSession<D extends SessionData, C = unknown>(sessions: SessionManager<D>, handler: SessionRouteHandler<D, C>, options?: WithSessionOptions): (request: Request, context: C) => Promise<Response>;
+
+// ---- dist/adapters/next/session.d.ts
+import type { SessionData } from "../../core/data.js";
+import type { Session } from "../../core/session.js";
+import type { CommitOptions, SessionManager } from "../../manager/sessions.js";
+/** What a Server Component may do with a session: read it. */
+export type ReadonlySession<D extends SessionData = SessionData> = Pick<Session<D>, "get" | "has" | "keys" | "userId" | "createdAt" | "isNew">;
+/**
+ * The session of the current request, to read and change in a Server Action or a Route Handler. Calls in one
+ * request share one session. Save it with `commitSession` (or let `sessionAction` do it): Next.js has no hook at the
+ * end of an action, and after the action has returned no cookie can be set. In a Server Component it throws
+ * `ERR_SESSION_READ_ONLY` (use `readSession` there). Throws `ERR_STORE_UNAVAILABLE` when the store fails.
+ *
+ * @example
+ * "use server";
+ * export async function addToCart(item: string) {
+ *   const session = await getSession(sessions);
+ *   session.update("cart", (cart) => [...(cart ?? []), item]);
+ *   await commitSession(sessions, session);
+ * }
+ */
+export declare function getSession<D extends SessionData>(sessions: SessionManager<D>): Promise<Session<D>>;
+/**
+ * Saves a session from `getSession` and sets its cookie through `cookies().set`, with the attributes tessera chose
+ * (prefix, Secure, HttpOnly, SameSite, Max-Age and Expires). Call it before the action returns or redirects. Pass
+ * `{ failed: true }` when the action failed: nothing but a destroy is saved. Outside a Server Action or Route Handler
+ * it throws `ERR_SESSION_READ_ONLY` before anything is written.
+ *
+ * @example
+ * await session.signIn(user.id);
+ * await commitSession(sessions, session);
+ * redirect("/");
+ */
+export declare function commitSession<D extends SessionData>(sessions: SessionManager<D>, session: Session<D>, options?: CommitOptions): Promise<void>;
+/**
+ * The session of the current request, read-only: for Server Components (and anywhere else). A layout and its page
+ * share one load. It is never saved, so reading it renews nothing; any change throws `ERR_SESSION_READ_ONLY`
+ * naming where to make it, and a flash message is read where it can be consumed (an action or a route handler).
+ * Throws `ERR_STORE_UNAVAILABLE` when the store fails.
+ *
+ * @example
+ * export default async function Page() {
+ *   const session = await readSession(sessions);
+ *   return <p>Hello {session.get("username") ?? "guest"}</p>;
+ * }
+ */
+export declare function readSession<D extends SessionData>(sessions: SessionManager<D>): Promise<ReadonlySession<D>>;
+
 // ---- dist/adapters/node/index.d.ts
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SessionData } from "../../core/data.js";
@@ -257,6 +360,93 @@ export interface NodeSessions<D extends SessionData> {
  * }));
  */
 export declare function nodeSessions<D extends SessionData>(sessions: SessionManager<D>): NodeSessions<D>;
+
+// ---- dist/adapters/react-router/index.d.ts
+export { createTesseraSessionStorage, defaults } from "./storage.js";
+export type { TesseraSessionStorage, TesseraSessionStorageOptions } from "./storage.js";
+export type { TesseraRouterSession } from "./session.js";
+
+// ---- dist/adapters/react-router/session.d.ts
+import type { Session as RouterSession } from "react-router";
+import type { SessionData } from "../../core/data.js";
+import { type Session } from "../../core/session.js";
+/**
+ * React Router's `Session`, plus what tessera adds: `signIn` and `regenerate` (a new session id, closing session
+ * fixation) and the signed-in `userId`.
+ */
+export interface TesseraRouterSession<Data = Record<string, unknown>, FlashData = Data> extends RouterSession<Data, FlashData> {
+    /** The user `signIn` bound, if any. */
+    readonly userId: string | undefined;
+    /**
+     * Binds the session to a user and gives it a new id at commit (session fixation closed); the data stays.
+     *
+     * @example
+     * await session.signIn(user.id);
+     */
+    signIn(userId: string): Promise<void>;
+    /**
+     * A new id at commit for the same data and user: call it whenever privilege changes.
+     *
+     * @example
+     * await session.regenerate();
+     */
+    regenerate(): Promise<void>;
+}
+/**
+ * Wraps a tessera session as React Router's `Session`. Values are tessera's: plain JSON, read as frozen copies. A
+ * flash message is left for a later request and read there once, by `get` (React Router's rule); `has` looks without
+ * reading. `id` is always `""` (React Router's value for a session whose id is not for the application: tessera's
+ * token is a credential and never leaves the cookie).
+ *
+ * @example
+ * const session = routerSession(await sessions.loadFrom(facts));
+ * session.get("username");
+ */
+export declare function routerSession<Data, FlashData>(session: Session<SessionData>): TesseraRouterSession<Data, FlashData>;
+
+// ---- dist/adapters/react-router/storage.d.ts
+import type { SessionStorage } from "react-router";
+import type { SessionData } from "../../core/data.js";
+import type { SessionManager } from "../../manager/sessions.js";
+import { type TesseraRouterSession } from "./session.js";
+/** Options of `createTesseraSessionStorage`. */
+export interface TesseraSessionStorageOptions {
+    /**
+     * Whether requests reach the application over HTTPS. React Router hands a storage only the `Cookie` header, so
+     * tessera cannot see the scheme: true issues the Secure cookie under its prefixed name (`__Host-sid`), false the
+     * plain one (`sid`), for development over plain http on a host other than localhost (browsers keep Secure
+     * cookies from http://localhost).
+     * @default true
+     */
+    secure?: boolean;
+    /** The `User-Agent` a signed-in session records for `sessions.userSessions`, when the app has it. @default none */
+    userAgent?: string;
+}
+/** React Router's `SessionStorage` whose sessions also sign in and regenerate (see `TesseraRouterSession`). */
+export interface TesseraSessionStorage<Data = Record<string, unknown>, FlashData = Data> extends SessionStorage<Data, FlashData> {
+    getSession(cookieHeader?: string | null): Promise<TesseraRouterSession<Data, FlashData>>;
+}
+/** Frozen defaults of `createTesseraSessionStorage`. */
+export declare const defaults: Readonly<{
+    secure: true;
+}>;
+/**
+ * React Router's (and Remix's) `SessionStorage`, backed by tessera: loaders and actions keep calling
+ * `getSession(request.headers.get("Cookie"))`, `commitSession(session)` and `destroySession(session)`, and get
+ * tessera's sealed cookies or store, timeouts, rotation and revocation. `commitSession` saves the session and returns
+ * its `Set-Cookie` value, or `""` when nothing changed (a header a browser ignores). The cookie's name, attributes
+ * and lifetime are tessera's (`createSessions` options): options passed to `commitSession` and `destroySession`
+ * (React Router's `maxAge`, `expires`) are ignored, since the server's timeouts decide. Each session commits once.
+ *
+ * @example
+ * const { getSession, commitSession, destroySession } = createTesseraSessionStorage<{ userId: string }, { error: string }>(sessions);
+ * export async function action({ request }: ActionFunctionArgs) {
+ *   const session = await getSession(request.headers.get("Cookie"));
+ *   await session.signIn(user.id); // new session id: session fixation closed
+ *   return redirect("/", { headers: { "Set-Cookie": await commitSession(session) } });
+ * }
+ */
+export declare function createTesseraSessionStorage<Data = Record<string, unknown>, FlashData = Data>(sessions: SessionManager<SessionData>, options?: TesseraSessionStorageOptions): TesseraSessionStorage<Data, FlashData>;
 
 // ---- dist/codecs/flask/codec.d.ts
 import type { Codec } from "../../core/codec.js";
@@ -848,7 +1038,7 @@ export declare function toMilliseconds(value: Duration, option: string): number;
 
 // ---- dist/core/errors.d.ts
 /** Every code a tessera error can carry. */
-export type TesseraErrorCode = "ERR_SECRET_MISSING" | "ERR_SECRET_TOO_SHORT" | "ERR_SECRET_WEAK" | "ERR_SECRET_DUPLICATE" | "ERR_INVALID_OPTION" | "ERR_OPTION_RENAMED" | "ERR_COOKIE_TOO_LARGE" | "ERR_SESSION_TOO_LARGE" | "ERR_INVALID_SESSION_DATA" | "ERR_SESSION_COMMITTED" | "ERR_SESSION_CONFLICT" | "ERR_STORE_UNAVAILABLE" | "ERR_NOT_SUPPORTED" | "ERR_HEADERS_SENT" | "ERR_CODEC";
+export type TesseraErrorCode = "ERR_SECRET_MISSING" | "ERR_SECRET_TOO_SHORT" | "ERR_SECRET_WEAK" | "ERR_SECRET_DUPLICATE" | "ERR_INVALID_OPTION" | "ERR_OPTION_RENAMED" | "ERR_COOKIE_TOO_LARGE" | "ERR_SESSION_TOO_LARGE" | "ERR_INVALID_SESSION_DATA" | "ERR_SESSION_COMMITTED" | "ERR_SESSION_CONFLICT" | "ERR_STORE_UNAVAILABLE" | "ERR_NOT_SUPPORTED" | "ERR_HEADERS_SENT" | "ERR_SESSION_READ_ONLY" | "ERR_CODEC";
 /**
  * The base of every error tessera throws. Messages never contain a token, a cookie value or a secret.
  *
