@@ -18,7 +18,7 @@ export type { JsonValue, SessionData } from "./core/data.js";
 export type { SessionMeta, SessionRecord } from "./core/record.js";
 export { hasUserIndex } from "./core/store.js";
 export type { Store, UserIndex, IndexedStore, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, StoreCallOptions, StoreDeleteOptions, StoreCount, GcOptions, GcBatch, Awaitable } from "./core/store.js";
-export type { Codec, CodecContext, Decoded } from "./core/codec.js";
+export type { Codec, SyncCodec, CodecContext, Decoded } from "./core/codec.js";
 export type { CookieOptions } from "./cookie/options.js";
 export type { Secret, KeyRing } from "./crypto/keyring.js";
 export type { PayloadSerializer } from "./codecs/json.js";

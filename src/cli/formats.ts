@@ -108,7 +108,7 @@ export function codecFormat(row: {
       let codec = codecs.get(keys);
       if (codec === undefined) codecs.set(keys, (codec = row.codec(keys)));
       try {
-        const { record, keyIndex } = codec.decode(value, { cookieName });
+        const { record, keyIndex } = await codec.decode(value, { cookieName });
         return { ok: true, record, keyIndex };
       } catch (error) {
         if (error instanceof CodecError) return { ok: false, reason: codecReasons[error.reason] };
@@ -138,11 +138,11 @@ export const storeTokenFormat: CookieFormat = {
   matches: (value) => storeTokenRegExp.test(value),
   async open(value, cookieName, { keys, store }) {
     // As the application does: the tag first, so a value these keys did not make costs no store read.
-    const keyIndex = openTaggedToken(keys.ring, cookieName, value);
+    const keyIndex = await openTaggedToken(keys.ring, cookieName, value);
     if (keyIndex === undefined) return { ok: false, reason: "tampered" };
     const opened = await store();
     if (opened === undefined) return { ok: false, reason: "store_required", keyIndex };
-    const sessionId = hashToken(value);
+    const sessionId = await hashToken(value);
     const stored = await opened.get(sessionId);
     if (stored === undefined) return { ok: false, reason: "unknown_session", keyIndex };
     try {
