@@ -1,6 +1,6 @@
 // The Next.js example (examples/next) built with `next build`, served by `next start` on 127.0.0.1 and driven over
-// HTTP: a Route Handler counting visits, a Server Action login and logout, a read-only Server Component, a tampered
-// cookie. The build runs in a copy under test-output/ (it writes .next/ and next-env.d.ts) from the built dist/.
+// HTTP: Route Handlers counting visits (Node.js and edge runtime), a Server Action login and logout, a read-only
+// Server Component, a tampered cookie. The build runs in a copy under test-output/ (it writes .next/ and next-env.d.ts) from the built dist/.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -189,10 +189,24 @@ describe("the Next.js example", () => {
     expect(await greeting()).toBe("guest");
   });
 
+  it("reads and changes the same session in a Route Handler on the edge runtime", async () => {
+    const cookie = `sid=${sessionCookie(await submit(undefined, { username: "erin" }))!.value}`;
+    const edge = await get("/api/edge-visits", cookie);
+    expect(await edge.json()).toEqual({ username: "erin", visits: 1, runtime: "edge" });
+    expect(edge.headers.get("cache-control")).toBe("no-store");
+    const fromEdge = sessionCookie(edge)!;
+    expect(fromEdge).toMatchObject({ httpOnly: true, sameSite: "lax", path: "/" });
+    expect(fromEdge.maxAge).toBeGreaterThan(1700); // the idle timeout, counted from the login
+    // The cookie the edge runtime sealed opens on Node.js, and the other way round.
+    expect(await (await get("/api/visits", `sid=${fromEdge.value}`)).json()).toEqual({ username: "erin", visits: 2 });
+    expect((await (await get("/api/edge-visits", "sid=not-a-session")).json()) as object).toEqual({ username: null, visits: 1, runtime: "edge" });
+  });
+
   it("treats a tampered cookie as a new visitor", async () => {
     const value = sessionCookie(await submit(undefined, { username: "dave" }))!.value!;
     const flipped = value.slice(0, -2) + (value.at(-2) === "A" ? "B" : "A") + value.at(-1)!;
     expect(await greeting(`sid=${flipped}`)).toBe("guest");
     expect(await (await get("/api/visits", `sid=${flipped}`)).json()).toEqual({ username: null, visits: 1 });
+    expect(await (await get("/api/edge-visits", `sid=${flipped}`)).json()).toEqual({ username: null, visits: 1, runtime: "edge" });
   });
 });
