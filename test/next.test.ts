@@ -109,14 +109,14 @@ function sessionCookie(response: Response): SetCookie | undefined {
 const get = (path: string, cookie?: string) => fetch(`${base}${path}`, { headers: cookie ? { cookie } : {}, redirect: "manual" });
 
 /** Submits the page's first form as a browser without JavaScript does: its Server Action id plus `fields`. */
-async function submit(cookie: string | undefined, fields: Record<string, string> = {}, origin = base): Promise<Response> {
-  const page = await (await get("/", cookie)).text();
+async function submit(cookie: string | undefined, fields: Record<string, string> = {}, origin = base, path = "/"): Promise<Response> {
+  const page = await (await get(path, cookie)).text();
   const action = /name="(\$ACTION_ID_[0-9a-f]+)"/.exec(page)?.[1];
   expect(action).toBeDefined();
   const form = new FormData();
   form.set(action!, "");
   for (const [name, value] of Object.entries(fields)) form.set(name, value);
-  return fetch(`${base}/`, { method: "POST", body: form, headers: { origin, ...(cookie ? { cookie } : {}) }, redirect: "manual" });
+  return fetch(`${base}${path}`, { method: "POST", body: form, headers: { origin, ...(cookie ? { cookie } : {}) }, redirect: "manual" });
 }
 
 const greeting = async (cookie?: string) => /<p>Hello (?:<!-- -->)?([^<]+)<\/p>/.exec(await (await get("/", cookie)).text())?.[1];
@@ -187,6 +187,14 @@ describe("the Next.js example", () => {
     expect(cleared.value).toBe("");
     expect(cleared.expires!.getTime()).toBeLessThanOrEqual(Date.now());
     expect(await greeting()).toBe("guest");
+  });
+
+  it("saves nothing of a Server Action that throws", async () => {
+    const cookie = `sid=${sessionCookie(await submit(undefined, { username: "frank" }))!.value}`;
+    const failed = await submit(cookie, {}, base, "/failure");
+    expect(failed.status).toBe(500);
+    expect(sessionCookie(failed)).toBeUndefined();
+    expect(await greeting(cookie)).toBe("frank");
   });
 
   it("reads and changes the same session in a Route Handler on the edge runtime", async () => {
