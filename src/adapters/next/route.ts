@@ -26,8 +26,8 @@ const serviceUnavailable = (): Response =>
  * them. A response of 500 or more, or a handler that throws, saves nothing but a destroy; `redirect()` and
  * `notFound()` are answers, and save the session through `cookies()`. A store that is down answers 503.
  *
- * The scheme is read as Next gives it to no one reliably: Next serves plain HTTP and writes the URL's scheme from a
- * client's `X-Forwarded-Proto`, so tessera believes https only through `trustProxy` (or `cookie.secure: true`).
+ * The request's URL is not believed about the scheme: Next serves plain HTTP and writes the URL's scheme from the
+ * `X-Forwarded-Proto` a client may have sent, so tessera sees https only through `trustProxy` (or `cookie.secure: true`).
  *
  * @example
  * export const GET = withSession(sessions, async (request, session) => {
