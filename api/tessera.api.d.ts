@@ -259,7 +259,7 @@ export interface NodeSessions<D extends SessionData> {
 export declare function nodeSessions<D extends SessionData>(sessions: SessionManager<D>): NodeSessions<D>;
 
 // ---- dist/codecs/flask/codec.d.ts
-import type { Codec } from "../../core/codec.js";
+import type { SyncCodec } from "../../core/codec.js";
 import { type Duration } from "../../core/duration.js";
 import type { Secret } from "../../crypto/keyring.js";
 /** Options of `flaskCodec`, named after the Flask settings they mirror. */
@@ -317,7 +317,7 @@ export declare const defaults: Readonly<{
  *   cookie: { name: "session" },
  * });
  */
-export declare function flaskCodec(options: FlaskCodecOptions): Codec;
+export declare function flaskCodec(options: FlaskCodecOptions): SyncCodec;
 
 // ---- dist/codecs/flask/index.d.ts
 export { flaskCodec, defaults } from "./codec.js";
@@ -479,9 +479,9 @@ export declare function fromFlask(value: unknown): unknown;
 import type { SessionRecord } from "../core/record.js";
 /** Turns a record into bytes and back; the byte layer (seal, sign) knows nothing of what they mean. */
 export interface PayloadSerializer {
-    serialize(record: SessionRecord): Buffer;
+    serialize(record: SessionRecord): Uint8Array;
     /** Throws a `CodecError` for bytes that are not a record of this format. */
-    deserialize(bytes: Buffer): SessionRecord;
+    deserialize(bytes: Uint8Array): SessionRecord;
 }
 /**
  * JSON, the serializer cookie mode uses by default.
@@ -552,7 +552,7 @@ export declare function encodeClaims(record: SessionRecord, context: CodecContex
 export declare function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: ClaimRules): SessionRecord;
 
 // ---- dist/codecs/jwt/codec.d.ts
-import type { Codec } from "../../core/codec.js";
+import type { SyncCodec } from "../../core/codec.js";
 import { type JwtCodecOptions } from "./options.js";
 /**
  * A codec that writes the session as a compact JWT: a JWS (`HS256`, `EdDSA`, `ES256`) anyone can read and only
@@ -572,7 +572,7 @@ import { type JwtCodecOptions } from "./options.js";
  *   codec: jwtCodec({ alg: "EdDSA", key: process.env.JWT_PRIVATE_KEY!, issuer: "https://app.example", audience: "https://api.example" }),
  * });
  */
-export declare function jwtCodec(options: JwtCodecOptions): Codec;
+export declare function jwtCodec(options: JwtCodecOptions): SyncCodec;
 
 // ---- dist/codecs/jwt/index.d.ts
 export { jwtCodec } from "./codec.js";
@@ -635,7 +635,8 @@ import type { KeyRing } from "../crypto/keyring.js";
 import { type PayloadSerializer } from "./json.js";
 /**
  * A codec that seals records: unreadable and unforgeable without a secret. The cookie name and the format version
- * are bound into the AAD, so a value cannot be replayed under another cookie name.
+ * are bound into the AAD, so a value cannot be replayed under another cookie name. Synchronous on node:crypto; on
+ * Web Crypto, `encode` and `decode` answer with a Promise.
  *
  * @example
  * const codec = createSealedCodec(createKeyRing([secret]));
@@ -648,7 +649,8 @@ import type { KeyRing } from "../crypto/keyring.js";
 import { type PayloadSerializer } from "./json.js";
 /**
  * A codec that signs records: anyone holding the cookie can read it, nobody without a secret can change it.
- * The MAC covers the format version, the key id, the cookie name and the payload.
+ * The MAC covers the format version, the key id, the cookie name and the payload. Synchronous on node:crypto; on
+ * Web Crypto, `encode` and `decode` answer with a Promise.
  *
  * @example
  * const codec = createSignedCodec(createKeyRing([secret]));
@@ -762,6 +764,7 @@ export declare function serializeSetCookie(name: string, value: string, attribut
 
 // ---- dist/core/codec.d.ts
 import type { SessionRecord } from "./record.js";
+import type { Awaitable } from "./store.js";
 /** What binds a cookie value to its place: a value made for one cookie name is refused under another. */
 export interface CodecContext {
     cookieName: string;
@@ -783,15 +786,28 @@ export interface Decoded {
     keyIndex: number;
 }
 /**
- * Encodes a session record into a cookie value and back. `decode` throws a `CodecError` with a reason for any
- * value it cannot trust; it never throws anything else.
+ * Encodes a session record into a cookie value and back. `decode` throws (or rejects with) a `CodecError` with a
+ * reason for any value it cannot trust; it never throws anything else. Either may answer with a Promise: the
+ * built-in codecs do where only Web Crypto is there (Workers, edge runtimes), and answer synchronously on
+ * node:crypto. Callers `await` the result.
  *
  * @example
- * const value = codec.encode(record, { cookieName: "sid" });
- * const { record: back } = codec.decode(value, { cookieName: "sid" });
+ * const value = await codec.encode(record, { cookieName: "sid" });
+ * const { record: back } = await codec.decode(value, { cookieName: "sid" });
  */
 export interface Codec {
     readonly name: string;
+    encode(record: SessionRecord, context: CodecContext): Awaitable<string>;
+    decode(value: string, context: CodecContext): Awaitable<Decoded>;
+}
+/**
+ * A codec that always answers synchronously: one built on node:crypto alone (the jwt and flask codecs, which are
+ * for Node, Bun and Deno).
+ *
+ * @example
+ * const { record } = flaskCodec({ secretKey }).decode(value, { cookieName: "session" });
+ */
+export interface SyncCodec extends Codec {
     encode(record: SessionRecord, context: CodecContext): string;
     decode(value: string, context: CodecContext): Decoded;
 }
@@ -1305,25 +1321,89 @@ export declare function encodeRecord(record: SessionRecord): string;
  */
 export declare function decodeRecord(text: string): SessionRecord;
 
+// ---- dist/crypto/backend.d.ts
+import type { Awaitable } from "../core/store.js";
+/**
+ * A key made by a backend for one algorithm. Opaque: its bytes are not reachable from it, so logging or serialising
+ * a key ring shows none.
+ */
+export interface SecretKey {
+    readonly type: "secret";
+}
+/** GCM's recommended nonce size (NIST SP 800-38D §8.2): 96 bits, random per message. */
+export declare const ivBytes = 12;
+/** Full-length GCM tag; truncated tags weaken the forgery bound. */
+export declare const tagBytes = 16;
+/** HMAC-SHA256 output size. */
+export declare const macBytes = 32;
+/** What a key is for; a key serves one algorithm only. */
+export type KeyAlgorithm = "AES-256-GCM" | "HMAC-SHA256";
+/**
+ * The primitives, bytes in and bytes out. node:crypto answers synchronously; Web Crypto answers with a Promise,
+ * so every operation is `Awaitable` and callers await only what is a Promise (the Node path stays synchronous).
+ *
+ * @example
+ * const mac = await backend.hmac(key, [header, payload]);
+ */
+export interface CryptoBackend {
+    /** `"node:crypto"` or `"web-crypto"`. */
+    readonly name: string;
+    /** HKDF-SHA256 (RFC 5869), synchronously: key rings are made at start-up, before any request. */
+    hkdf(secret: Uint8Array, salt: Uint8Array, info: string, length: number): Uint8Array;
+    /** A key for `algorithm` over `bytes` (copied). */
+    secretKey(bytes: Uint8Array, algorithm: KeyAlgorithm): SecretKey;
+    /** Fills `bytes` with cryptographically random bytes. */
+    randomFill(bytes: Uint8Array): void;
+    /** AES-256-GCM with a 16-byte tag: writes `ciphertext || tag` into `out` at `offset`. */
+    seal(key: SecretKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): Awaitable<void>;
+    /** The plaintext of `ciphertext || tag`, or `null` when the key, the AAD or any byte is wrong. */
+    open(key: SecretKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Awaitable<Uint8Array | null>;
+    /** HMAC-SHA256 of the concatenated `parts` (a string part as its UTF-8 bytes). */
+    hmac(key: SecretKey, parts: readonly (Uint8Array | string)[]): Awaitable<Uint8Array>;
+    /** Whether `mac` is the HMAC-SHA256 of `parts`, compared in constant time. */
+    verifyHmac(key: SecretKey, mac: Uint8Array, parts: readonly (Uint8Array | string)[]): Awaitable<boolean>;
+    /** SHA-256 of `data` (a string is hashed as UTF-8). */
+    sha256(data: Uint8Array | string): Awaitable<Uint8Array>;
+}
+/**
+ * Whether two strings are equal, in time that depends on their length only: no early exit at the first difference.
+ *
+ * @example
+ * if (!constantTimeEqual(expectedTag, givenTag)) return undefined;
+ */
+export declare function constantTimeEqual(a: string, b: string): boolean;
+/**
+ * Whether `value` is a Promise: the one question callers ask of an `Awaitable`. Backends and codecs answer with a
+ * native Promise (an async function's or crypto.subtle's), so this is an `instanceof`, which costs the synchronous
+ * path nothing.
+ *
+ * @example
+ * const mac = backend.hmac(key, parts);
+ * return isPromise(mac) ? mac.then(finish) : finish(mac);
+ */
+export declare function isPromise<T>(value: Awaitable<T>): value is Promise<T>;
+
 // ---- dist/crypto/keyring.d.ts
-import { type KeyObject } from "node:crypto";
+import type { CryptoBackend, SecretKey } from "./backend.js";
 /** A secret as the application holds it. */
 export type Secret = string | Uint8Array;
 /** Keys derived from one secret, one per purpose, so no key ever serves two algorithms. */
 export interface DerivedKeys {
     /** 4 bytes naming the secret in a cookie value, so verification tries one key, not all. */
-    id: Buffer;
+    id: Uint8Array;
     /** `id` read as an unsigned 32-bit integer, for lookups. */
     idNumber: number;
     /** AES-256-GCM key. */
-    sealKey: KeyObject;
+    sealKey: SecretKey;
     /** HMAC-SHA256 key. */
-    signKey: KeyObject;
+    signKey: SecretKey;
     /** HMAC-SHA256 key for store-mode token tags. */
-    tokenKey: KeyObject;
+    tokenKey: SecretKey;
 }
 /** Every secret's keys; the first signs and seals, all verify and open. */
 export interface KeyRing {
+    /** The primitives its keys work with: node:crypto on Node, Bun and Deno, Web Crypto elsewhere. */
+    readonly crypto: CryptoBackend;
     readonly current: DerivedKeys;
     readonly keys: readonly DerivedKeys[];
     /** The keys with this id and their position in the ring, or `undefined`. */
@@ -1340,14 +1420,16 @@ export declare const minimumSecretBytes = 32;
  */
 export declare const minimumDistinctBytes = 8;
 /**
- * Checks the secrets and derives every key once.
+ * Checks the secrets and derives every key once, with `backend`'s primitives (the runtime's: node:crypto where
+ * there is one, Web Crypto otherwise). The keys are the same on every backend, so are the values they make.
  *
  * @example
  * const ring = createKeyRing([process.env.SECRET_KEY!]);
  */
-export declare function createKeyRing(secrets: readonly Secret[] | undefined): KeyRing;
+export declare function createKeyRing(secrets: readonly Secret[] | undefined, backend?: CryptoBackend): KeyRing;
 
 // ---- dist/crypto/token-tag.d.ts
+import type { Awaitable } from "../core/store.js";
 import type { KeyRing } from "./keyring.js";
 /** Bytes of HMAC-SHA256 kept as the tag: 128 bits, beyond forging. */
 export declare const tagBytes = 16;
@@ -1358,35 +1440,38 @@ export declare const tagBytes = 16;
 export declare const taggedTokenRegExp: RegExp;
 /**
  * The cookie value for `token` under `cookieName`, tagged with the ring's first secret. A value only this app can
- * make: junk and guessed values are told apart without asking the store.
+ * make: junk and guessed values are told apart without asking the store. A string on Node, Bun and Deno; a
+ * Promise where only Web Crypto is there.
  *
  * @example
- * const value = tagToken(ring, "__Host-sid", createToken()); // "<token>.<tag>"
+ * const value = await tagToken(ring, "__Host-sid", createToken()); // "<token>.<tag>"
  */
-export declare function tagToken(ring: KeyRing, cookieName: string, token: string): string;
+export declare function tagToken(ring: KeyRing, cookieName: string, token: string): Awaitable<string>;
 /**
  * Checks a cookie value's tag: the index of the secret that made it (0 for the first), or `undefined` for a
  * value that is malformed, made for another cookie name, or not made by these secrets. Compared in constant time.
+ * A result on Node, Bun and Deno; a Promise of it where only Web Crypto is there: `await` it either way.
  *
  * @example
- * const keyIndex = openTaggedToken(ring, "__Host-sid", value);
+ * const keyIndex = await openTaggedToken(ring, "__Host-sid", value);
  * if (keyIndex === undefined) return freshSession();
  */
-export declare function openTaggedToken(ring: KeyRing, cookieName: string, value: string): number | undefined;
+export declare function openTaggedToken(ring: KeyRing, cookieName: string, value: string): Awaitable<number | undefined>;
 
 // ---- dist/crypto/tokens.d.ts
+import type { Awaitable } from "../core/store.js";
 /** Bytes in a session token: 256 bits, beyond guessing (OWASP asks for at least 64 bits of entropy). */
 export declare const tokenBytes = 32;
 /** A token is 32 bytes in unpadded base64url: exactly 43 characters of `[A-Za-z0-9_-]`. */
 export declare const tokenRegExp: RegExp;
 /**
  * `length` cryptographically random bytes, drawn from a pool refilled 8 KiB at a time so each request does not
- * pay for a system call. The returned buffer is a copy the caller owns.
+ * pay for a system call. The returned bytes are a copy the caller owns.
  *
  * @example
  * const iv = randomBytes(12);
  */
-export declare function randomBytes(length: number): Buffer;
+export declare function randomBytes(length: number): Uint8Array;
 /**
  * A new session token.
  *
@@ -1395,12 +1480,13 @@ export declare function randomBytes(length: number): Buffer;
  */
 export declare function createToken(): string;
 /**
- * The at-rest id of a token: SHA-256, base64url. A dump of the store cannot be replayed as cookies.
+ * The at-rest id of a token: SHA-256, base64url. A dump of the store cannot be replayed as cookies. A string on
+ * Node, Bun and Deno; a Promise where only Web Crypto is there (Workers, edge runtimes): `await` it either way.
  *
  * @example
- * await store.get(hashToken(token));
+ * await store.get(await hashToken(token));
  */
-export declare function hashToken(token: string): string;
+export declare function hashToken(token: string): Awaitable<string>;
 /**
  * Whether a cookie value has the shape of a token; anything else is refused before any store is asked.
  *
@@ -1428,9 +1514,10 @@ export type { JsonValue, SessionData } from "./core/data.js";
 export type { SessionMeta, SessionRecord } from "./core/record.js";
 export { hasUserIndex } from "./core/store.js";
 export type { Store, UserIndex, IndexedStore, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, StoreCallOptions, StoreDeleteOptions, StoreCount, GcOptions, GcBatch, Awaitable } from "./core/store.js";
-export type { Codec, CodecContext, Decoded } from "./core/codec.js";
+export type { Codec, SyncCodec, CodecContext, Decoded } from "./core/codec.js";
 export type { CookieOptions } from "./cookie/options.js";
-export type { Secret, KeyRing } from "./crypto/keyring.js";
+export type { Secret, KeyRing, DerivedKeys } from "./crypto/keyring.js";
+export type { CryptoBackend, SecretKey, KeyAlgorithm } from "./crypto/backend.js";
 export type { PayloadSerializer } from "./codecs/json.js";
 export { createSealedCodec } from "./codecs/sealed.js";
 export { createSignedCodec } from "./codecs/signed.js";
