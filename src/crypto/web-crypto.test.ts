@@ -6,6 +6,7 @@ import type { SyncCodec } from "../core/codec.js";
 import type { SessionRecord } from "../core/record.js";
 import { createSealedCodec } from "../codecs/sealed.js";
 import { createSignedCodec } from "../codecs/signed.js";
+import { constantTimeEqual } from "./backend.js";
 import { createKeyRing } from "./keyring.js";
 import { nodeCryptoBackend } from "./node-crypto.js";
 import { hkdfSha256, hmacSha256, sha256 } from "./sha256.js";
@@ -135,6 +136,37 @@ describe("the runtime conformance scenario where the runtime gives no node:crypt
     } finally {
       process.getBuiltinModule = original;
       vi.resetModules();
+    }
+  });
+});
+
+describe("constantTimeEqual", () => {
+  it("is true for equal strings only, whatever their length", () => {
+    const tag = "AbCdEfGhIjKlMnOpQrStUv";
+    expect(constantTimeEqual(tag, `${tag}`)).toBe(true);
+    expect(constantTimeEqual("", "")).toBe(true);
+    for (let i = 0; i < tag.length; i++) {
+      expect(constantTimeEqual(tag, tag.slice(0, i) + (tag[i] === "A" ? "B" : "A") + tag.slice(i + 1)), `char ${i}`).toBe(false);
+    }
+    expect(constantTimeEqual(tag, tag.slice(0, -1))).toBe(false);
+    expect(constantTimeEqual(tag, `${tag}A`)).toBe(false);
+    expect(constantTimeEqual("", "A")).toBe(false);
+  });
+});
+
+describe("the memory store where timers are numbers", () => {
+  it("starts its collection timer on Deno, Workers and browsers, whose setInterval gives a number, not an object to unref", async () => {
+    const { memoryStore } = await import("../stores/memory/index.js");
+    const numeric = vi.spyOn(globalThis, "setInterval").mockImplementation((() => 7) as unknown as typeof setInterval);
+    const cleared = vi.spyOn(globalThis, "clearInterval").mockImplementation(() => undefined);
+    try {
+      const store = memoryStore();
+      expect(numeric).toHaveBeenCalledTimes(1);
+      await store.close?.();
+      expect(cleared).toHaveBeenCalledWith(7);
+    } finally {
+      numeric.mockRestore();
+      cleared.mockRestore();
     }
   });
 });
