@@ -68,8 +68,9 @@ const runtimes = [
   {
     name: "deno",
     label: "Deno",
-    // Read access to the project only: no network, no environment, no writes.
-    command: () => [join(modules, ".bin", "deno"), ["run", "--no-prompt", "--no-config", "--no-lock", `--allow-read=${root}`, main]],
+    // No permission at all: importing the scenario's modules needs none, and tessera asks for none (no network,
+    // no environment, no files); --no-prompt turns any request for one into a failure.
+    command: () => [join(modules, ".bin", "deno"), ["run", "--no-prompt", "--no-config", "--no-lock", main]],
     env: { DENO_DIR: join(cache, "deno-dir"), DENO_NO_UPDATE_CHECK: "1" },
   },
   {
