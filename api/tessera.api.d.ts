@@ -1563,7 +1563,9 @@ export interface CryptoBackend {
  */
 export declare function constantTimeEqual(a: string, b: string): boolean;
 /**
- * Whether `value` is a Promise (or another thenable): the one question callers ask of an `Awaitable`.
+ * Whether `value` is a Promise: the one question callers ask of an `Awaitable`. Backends and codecs answer with a
+ * native Promise (an async function's or crypto.subtle's), so this is an `instanceof`, which costs the synchronous
+ * path nothing.
  *
  * @example
  * const mac = backend.hmac(key, parts);
@@ -1704,7 +1706,8 @@ export { hasUserIndex } from "./core/store.js";
 export type { Store, UserIndex, IndexedStore, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, StoreCallOptions, StoreDeleteOptions, StoreCount, GcOptions, GcBatch, Awaitable } from "./core/store.js";
 export type { Codec, SyncCodec, CodecContext, Decoded } from "./core/codec.js";
 export type { CookieOptions } from "./cookie/options.js";
-export type { Secret, KeyRing } from "./crypto/keyring.js";
+export type { Secret, KeyRing, DerivedKeys } from "./crypto/keyring.js";
+export type { CryptoBackend, SecretKey, KeyAlgorithm } from "./crypto/backend.js";
 export type { PayloadSerializer } from "./codecs/json.js";
 export { createSealedCodec } from "./codecs/sealed.js";
 export { createSignedCodec } from "./codecs/signed.js";

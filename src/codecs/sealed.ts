@@ -1,6 +1,6 @@
 // The sealed codec (default): the whole record encrypted and authenticated with AES-256-GCM.
 
-import { readUint32, toBase64url, utf8Bytes } from "../core/bytes.js";
+import { allocBytes, readUint32, toBase64url, utf8Bytes } from "../core/bytes.js";
 import { CodecError } from "../core/errors.js";
 import type { Codec, CodecContext, Decoded } from "../core/codec.js";
 import { isPromise, ivBytes, tagBytes } from "../crypto/backend.js";
@@ -44,7 +44,7 @@ export function createSealedCodec(ring: KeyRing, serializer: PayloadSerializer =
     name: "sealed",
     encode(record, context) {
       const plaintext = serializer.serialize(record);
-      const out = new Uint8Array(headerBytes + plaintext.length + tagBytes);
+      const out = allocBytes(headerBytes + plaintext.length + tagBytes);
       out[0] = formatVersion;
       out.set(ring.current.id, 1);
       out.set(randomBytes(ivBytes), 5);

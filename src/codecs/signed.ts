@@ -1,6 +1,6 @@
 // The signed codec: the record readable (base64url JSON, like Flask's session) but unforgeable (HMAC-SHA256).
 
-import { readUint32, toBase64url, utf8Bytes } from "../core/bytes.js";
+import { allocBytes, readUint32, toBase64url, utf8Bytes } from "../core/bytes.js";
 import { CodecError } from "../core/errors.js";
 import type { Codec, CodecContext, Decoded } from "../core/codec.js";
 import { isPromise, macBytes } from "../crypto/backend.js";
@@ -38,7 +38,7 @@ export function createSignedCodec(ring: KeyRing, serializer: PayloadSerializer =
     encode(record, context) {
       // The MAC covers the payload's base64url text, byte for byte as it goes out (ASCII).
       const payload = toBase64url(serializer.serialize(record));
-      const signature = new Uint8Array(signatureBytes);
+      const signature = allocBytes(signatureBytes);
       signature[0] = formatVersion;
       signature.set(ring.current.id, 1);
       const finish = (mac: Uint8Array): string => {

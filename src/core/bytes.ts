@@ -2,10 +2,20 @@
 
 import { builtinModule } from "./runtime.js";
 
-/** The part of Node's Buffer used here, where the runtime has it: its base64url is native code. */
+/** A Node Buffer, as far as this module uses one. */
+interface NodeBuffer extends Uint8Array {
+  toString(encoding?: "base64url" | "utf8"): string;
+}
+
+/**
+ * The part of Node's Buffer class used here, where the runtime has it (Node, Bun, Deno): native UTF-8 and base64url,
+ * and small allocations from a shared pool, all faster on Node than TextEncoder, TextDecoder and `new Uint8Array`.
+ */
 interface NodeBufferClass {
-  from(buffer: ArrayBufferLike, byteOffset: number, length: number): { toString(encoding: "base64url"): string };
-  from(text: string, encoding: "base64url"): Uint8Array;
+  new (...args: never[]): NodeBuffer;
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): NodeBuffer;
+  from(text: string, encoding: "base64url" | "utf8"): NodeBuffer;
+  allocUnsafe(size: number): NodeBuffer;
 }
 
 const nodeBuffer = builtinModule<{ Buffer: NodeBufferClass }>("node:buffer")?.Buffer;
@@ -25,7 +35,7 @@ for (let i = 0; i < alphabet.length; i++) sextets[alphabet.charCodeAt(i)] = i;
  * utf8Bytes("é"); // Uint8Array [0xc3, 0xa9]
  */
 export function utf8Bytes(text: string): Uint8Array {
-  return encoder.encode(text);
+  return nodeBuffer === undefined ? encoder.encode(text) : nodeBuffer.from(text, "utf8");
 }
 
 /**
@@ -35,7 +45,21 @@ export function utf8Bytes(text: string): Uint8Array {
  * utf8Text(new Uint8Array([0x68, 0x69])); // "hi"
  */
 export function utf8Text(bytes: Uint8Array): string {
-  return decoder.decode(bytes);
+  return nodeBuffer === undefined ? decoder.decode(bytes) : asNodeBuffer(nodeBuffer, bytes).toString("utf8");
+}
+
+/**
+ * `size` bytes for the caller to overwrite entirely: on Node not zeroed, and drawn from Buffer's shared pool.
+ *
+ * @example
+ * const out = allocBytes(headerBytes + plaintext.length + tagBytes);
+ */
+export function allocBytes(size: number): Uint8Array {
+  return nodeBuffer === undefined ? new Uint8Array(size) : nodeBuffer.allocUnsafe(size);
+}
+
+function asNodeBuffer(buffer: NodeBufferClass, bytes: Uint8Array): NodeBuffer {
+  return bytes instanceof buffer ? bytes : buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
@@ -66,7 +90,7 @@ export function utf8ByteLength(text: string): number {
  * toBase64url(new Uint8Array([1, 2, 3])); // "AQID"
  */
 export function toBase64url(bytes: Uint8Array): string {
-  return nodeBuffer === undefined ? encodeBase64url(bytes) : nodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+  return nodeBuffer === undefined ? encodeBase64url(bytes) : asNodeBuffer(nodeBuffer, bytes).toString("base64url");
 }
 
 /**

@@ -62,12 +62,14 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 /**
- * Whether `value` is a Promise (or another thenable): the one question callers ask of an `Awaitable`.
+ * Whether `value` is a Promise: the one question callers ask of an `Awaitable`. Backends and codecs answer with a
+ * native Promise (an async function's or crypto.subtle's), so this is an `instanceof`, which costs the synchronous
+ * path nothing.
  *
  * @example
  * const mac = backend.hmac(key, parts);
  * return isPromise(mac) ? mac.then(finish) : finish(mac);
  */
 export function isPromise<T>(value: Awaitable<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
+  return value instanceof Promise;
 }

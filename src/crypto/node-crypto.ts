@@ -14,7 +14,7 @@ import type { CryptoBackend, SecretKey } from "./backend.js";
 export function nodeCryptoBackend(): CryptoBackend | undefined {
   const crypto = builtinModule<typeof NodeCrypto>("node:crypto");
   if (crypto === undefined || typeof crypto.createHmac !== "function") return undefined;
-  const { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, hkdfSync, randomFillSync, timingSafeEqual } = crypto;
+  const { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, hkdfSync, randomFillSync } = crypto;
   const keyObject = (key: SecretKey): NodeCrypto.KeyObject => key as unknown as NodeCrypto.KeyObject;
   const hmac = (key: SecretKey, parts: readonly (Uint8Array | string)[]): Uint8Array => {
     const mac = createHmac("sha256", keyObject(key));
@@ -51,7 +51,9 @@ export function nodeCryptoBackend(): CryptoBackend | undefined {
       return plaintext;
     },
     hmac,
-    verifyHmac: (key, mac, parts) => mac.length === 32 && timingSafeEqual(hmac(key, parts), mac),
+    // Looked up on the module at each call, as a static import would bind it: an app that wraps node:crypto's
+    // timingSafeEqual (to audit it) sees every comparison.
+    verifyHmac: (key, mac, parts) => mac.length === 32 && crypto.timingSafeEqual(hmac(key, parts), mac),
     sha256: (data) => createHash("sha256").update(data).digest(),
   };
 }

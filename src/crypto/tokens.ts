@@ -1,6 +1,6 @@
 // Session tokens: 256 random bits drawn from a pool, and their SHA-256, which is all a store ever sees.
 
-import { toBase64url } from "../core/bytes.js";
+import { allocBytes, toBase64url } from "../core/bytes.js";
 import type { Awaitable } from "../core/store.js";
 import { isPromise } from "./backend.js";
 import { runtimeBackend } from "./runtime.js";
@@ -31,7 +31,8 @@ export function randomBytes(length: number): Uint8Array {
     runtimeBackend.randomFill(pool);
     poolOffset = 0;
   }
-  const bytes = pool.slice(poolOffset, poolOffset + length);
+  const bytes = allocBytes(length);
+  bytes.set(pool.subarray(poolOffset, poolOffset + length));
   // Drawn bytes are overwritten so no copy of a token lingers in the pool.
   pool.fill(0, poolOffset, poolOffset + length);
   poolOffset += length;
