@@ -12,8 +12,8 @@ export interface TesseraSessionStorageOptions {
   /**
    * Whether requests reach the application over HTTPS. React Router hands a storage only the `Cookie` header, so
    * tessera cannot see the scheme: true issues the Secure cookie under its prefixed name (`__Host-sid`), false the
-   * plain one (`sid`), for development over plain http on a host other than localhost (browsers keep Secure
-   * cookies from http://localhost).
+   * plain one (`sid`), for development over plain http on a host other than localhost (Chrome and Firefox keep
+   * Secure cookies from http://localhost).
    * @default true
    */
   secure?: boolean;
