@@ -1,4 +1,4 @@
-// What tessera reads of a Next.js request outside a route handler's Request: next/headers' cookies() and headers().
+// A Next.js request through next/headers: the facts tessera reads (cookies(), headers()) and the cookies it sets.
 
 import { cookies, headers } from "next/headers.js";
 import { workUnitAsyncStorage } from "next/dist/server/app-render/work-unit-async-storage.external.js";
@@ -56,6 +56,8 @@ export function cookieHeaderOf(sent: string | null, view: CookieView, names: rea
  * render. Next's own rule (`cookies().set` throws outside the "action" phase), asked before any store write.
  */
 export function mayWriteCookies(): boolean {
+  // Next's request store, from the ".external" module Next keeps one instance of across its bundles (the phase is
+  // not public API; `next` >= 16 is the peer range this is tested on).
   const store = workUnitAsyncStorage.getStore();
   return store?.type !== "request" || store.phase === "action";
 }
@@ -97,11 +99,8 @@ export async function requestFacts(sessions: CookieNames, view: CookieView): Pro
  */
 export async function setCookies(values: readonly string[]): Promise<void> {
   if (values.length === 0) return;
-  const cookieList = nextCookiesOf(values);
+  // Every value is read back before any is set, so one Next cannot write sets none rather than some.
+  const cookieList = values.map(nextCookieOf);
   const view = (await cookies()) as unknown as { set(cookie: NextCookie): unknown };
   for (const cookie of cookieList) view.set(cookie);
-}
-
-function nextCookiesOf(values: readonly string[]): NextCookie[] {
-  return values.map(nextCookieOf);
 }
