@@ -74,7 +74,7 @@ const cliRule = {
 };
 
 export default tseslint.config(
-  { ignores: ["dist/", "api/", "node_modules/", "test-output/", "coverage/", "bench/results/"] },
+  { ignores: ["dist/", "api/", "node_modules/", ".cache/", "test-output/", "coverage/", "bench/results/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

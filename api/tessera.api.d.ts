@@ -14,6 +14,8 @@
 // entry "tessera/codecs/jwt": ./dist/codecs/jwt/index.d.ts
 // entry "tessera/codecs/flask": ./dist/codecs/flask/index.d.ts
 // entry "tessera/migrate": ./dist/migrate/index.d.ts
+// entry "tessera/next": ./dist/adapters/next/index.d.ts
+// entry "tessera/react-router": ./dist/adapters/react-router/index.d.ts
 
 // ---- dist/adapters/express/index.d.ts
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -267,6 +269,107 @@ export declare function writeChanges(changes: ResponseChanges, target: HeaderTar
  */
 export declare function joined(value: string | number | readonly string[] | undefined): string | undefined;
 
+// ---- dist/adapters/next/action.d.ts
+import type { SessionData } from "../../core/data.js";
+import { type Session } from "../../core/session.js";
+import type { SessionManager } from "../../manager/sessions.js";
+/**
+ * Wraps a Server Action so it receives the session first and the session is saved when the action ends: when it
+ * returns, and when it calls `redirect()` or `notFound()` (Next's way of answering, which sets the cookie on that
+ * answer). When it throws anything else, nothing it did to the session is saved but a destroy. The commit happens
+ * inside the action, before Next renders its answer: after that no cookie can be set (`after()` is too late).
+ *
+ * @example
+ * "use server";
+ * export const logIn = sessionAction(sessions, async (session, form: FormData) => {
+ *   await session.signIn(String(form.get("username")));
+ *   redirect("/");
+ * });
+ */
+export declare function sessionAction<D extends SessionData, A extends unknown[], R>(sessions: SessionManager<D>, action: (session: Session<D>, ...args: A) => Promise<R>): (...args: A) => Promise<R>;
+
+// ---- dist/adapters/next/index.d.ts
+export { getSession, commitSession, readSession } from "./session.js";
+export type { ReadonlySession } from "./session.js";
+export { sessionAction } from "./action.js";
+export { withSession } from "./route.js";
+export type { SessionRouteHandler, WithSessionOptions } from "./route.js";
+
+// ---- dist/adapters/next/route.d.ts
+import type { SessionData } from "../../core/data.js";
+import { type Session } from "../../core/session.js";
+import type { SessionManager } from "../../manager/sessions.js";
+/** A Route Handler given the session: Next's `(request, context)` plus the session. */
+export type SessionRouteHandler<D extends SessionData, C> = (request: Request, session: Session<D>, context: C) => Response | Promise<Response>;
+/** Options of `withSession`. */
+export interface WithSessionOptions {
+    /** The response when the store is down. @default a plain-text 503 with `Retry-After: 5` */
+    onUnavailable?: (request: Request) => Response | Promise<Response>;
+}
+/**
+ * Wraps a Route Handler (Node.js or edge runtime) so it receives the request's session and the session is saved
+ * onto the Response it returns: `Set-Cookie`, `Vary: Cookie` and `Cache-Control: no-store` exactly as tessera writes
+ * them. A response of 500 or more, or a handler that throws, saves nothing but a destroy; `redirect()` and
+ * `notFound()` are answers, and save the session through `cookies()`. A store that is down answers 503.
+ *
+ * The request's URL is not believed about the scheme: Next serves plain HTTP and writes the URL's scheme from the
+ * `X-Forwarded-Proto` a client may have sent, so tessera sees https only through `trustProxy` (or `cookie.secure: true`).
+ *
+ * @example
+ * export const GET = withSession(sessions, async (request, session) => {
+ *   const visits = session.update("visits", (n) => (n ?? 0) + 1);
+ *   return Response.json({ visits });
+ * });
+ */
+export declare function withSession<D extends SessionData, C = unknown>(sessions: SessionManager<D>, handler: SessionRouteHandler<D, C>, options?: WithSessionOptions): (request: Request, context: C) => Promise<Response>;
+
+// ---- dist/adapters/next/session.d.ts
+import type { SessionData } from "../../core/data.js";
+import type { Session } from "../../core/session.js";
+import type { CommitOptions, SessionManager } from "../../manager/sessions.js";
+/** What a Server Component may do with a session: read it. */
+export type ReadonlySession<D extends SessionData = SessionData> = Pick<Session<D>, "get" | "has" | "keys" | "userId" | "createdAt" | "isNew">;
+/**
+ * The session of the current request, to read and change in a Server Action or a Route Handler. Calls in one
+ * request share one session. Save it with `commitSession` (or let `sessionAction` do it): Next.js has no hook at the
+ * end of an action, and after the action has returned no cookie can be set. In a Server Component it throws
+ * `ERR_SESSION_READ_ONLY` (use `readSession` there). Throws `ERR_STORE_UNAVAILABLE` when the store fails.
+ *
+ * @example
+ * "use server";
+ * export async function addToCart(item: string) {
+ *   const session = await getSession(sessions);
+ *   session.update("cart", (cart) => [...(cart ?? []), item]);
+ *   await commitSession(sessions, session);
+ * }
+ */
+export declare function getSession<D extends SessionData>(sessions: SessionManager<D>): Promise<Session<D>>;
+/**
+ * Saves a session from `getSession` and sets its cookie through `cookies().set`, with the attributes tessera chose
+ * (prefix, Secure, HttpOnly, SameSite, Max-Age and Expires). Call it before the action returns or redirects. Pass
+ * `{ failed: true }` when the action failed: nothing but a destroy is saved. Outside a Server Action or Route Handler
+ * it throws `ERR_SESSION_READ_ONLY` before anything is written.
+ *
+ * @example
+ * await session.signIn(user.id);
+ * await commitSession(sessions, session);
+ * redirect("/");
+ */
+export declare function commitSession<D extends SessionData>(sessions: SessionManager<D>, session: Session<D>, options?: CommitOptions): Promise<void>;
+/**
+ * The session of the current request, read-only: for Server Components (and anywhere else). A layout and its page
+ * share one load. It is never saved, so reading it renews nothing; any change throws `ERR_SESSION_READ_ONLY`
+ * naming where to make it, and a flash message is read where it can be consumed (an action or a route handler).
+ * Throws `ERR_STORE_UNAVAILABLE` when the store fails.
+ *
+ * @example
+ * export default async function Page() {
+ *   const session = await readSession(sessions);
+ *   return <p>Hello {session.get("username") ?? "guest"}</p>;
+ * }
+ */
+export declare function readSession<D extends SessionData>(sessions: SessionManager<D>): Promise<ReadonlySession<D>>;
+
 // ---- dist/adapters/node/index.d.ts
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SessionData } from "../../core/data.js";
@@ -299,8 +402,95 @@ export interface NodeSessions<D extends SessionData> {
  */
 export declare function nodeSessions<D extends SessionData>(sessions: SessionManager<D>): NodeSessions<D>;
 
+// ---- dist/adapters/react-router/index.d.ts
+export { createTesseraSessionStorage, defaults } from "./storage.js";
+export type { TesseraSessionStorage, TesseraSessionStorageOptions } from "./storage.js";
+export type { TesseraRouterSession } from "./session.js";
+
+// ---- dist/adapters/react-router/session.d.ts
+import type { Session as RouterSession } from "react-router";
+import type { SessionData } from "../../core/data.js";
+import { type Session } from "../../core/session.js";
+/**
+ * React Router's `Session`, plus what tessera adds: `signIn` and `regenerate` (a new session id, closing session
+ * fixation) and the signed-in `userId`.
+ */
+export interface TesseraRouterSession<Data = Record<string, unknown>, FlashData = Data> extends RouterSession<Data, FlashData> {
+    /** The user `signIn` bound, if any. */
+    readonly userId: string | undefined;
+    /**
+     * Binds the session to a user and gives it a new id at commit (session fixation closed); the data stays.
+     *
+     * @example
+     * await session.signIn(user.id);
+     */
+    signIn(userId: string): Promise<void>;
+    /**
+     * A new id at commit for the same data and user: call it whenever privilege changes.
+     *
+     * @example
+     * await session.regenerate();
+     */
+    regenerate(): Promise<void>;
+}
+/**
+ * Wraps a tessera session as React Router's `Session`. Values are tessera's: plain JSON, read as frozen copies. A
+ * flash message is left for a later request and read there once, by `get` (React Router's rule); `has` looks without
+ * reading. `id` is always `""` (React Router's value for a session whose id is not for the application: tessera's
+ * token is a credential and never leaves the cookie).
+ *
+ * @example
+ * const session = routerSession(await sessions.loadFrom(facts));
+ * session.get("username");
+ */
+export declare function routerSession<Data, FlashData>(session: Session<SessionData>): TesseraRouterSession<Data, FlashData>;
+
+// ---- dist/adapters/react-router/storage.d.ts
+import type { SessionStorage } from "react-router";
+import type { SessionData } from "../../core/data.js";
+import type { SessionManager } from "../../manager/sessions.js";
+import { type TesseraRouterSession } from "./session.js";
+/** Options of `createTesseraSessionStorage`. */
+export interface TesseraSessionStorageOptions {
+    /**
+     * Whether requests reach the application over HTTPS. React Router hands a storage only the `Cookie` header, so
+     * tessera cannot see the scheme: true issues the Secure cookie under its prefixed name (`__Host-sid`), false the
+     * plain one (`sid`), for development over plain http on a host other than localhost (Chrome and Firefox keep
+     * Secure cookies from http://localhost).
+     * @default true
+     */
+    secure?: boolean;
+    /** The `User-Agent` a signed-in session records for `sessions.userSessions`, when the app has it. @default none */
+    userAgent?: string;
+}
+/** React Router's `SessionStorage` whose sessions also sign in and regenerate (see `TesseraRouterSession`). */
+export interface TesseraSessionStorage<Data = Record<string, unknown>, FlashData = Data> extends SessionStorage<Data, FlashData> {
+    getSession(cookieHeader?: string | null): Promise<TesseraRouterSession<Data, FlashData>>;
+}
+/** Frozen defaults of `createTesseraSessionStorage`. */
+export declare const defaults: Readonly<{
+    secure: true;
+}>;
+/**
+ * React Router's (and Remix's) `SessionStorage`, backed by tessera: loaders and actions keep calling
+ * `getSession(request.headers.get("Cookie"))`, `commitSession(session)` and `destroySession(session)`, and get
+ * tessera's sealed cookies or store, timeouts, rotation and revocation. `commitSession` saves the session and returns
+ * its `Set-Cookie` value, or `""` when nothing changed (a header a browser ignores). The cookie's name, attributes
+ * and lifetime are tessera's (`createSessions` options): options passed to `commitSession` and `destroySession`
+ * (React Router's `maxAge`, `expires`) are ignored, since the server's timeouts decide. Each session commits once.
+ *
+ * @example
+ * const { getSession, commitSession, destroySession } = createTesseraSessionStorage<{ userId: string }, { error: string }>(sessions);
+ * export async function action({ request }: ActionFunctionArgs) {
+ *   const session = await getSession(request.headers.get("Cookie"));
+ *   await session.signIn(user.id); // new session id: session fixation closed
+ *   return redirect("/", { headers: { "Set-Cookie": await commitSession(session) } });
+ * }
+ */
+export declare function createTesseraSessionStorage<Data = Record<string, unknown>, FlashData = Data>(sessions: SessionManager<SessionData>, options?: TesseraSessionStorageOptions): TesseraSessionStorage<Data, FlashData>;
+
 // ---- dist/codecs/flask/codec.d.ts
-import type { Codec } from "../../core/codec.js";
+import type { SyncCodec } from "../../core/codec.js";
 import { type Duration } from "../../core/duration.js";
 import type { Secret } from "../../crypto/keyring.js";
 /** Options of `flaskCodec`, named after the Flask settings they mirror. */
@@ -358,7 +548,7 @@ export declare const defaults: Readonly<{
  *   cookie: { name: "session" },
  * });
  */
-export declare function flaskCodec(options: FlaskCodecOptions): Codec;
+export declare function flaskCodec(options: FlaskCodecOptions): SyncCodec;
 
 // ---- dist/codecs/flask/index.d.ts
 export { flaskCodec, defaults } from "./codec.js";
@@ -520,9 +710,9 @@ export declare function fromFlask(value: unknown): unknown;
 import type { SessionRecord } from "../core/record.js";
 /** Turns a record into bytes and back; the byte layer (seal, sign) knows nothing of what they mean. */
 export interface PayloadSerializer {
-    serialize(record: SessionRecord): Buffer;
+    serialize(record: SessionRecord): Uint8Array;
     /** Throws a `CodecError` for bytes that are not a record of this format. */
-    deserialize(bytes: Buffer): SessionRecord;
+    deserialize(bytes: Uint8Array): SessionRecord;
 }
 /**
  * JSON, the serializer cookie mode uses by default.
@@ -595,7 +785,7 @@ export declare function encodeClaims(record: SessionRecord, context: CodecContex
 export declare function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: ClaimRules): SessionRecord;
 
 // ---- dist/codecs/jwt/codec.d.ts
-import type { Codec } from "../../core/codec.js";
+import type { SyncCodec } from "../../core/codec.js";
 import { type JwtCodecOptions } from "./options.js";
 /**
  * A codec that writes the session as a compact JWT: a JWS (`HS256`, `EdDSA`, `ES256`) anyone can read and only
@@ -615,7 +805,7 @@ import { type JwtCodecOptions } from "./options.js";
  *   codec: jwtCodec({ alg: "EdDSA", key: process.env.JWT_PRIVATE_KEY!, issuer: "https://app.example", audience: "https://api.example" }),
  * });
  */
-export declare function jwtCodec(options: JwtCodecOptions): Codec;
+export declare function jwtCodec(options: JwtCodecOptions): SyncCodec;
 
 // ---- dist/codecs/jwt/index.d.ts
 export { jwtCodec } from "./codec.js";
@@ -678,7 +868,8 @@ import type { KeyRing } from "../crypto/keyring.js";
 import { type PayloadSerializer } from "./json.js";
 /**
  * A codec that seals records: unreadable and unforgeable without a secret. The cookie name and the format version
- * are bound into the AAD, so a value cannot be replayed under another cookie name.
+ * are bound into the AAD, so a value cannot be replayed under another cookie name. Synchronous on node:crypto; on
+ * Web Crypto, `encode` and `decode` answer with a Promise.
  *
  * @example
  * const codec = createSealedCodec(createKeyRing([secret]));
@@ -691,7 +882,8 @@ import type { KeyRing } from "../crypto/keyring.js";
 import { type PayloadSerializer } from "./json.js";
 /**
  * A codec that signs records: anyone holding the cookie can read it, nobody without a secret can change it.
- * The MAC covers the format version, the key id, the cookie name and the payload.
+ * The MAC covers the format version, the key id, the cookie name and the payload. Synchronous on node:crypto; on
+ * Web Crypto, `encode` and `decode` answer with a Promise.
  *
  * @example
  * const codec = createSignedCodec(createKeyRing([secret]));
@@ -805,6 +997,7 @@ export declare function serializeSetCookie(name: string, value: string, attribut
 
 // ---- dist/core/codec.d.ts
 import type { SessionRecord } from "./record.js";
+import type { Awaitable } from "./store.js";
 /** What binds a cookie value to its place: a value made for one cookie name is refused under another. */
 export interface CodecContext {
     cookieName: string;
@@ -826,15 +1019,28 @@ export interface Decoded {
     keyIndex: number;
 }
 /**
- * Encodes a session record into a cookie value and back. `decode` throws a `CodecError` with a reason for any
- * value it cannot trust; it never throws anything else.
+ * Encodes a session record into a cookie value and back. `decode` throws (or rejects with) a `CodecError` with a
+ * reason for any value it cannot trust; it never throws anything else. Either may answer with a Promise: the
+ * built-in codecs do where only Web Crypto is there (Workers, edge runtimes), and answer synchronously on
+ * node:crypto. Callers `await` the result.
  *
  * @example
- * const value = codec.encode(record, { cookieName: "sid" });
- * const { record: back } = codec.decode(value, { cookieName: "sid" });
+ * const value = await codec.encode(record, { cookieName: "sid" });
+ * const { record: back } = await codec.decode(value, { cookieName: "sid" });
  */
 export interface Codec {
     readonly name: string;
+    encode(record: SessionRecord, context: CodecContext): Awaitable<string>;
+    decode(value: string, context: CodecContext): Awaitable<Decoded>;
+}
+/**
+ * A codec that always answers synchronously: one built on node:crypto alone (the jwt and flask codecs, which are
+ * for Node, Bun and Deno).
+ *
+ * @example
+ * const { record } = flaskCodec({ secretKey }).decode(value, { cookieName: "session" });
+ */
+export interface SyncCodec extends Codec {
     encode(record: SessionRecord, context: CodecContext): string;
     decode(value: string, context: CodecContext): Decoded;
 }
@@ -929,7 +1135,7 @@ export declare function toMilliseconds(value: Duration, option: string): number;
 
 // ---- dist/core/errors.d.ts
 /** Every code a tessera error can carry. */
-export type TesseraErrorCode = "ERR_SECRET_MISSING" | "ERR_SECRET_TOO_SHORT" | "ERR_SECRET_WEAK" | "ERR_SECRET_DUPLICATE" | "ERR_INVALID_OPTION" | "ERR_OPTION_RENAMED" | "ERR_COOKIE_TOO_LARGE" | "ERR_SESSION_TOO_LARGE" | "ERR_INVALID_SESSION_DATA" | "ERR_SESSION_COMMITTED" | "ERR_SESSION_CONFLICT" | "ERR_STORE_UNAVAILABLE" | "ERR_NOT_SUPPORTED" | "ERR_HEADERS_SENT" | "ERR_CODEC";
+export type TesseraErrorCode = "ERR_SECRET_MISSING" | "ERR_SECRET_TOO_SHORT" | "ERR_SECRET_WEAK" | "ERR_SECRET_DUPLICATE" | "ERR_INVALID_OPTION" | "ERR_OPTION_RENAMED" | "ERR_COOKIE_TOO_LARGE" | "ERR_SESSION_TOO_LARGE" | "ERR_INVALID_SESSION_DATA" | "ERR_SESSION_COMMITTED" | "ERR_SESSION_CONFLICT" | "ERR_STORE_UNAVAILABLE" | "ERR_NOT_SUPPORTED" | "ERR_HEADERS_SENT" | "ERR_SESSION_READ_ONLY" | "ERR_CODEC";
 /**
  * The base of every error tessera throws. Messages never contain a token, a cookie value or a secret.
  *
@@ -1406,25 +1612,89 @@ export declare function encodeRecord(record: SessionRecord): string;
  */
 export declare function decodeRecord(text: string): SessionRecord;
 
+// ---- dist/crypto/backend.d.ts
+import type { Awaitable } from "../core/store.js";
+/**
+ * A key made by a backend for one algorithm. Opaque: its bytes are not reachable from it, so logging or serialising
+ * a key ring shows none.
+ */
+export interface SecretKey {
+    readonly type: "secret";
+}
+/** GCM's recommended nonce size (NIST SP 800-38D §8.2): 96 bits, random per message. */
+export declare const ivBytes = 12;
+/** Full-length GCM tag; truncated tags weaken the forgery bound. */
+export declare const tagBytes = 16;
+/** HMAC-SHA256 output size. */
+export declare const macBytes = 32;
+/** What a key is for; a key serves one algorithm only. */
+export type KeyAlgorithm = "AES-256-GCM" | "HMAC-SHA256";
+/**
+ * The primitives, bytes in and bytes out. node:crypto answers synchronously; Web Crypto answers with a Promise,
+ * so every operation is `Awaitable` and callers await only what is a Promise (the Node path stays synchronous).
+ *
+ * @example
+ * const mac = await backend.hmac(key, [header, payload]);
+ */
+export interface CryptoBackend {
+    /** `"node:crypto"` or `"web-crypto"`. */
+    readonly name: string;
+    /** HKDF-SHA256 (RFC 5869), synchronously: key rings are made at start-up, before any request. */
+    hkdf(secret: Uint8Array, salt: Uint8Array, info: string, length: number): Uint8Array;
+    /** A key for `algorithm` over `bytes` (copied). */
+    secretKey(bytes: Uint8Array, algorithm: KeyAlgorithm): SecretKey;
+    /** Fills `bytes` with cryptographically random bytes. */
+    randomFill(bytes: Uint8Array): void;
+    /** AES-256-GCM with a 16-byte tag: writes `ciphertext || tag` into `out` at `offset`. */
+    seal(key: SecretKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): Awaitable<void>;
+    /** The plaintext of `ciphertext || tag`, or `null` when the key, the AAD or any byte is wrong. */
+    open(key: SecretKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Awaitable<Uint8Array | null>;
+    /** HMAC-SHA256 of the concatenated `parts` (a string part as its UTF-8 bytes). */
+    hmac(key: SecretKey, parts: readonly (Uint8Array | string)[]): Awaitable<Uint8Array>;
+    /** Whether `mac` is the HMAC-SHA256 of `parts`, compared in constant time. */
+    verifyHmac(key: SecretKey, mac: Uint8Array, parts: readonly (Uint8Array | string)[]): Awaitable<boolean>;
+    /** SHA-256 of `data` (a string is hashed as UTF-8). */
+    sha256(data: Uint8Array | string): Awaitable<Uint8Array>;
+}
+/**
+ * Whether two strings are equal, in time that depends on their length only: no early exit at the first difference.
+ *
+ * @example
+ * if (!constantTimeEqual(expectedTag, givenTag)) return undefined;
+ */
+export declare function constantTimeEqual(a: string, b: string): boolean;
+/**
+ * Whether `value` is a Promise: the one question callers ask of an `Awaitable`. Backends and codecs answer with a
+ * native Promise (an async function's or crypto.subtle's), so this is an `instanceof`, which costs the synchronous
+ * path nothing.
+ *
+ * @example
+ * const mac = backend.hmac(key, parts);
+ * return isPromise(mac) ? mac.then(finish) : finish(mac);
+ */
+export declare function isPromise<T>(value: Awaitable<T>): value is Promise<T>;
+
 // ---- dist/crypto/keyring.d.ts
-import { type KeyObject } from "node:crypto";
+import type { CryptoBackend, SecretKey } from "./backend.js";
 /** A secret as the application holds it. */
 export type Secret = string | Uint8Array;
 /** Keys derived from one secret, one per purpose, so no key ever serves two algorithms. */
 export interface DerivedKeys {
     /** 4 bytes naming the secret in a cookie value, so verification tries one key, not all. */
-    id: Buffer;
+    id: Uint8Array;
     /** `id` read as an unsigned 32-bit integer, for lookups. */
     idNumber: number;
     /** AES-256-GCM key. */
-    sealKey: KeyObject;
+    sealKey: SecretKey;
     /** HMAC-SHA256 key. */
-    signKey: KeyObject;
+    signKey: SecretKey;
     /** HMAC-SHA256 key for store-mode token tags. */
-    tokenKey: KeyObject;
+    tokenKey: SecretKey;
 }
 /** Every secret's keys; the first signs and seals, all verify and open. */
 export interface KeyRing {
+    /** The primitives its keys work with: node:crypto on Node, Bun and Deno, Web Crypto elsewhere. */
+    readonly crypto: CryptoBackend;
     readonly current: DerivedKeys;
     readonly keys: readonly DerivedKeys[];
     /** The keys with this id and their position in the ring, or `undefined`. */
@@ -1441,14 +1711,16 @@ export declare const minimumSecretBytes = 32;
  */
 export declare const minimumDistinctBytes = 8;
 /**
- * Checks the secrets and derives every key once.
+ * Checks the secrets and derives every key once, with `backend`'s primitives (the runtime's: node:crypto where
+ * there is one, Web Crypto otherwise). The keys are the same on every backend, so are the values they make.
  *
  * @example
  * const ring = createKeyRing([process.env.SECRET_KEY!]);
  */
-export declare function createKeyRing(secrets: readonly Secret[] | undefined): KeyRing;
+export declare function createKeyRing(secrets: readonly Secret[] | undefined, backend?: CryptoBackend): KeyRing;
 
 // ---- dist/crypto/token-tag.d.ts
+import type { Awaitable } from "../core/store.js";
 import type { KeyRing } from "./keyring.js";
 /** Bytes of HMAC-SHA256 kept as the tag: 128 bits, beyond forging. */
 export declare const tagBytes = 16;
@@ -1459,35 +1731,38 @@ export declare const tagBytes = 16;
 export declare const taggedTokenRegExp: RegExp;
 /**
  * The cookie value for `token` under `cookieName`, tagged with the ring's first secret. A value only this app can
- * make: junk and guessed values are told apart without asking the store.
+ * make: junk and guessed values are told apart without asking the store. A string on Node, Bun and Deno; a
+ * Promise where only Web Crypto is there.
  *
  * @example
- * const value = tagToken(ring, "__Host-sid", createToken()); // "<token>.<tag>"
+ * const value = await tagToken(ring, "__Host-sid", createToken()); // "<token>.<tag>"
  */
-export declare function tagToken(ring: KeyRing, cookieName: string, token: string): string;
+export declare function tagToken(ring: KeyRing, cookieName: string, token: string): Awaitable<string>;
 /**
  * Checks a cookie value's tag: the index of the secret that made it (0 for the first), or `undefined` for a
  * value that is malformed, made for another cookie name, or not made by these secrets. Compared in constant time.
+ * A result on Node, Bun and Deno; a Promise of it where only Web Crypto is there: `await` it either way.
  *
  * @example
- * const keyIndex = openTaggedToken(ring, "__Host-sid", value);
+ * const keyIndex = await openTaggedToken(ring, "__Host-sid", value);
  * if (keyIndex === undefined) return freshSession();
  */
-export declare function openTaggedToken(ring: KeyRing, cookieName: string, value: string): number | undefined;
+export declare function openTaggedToken(ring: KeyRing, cookieName: string, value: string): Awaitable<number | undefined>;
 
 // ---- dist/crypto/tokens.d.ts
+import type { Awaitable } from "../core/store.js";
 /** Bytes in a session token: 256 bits, beyond guessing (OWASP asks for at least 64 bits of entropy). */
 export declare const tokenBytes = 32;
 /** A token is 32 bytes in unpadded base64url: exactly 43 characters of `[A-Za-z0-9_-]`. */
 export declare const tokenRegExp: RegExp;
 /**
  * `length` cryptographically random bytes, drawn from a pool refilled 8 KiB at a time so each request does not
- * pay for a system call. The returned buffer is a copy the caller owns.
+ * pay for a system call. The returned bytes are a copy the caller owns.
  *
  * @example
  * const iv = randomBytes(12);
  */
-export declare function randomBytes(length: number): Buffer;
+export declare function randomBytes(length: number): Uint8Array;
 /**
  * A new session token.
  *
@@ -1496,12 +1771,13 @@ export declare function randomBytes(length: number): Buffer;
  */
 export declare function createToken(): string;
 /**
- * The at-rest id of a token: SHA-256, base64url. A dump of the store cannot be replayed as cookies.
+ * The at-rest id of a token: SHA-256, base64url. A dump of the store cannot be replayed as cookies. A string on
+ * Node, Bun and Deno; a Promise where only Web Crypto is there (Workers, edge runtimes): `await` it either way.
  *
  * @example
- * await store.get(hashToken(token));
+ * await store.get(await hashToken(token));
  */
-export declare function hashToken(token: string): string;
+export declare function hashToken(token: string): Awaitable<string>;
 /**
  * Whether a cookie value has the shape of a token; anything else is refused before any store is asked.
  *
@@ -1529,9 +1805,10 @@ export type { JsonValue, SessionData, TesseraSessionData, DeclaredSessionData, D
 export type { SessionMeta, SessionRecord } from "./core/record.js";
 export { hasUserIndex } from "./core/store.js";
 export type { Store, UserIndex, IndexedStore, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, StoreCallOptions, StoreDeleteOptions, StoreCount, GcOptions, GcBatch, Awaitable } from "./core/store.js";
-export type { Codec, CodecContext, Decoded } from "./core/codec.js";
+export type { Codec, SyncCodec, CodecContext, Decoded } from "./core/codec.js";
 export type { CookieOptions } from "./cookie/options.js";
-export type { Secret, KeyRing } from "./crypto/keyring.js";
+export type { Secret, KeyRing, DerivedKeys } from "./crypto/keyring.js";
+export type { CryptoBackend, SecretKey, KeyAlgorithm } from "./crypto/backend.js";
 export type { PayloadSerializer } from "./codecs/json.js";
 export { createSealedCodec } from "./codecs/sealed.js";
 export { createSignedCodec } from "./codecs/signed.js";

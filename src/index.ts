@@ -18,9 +18,10 @@ export type { JsonValue, SessionData, TesseraSessionData, DeclaredSessionData, D
 export type { SessionMeta, SessionRecord } from "./core/record.js";
 export { hasUserIndex } from "./core/store.js";
 export type { Store, UserIndex, IndexedStore, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, StoreCallOptions, StoreDeleteOptions, StoreCount, GcOptions, GcBatch, Awaitable } from "./core/store.js";
-export type { Codec, CodecContext, Decoded } from "./core/codec.js";
+export type { Codec, SyncCodec, CodecContext, Decoded } from "./core/codec.js";
 export type { CookieOptions } from "./cookie/options.js";
-export type { Secret, KeyRing } from "./crypto/keyring.js";
+export type { Secret, KeyRing, DerivedKeys } from "./crypto/keyring.js";
+export type { CryptoBackend, SecretKey, KeyAlgorithm } from "./crypto/backend.js";
 export type { PayloadSerializer } from "./codecs/json.js";
 export { createSealedCodec } from "./codecs/sealed.js";
 export { createSignedCodec } from "./codecs/signed.js";

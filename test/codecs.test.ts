@@ -8,10 +8,15 @@ import { createSignedCodec } from "../src/codecs/signed.js";
 import type { Codec } from "../src/core/codec.js";
 import { expiresAt, type TimeoutPolicy } from "../src/core/policy.js";
 import { createKeyRing } from "../src/crypto/keyring.js";
+import { webCryptoBackend } from "../src/crypto/web-crypto.js";
 import { describeCodec } from "./codec-conformance.js";
 
 describeCodec("sealed", (secrets) => createSealedCodec(createKeyRing(secrets)));
 describeCodec("signed", (secrets) => createSignedCodec(createKeyRing(secrets)));
+// The same cases on Web Crypto, the backend of Workers and edge runtimes (there, every call answers with a Promise).
+const webCrypto = webCryptoBackend();
+describeCodec("sealed on Web Crypto", (secrets) => createSealedCodec(createKeyRing(secrets, webCrypto)));
+describeCodec("signed on Web Crypto", (secrets) => createSignedCodec(createKeyRing(secrets, webCrypto)));
 
 /**
  * A jwt codec as createSessions drives it: every call carries the manager's time, and every encode the session's

@@ -86,3 +86,10 @@ describe.each(Object.keys(examples))("the %s example", (name) => {
     expect(readme).toContain(source);
   });
 });
+
+it.each(["react-router.ts", "next/app/actions.ts", "next/app/api/visits/route.ts", "next/app/page.tsx"])(
+  "the README shows examples/%s as it is tested",
+  (file) => {
+    expect(readme).toContain(readFileSync(new URL(`../examples/${file}`, import.meta.url), "utf8").trim());
+  },
+);

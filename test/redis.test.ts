@@ -35,7 +35,8 @@ const nextPrefix = (): string => `${runPrefix}${++prefixes}:`;
 
 const freshId = (): string => sha256(randomBytes(32).toString("base64url"));
 /** A cookie value this app could have issued (its tag verifies) for a session no store holds: loading it reads the store. */
-const unknownToken = (): string => tagToken(createKeyRing([secret]), sessionCookie, randomBytes(32).toString("base64url"));
+// On Node, tagging runs on node:crypto and answers synchronously.
+const unknownToken = (): string => tagToken(createKeyRing([secret]), sessionCookie, randomBytes(32).toString("base64url")) as string;
 const writeFor = (ttlSeconds: number): RecordWriteOptions => ({ expiresAt: Date.now() + ttlSeconds * 1000, ttlSeconds });
 const recordOf = (data: SessionRecord["data"] = {}, userId?: string): SessionRecord => ({
   data,

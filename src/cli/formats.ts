@@ -126,9 +126,9 @@ export function codecFormat(row: {
 }
 
 /** Decodes `value` with `codec`, a `CodecError` becoming its reason. */
-function openWith(codec: Codec, value: string, cookieName: string): Opened {
+async function openWith(codec: Codec, value: string, cookieName: string): Promise<Opened> {
   try {
-    const { record, keyIndex } = codec.decode(value, { cookieName });
+    const { record, keyIndex } = await codec.decode(value, { cookieName });
     return { ok: true, record, keyIndex };
   } catch (error) {
     if (error instanceof CodecError) return { ok: false, reason: codecReasons[error.reason] };
@@ -156,11 +156,11 @@ export const storeTokenFormat: CookieFormat = {
   matches: (value) => storeTokenRegExp.test(value),
   async open(value, cookieName, { keys, store }) {
     // As the application does: the tag first, so a value these keys did not make costs no store read.
-    const keyIndex = openTaggedToken(keys.ring, cookieName, value);
+    const keyIndex = await openTaggedToken(keys.ring, cookieName, value);
     if (keyIndex === undefined) return { ok: false, reason: "tampered" };
     const opened = await store();
     if (opened === undefined) return { ok: false, reason: "store_required", keyIndex };
-    const sessionId = hashToken(value);
+    const sessionId = await hashToken(value);
     const stored = await opened.get(sessionId);
     if (stored === undefined) return { ok: false, reason: "unknown_session", keyIndex };
     try {
@@ -222,7 +222,7 @@ export const jwtFormat: CookieFormat = {
       // A key the codec refuses (a short HS256 secret, a PEM of another curve) opens nothing.
       return { ok: false, reason: "unknown_key" };
     }
-    const opened = openWith(codec, value, cookieName);
+    const opened = await openWith(codec, value, cookieName);
     if (!opened.ok) return opened;
     const index = candidates[opened.keyIndex]!.index;
     return index === -1 ? { ...opened, keyIndex: 0, keySource: "--public-key-file" } : { ...opened, keyIndex: index };

@@ -1,9 +1,10 @@
 // The signed codec: the record readable (base64url JSON, like Flask's session) but unforgeable (HMAC-SHA256).
 
+import { allocBytes, readUint32, toBase64url, utf8Bytes } from "../core/bytes.js";
 import { CodecError } from "../core/errors.js";
-import type { Codec, CodecContext } from "../core/codec.js";
+import type { Codec, CodecContext, Decoded } from "../core/codec.js";
+import { isPromise, macBytes } from "../crypto/backend.js";
 import type { KeyRing } from "../crypto/keyring.js";
-import { macBytes, sign, verify } from "../crypto/sign.js";
 import { fromBase64url } from "./bytes.js";
 import { jsonSerializer, type PayloadSerializer } from "./json.js";
 
@@ -15,30 +16,37 @@ const signatureBytes = 1 + 4 + macBytes;
 
 /**
  * A codec that signs records: anyone holding the cookie can read it, nobody without a secret can change it.
- * The MAC covers the format version, the key id, the cookie name and the payload.
+ * The MAC covers the format version, the key id, the cookie name and the payload. Synchronous on node:crypto; on
+ * Web Crypto, `encode` and `decode` answer with a Promise.
  *
  * @example
  * const codec = createSignedCodec(createKeyRing([secret]));
  */
 export function createSignedCodec(ring: KeyRing, serializer: PayloadSerializer = jsonSerializer): Codec {
-  const names = new Map<string, Buffer>();
-  const nameBytes = (context: CodecContext): Buffer => {
+  const { crypto } = ring;
+  const names = new Map<string, Uint8Array>();
+  const nameBytes = (context: CodecContext): Uint8Array => {
     let name = names.get(context.cookieName);
     if (name === undefined) {
-      name = Buffer.from(`tessera.signed\0${context.cookieName}\0`);
-      names.set(context.cookieName, name);
+      name = utf8Bytes(`tessera.signed\0${context.cookieName}\0`);
+      if (names.size < 64) names.set(context.cookieName, name);
     }
     return name;
   };
   return {
     name: "signed",
     encode(record, context) {
-      const payload = Buffer.from(serializer.serialize(record).toString("base64url"));
-      const signature = Buffer.allocUnsafe(signatureBytes);
+      // The MAC covers the payload's base64url text, byte for byte as it goes out (ASCII).
+      const payload = toBase64url(serializer.serialize(record));
+      const signature = allocBytes(signatureBytes);
       signature[0] = formatVersion;
-      ring.current.id.copy(signature, 1);
-      sign(ring.current.signKey, signature.subarray(0, 5), nameBytes(context), payload).copy(signature, 5);
-      return `${payload.toString("latin1")}.${signature.toString("base64url")}`;
+      signature.set(ring.current.id, 1);
+      const finish = (mac: Uint8Array): string => {
+        signature.set(mac, 5);
+        return `${payload}.${toBase64url(signature)}`;
+      };
+      const mac = crypto.hmac(ring.current.signKey, [signature.subarray(0, 5), nameBytes(context), payload]);
+      return isPromise(mac) ? mac.then(finish) : finish(mac);
     },
     decode(value, context) {
       const dot = value.lastIndexOf(".");
@@ -50,11 +58,14 @@ export function createSignedCodec(ring: KeyRing, serializer: PayloadSerializer =
         throw new CodecError("malformed");
       }
       if (signature[0] !== formatVersion) throw new CodecError("unsupported_version");
-      const found = ring.find(signature.readUInt32BE(1));
+      const found = ring.find(readUint32(signature, 1));
       if (found === undefined) throw new CodecError("unknown_key");
-      const ok = verify(found.keys.signKey, signature.subarray(5), signature.subarray(0, 5), nameBytes(context), Buffer.from(payloadText, "latin1"));
-      if (!ok) throw new CodecError("bad_signature");
-      return { record: serializer.deserialize(json), keyIndex: found.index };
+      const finish = (ok: boolean): Decoded => {
+        if (!ok) throw new CodecError("bad_signature");
+        return { record: serializer.deserialize(json), keyIndex: found.index };
+      };
+      const ok = crypto.verifyHmac(found.keys.signKey, signature.subarray(5), [signature.subarray(0, 5), nameBytes(context), payloadText]);
+      return isPromise(ok) ? ok.then(finish) : finish(ok);
     },
   };
 }

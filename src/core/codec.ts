@@ -1,6 +1,7 @@
 // The Codec contract: how a whole session becomes a cookie value and back (cookie mode).
 
 import type { SessionRecord } from "./record.js";
+import type { Awaitable } from "./store.js";
 
 /** What binds a cookie value to its place: a value made for one cookie name is refused under another. */
 export interface CodecContext {
@@ -25,15 +26,29 @@ export interface Decoded {
 }
 
 /**
- * Encodes a session record into a cookie value and back. `decode` throws a `CodecError` with a reason for any
- * value it cannot trust; it never throws anything else.
+ * Encodes a session record into a cookie value and back. `decode` throws (or rejects with) a `CodecError` with a
+ * reason for any value it cannot trust; it never throws anything else. Either may answer with a Promise: the
+ * built-in codecs do where only Web Crypto is there (Workers, edge runtimes), and answer synchronously on
+ * node:crypto. Callers `await` the result.
  *
  * @example
- * const value = codec.encode(record, { cookieName: "sid" });
- * const { record: back } = codec.decode(value, { cookieName: "sid" });
+ * const value = await codec.encode(record, { cookieName: "sid" });
+ * const { record: back } = await codec.decode(value, { cookieName: "sid" });
  */
 export interface Codec {
   readonly name: string;
+  encode(record: SessionRecord, context: CodecContext): Awaitable<string>;
+  decode(value: string, context: CodecContext): Awaitable<Decoded>;
+}
+
+/**
+ * A codec that always answers synchronously: one built on node:crypto alone (the jwt and flask codecs, which are
+ * for Node, Bun and Deno).
+ *
+ * @example
+ * const { record } = flaskCodec({ secretKey }).decode(value, { cookieName: "session" });
+ */
+export interface SyncCodec extends Codec {
   encode(record: SessionRecord, context: CodecContext): string;
   decode(value: string, context: CodecContext): Decoded;
 }

@@ -16,6 +16,7 @@ export type TesseraErrorCode =
   | "ERR_STORE_UNAVAILABLE"
   | "ERR_NOT_SUPPORTED"
   | "ERR_HEADERS_SENT"
+  | "ERR_SESSION_READ_ONLY"
   | "ERR_CODEC";
 
 /**

@@ -1,5 +1,6 @@
 // The Session model: data, flash messages and metadata, with a log of what this request changed.
 
+import { utf8ByteLength } from "./bytes.js";
 import { checkEntry, type DeclaredSessionData, type DeepReadonly, type JsonValue, type SessionData } from "./data.js";
 import { TesseraError } from "./errors.js";
 import type { SessionMeta, SessionRecord } from "./record.js";
@@ -248,7 +249,7 @@ export class Session<D extends SessionData = DeclaredSessionData> {
     if (limit !== undefined) {
       const text = JSON.stringify(stored);
       // UTF-8 takes at most 3 bytes per UTF-16 unit: short text needs no exact count.
-      if (text.length * 3 > limit && Buffer.byteLength(text) > limit) {
+      if (text.length * 3 > limit && utf8ByteLength(text) > limit) {
         throw new TesseraError("ERR_SESSION_TOO_LARGE", `session key ${JSON.stringify(key.slice(0, 40))} holds more than ${limit} bytes (maxRecordBytes)`);
       }
     }

@@ -1,7 +1,9 @@
 // The key ring: secrets checked once at start-up, and per-purpose keys derived from each with HKDF.
 
-import { createSecretKey, hkdfSync, type KeyObject } from "node:crypto";
+import { readUint32, utf8Bytes } from "../core/bytes.js";
 import { TesseraError } from "../core/errors.js";
+import type { CryptoBackend, SecretKey } from "./backend.js";
+import { runtimeBackend } from "./runtime.js";
 
 /** A secret as the application holds it. */
 export type Secret = string | Uint8Array;
@@ -9,19 +11,21 @@ export type Secret = string | Uint8Array;
 /** Keys derived from one secret, one per purpose, so no key ever serves two algorithms. */
 export interface DerivedKeys {
   /** 4 bytes naming the secret in a cookie value, so verification tries one key, not all. */
-  id: Buffer;
+  id: Uint8Array;
   /** `id` read as an unsigned 32-bit integer, for lookups. */
   idNumber: number;
   /** AES-256-GCM key. */
-  sealKey: KeyObject;
+  sealKey: SecretKey;
   /** HMAC-SHA256 key. */
-  signKey: KeyObject;
+  signKey: SecretKey;
   /** HMAC-SHA256 key for store-mode token tags. */
-  tokenKey: KeyObject;
+  tokenKey: SecretKey;
 }
 
 /** Every secret's keys; the first signs and seals, all verify and open. */
 export interface KeyRing {
+  /** The primitives its keys work with: node:crypto on Node, Bun and Deno, Web Crypto elsewhere. */
+  readonly crypto: CryptoBackend;
   readonly current: DerivedKeys;
   readonly keys: readonly DerivedKeys[];
   /** The keys with this id and their position in the ring, or `undefined`. */
@@ -38,15 +42,16 @@ export const minimumSecretBytes = 32;
 export const minimumDistinctBytes = 8;
 
 /** HKDF salt: fixed, so the same secret always derives the same keys (rotation works across restarts). */
-const hkdfSalt = Buffer.from("tessera.keyring.v1");
+const hkdfSalt = utf8Bytes("tessera.keyring.v1");
 
 /**
- * Checks the secrets and derives every key once.
+ * Checks the secrets and derives every key once, with `backend`'s primitives (the runtime's: node:crypto where
+ * there is one, Web Crypto otherwise). The keys are the same on every backend, so are the values they make.
  *
  * @example
  * const ring = createKeyRing([process.env.SECRET_KEY!]);
  */
-export function createKeyRing(secrets: readonly Secret[] | undefined): KeyRing {
+export function createKeyRing(secrets: readonly Secret[] | undefined, backend: CryptoBackend = runtimeBackend): KeyRing {
   if (!Array.isArray(secrets) || secrets.length === 0) {
     throw new TesseraError(
       "ERR_SECRET_MISSING",
@@ -70,8 +75,9 @@ export function createKeyRing(secrets: readonly Secret[] | undefined): KeyRing {
         `\`secrets[${index}]\` repeats too few distinct bytes (fewer than ${minimumDistinctBytes}); generate a random one with \`openssl rand -base64 32\``,
       );
     }
-    const id = derive(bytes, "key-id", 4);
-    const idNumber = id.readUInt32BE(0);
+    const derive = (purpose: string, length: number): Uint8Array => backend.hkdf(bytes, hkdfSalt, `tessera/${purpose}`, length);
+    const id = derive("key-id", 4);
+    const idNumber = readUint32(id, 0);
     if (byId.has(idNumber)) {
       throw new TesseraError("ERR_SECRET_DUPLICATE", `\`secrets[${index}]\` repeats \`secrets[${byId.get(idNumber)}]\``);
     }
@@ -79,12 +85,13 @@ export function createKeyRing(secrets: readonly Secret[] | undefined): KeyRing {
     keys.push({
       id,
       idNumber,
-      sealKey: createSecretKey(derive(bytes, "seal/aes-256-gcm", 32)),
-      signKey: createSecretKey(derive(bytes, "sign/hmac-sha256", 32)),
-      tokenKey: createSecretKey(derive(bytes, "token/hmac-sha256", 32)),
+      sealKey: backend.secretKey(derive("seal/aes-256-gcm", 32), "AES-256-GCM"),
+      signKey: backend.secretKey(derive("sign/hmac-sha256", 32), "HMAC-SHA256"),
+      tokenKey: backend.secretKey(derive("token/hmac-sha256", 32), "HMAC-SHA256"),
     });
   });
   return {
+    crypto: backend,
     current: keys[0]!,
     keys,
     find(idNumber) {
@@ -94,14 +101,10 @@ export function createKeyRing(secrets: readonly Secret[] | undefined): KeyRing {
   };
 }
 
-function toBytes(secret: Secret, index: number): Buffer {
-  if (typeof secret === "string") return Buffer.from(secret, "utf8");
-  if (secret instanceof Uint8Array) return Buffer.from(secret);
+function toBytes(secret: Secret, index: number): Uint8Array {
+  if (typeof secret === "string") return utf8Bytes(secret);
+  if (secret instanceof Uint8Array) return secret.slice();
   throw new TesseraError("ERR_SECRET_MISSING", `\`secrets[${index}]\` must be a string or a Uint8Array (got ${typeof secret})`);
-}
-
-function derive(secret: Buffer, purpose: string, length: number): Buffer {
-  return Buffer.from(hkdfSync("sha256", secret, hkdfSalt, `tessera/${purpose}`, length));
 }
 
 function distinctBytes(bytes: Uint8Array): number {

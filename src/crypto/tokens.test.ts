@@ -64,12 +64,12 @@ describe("randomBytes", () => {
 
   it("returns distinct, independent buffers across several pool refills", () => {
     const sizes = [32, 12, 13, 7, 32, 1000];
-    const drawn: Buffer[] = [];
+    const drawn: Uint8Array[] = [];
     // About 100 KiB in odd sizes: a dozen refills of the 8 KiB pool, with draws straddling each refill.
     for (let i = 0; i < 600; i++) drawn.push(randomBytes(sizes[i % sizes.length]!));
     const snapshots = drawn.map((buffer) => Buffer.from(buffer));
 
-    const seen = new Set(drawn.filter((buffer) => buffer.length >= 12).map((buffer) => buffer.toString("hex")));
+    const seen = new Set(drawn.filter((buffer) => buffer.length >= 12).map((buffer) => Buffer.from(buffer).toString("hex")));
     expect(seen.size).toBe(drawn.filter((buffer) => buffer.length >= 12).length);
 
     // Buffers that share memory (Node's own small-buffer pool) must not overlap.
@@ -86,9 +86,9 @@ describe("randomBytes", () => {
 
     // Later draws and refills leave earlier buffers unchanged, and changing one changes no other.
     for (let i = 0; i < 400; i++) randomBytes(64);
-    drawn.forEach((buffer, i) => expect(buffer.equals(snapshots[i]!)).toBe(true));
+    drawn.forEach((buffer, i) => expect(Buffer.from(buffer).equals(snapshots[i]!)).toBe(true));
     drawn[0]!.fill(0);
-    drawn.slice(1).forEach((buffer, i) => expect(buffer.equals(snapshots[i + 1]!)).toBe(true));
+    drawn.slice(1).forEach((buffer, i) => expect(Buffer.from(buffer).equals(snapshots[i + 1]!)).toBe(true));
   });
 
   it("does not return all-zero bytes (the pool is filled before it is drawn from)", () => {

@@ -1,6 +1,9 @@
 // Session tokens: 256 random bits drawn from a pool, and their SHA-256, which is all a store ever sees.
 
-import { createHash, randomFillSync } from "node:crypto";
+import { allocBytes, toBase64url } from "../core/bytes.js";
+import type { Awaitable } from "../core/store.js";
+import { isPromise } from "./backend.js";
+import { runtimeBackend } from "./runtime.js";
 
 /** Bytes in a session token: 256 bits, beyond guessing (OWASP asks for at least 64 bits of entropy). */
 export const tokenBytes = 32;
@@ -8,23 +11,28 @@ export const tokenBytes = 32;
 /** A token is 32 bytes in unpadded base64url: exactly 43 characters of `[A-Za-z0-9_-]`. */
 export const tokenRegExp = /^[A-Za-z0-9_-]{43}$/;
 
-const pool = Buffer.allocUnsafe(8192);
+const pool = new Uint8Array(8192);
 let poolOffset = pool.length;
 
 /**
  * `length` cryptographically random bytes, drawn from a pool refilled 8 KiB at a time so each request does not
- * pay for a system call. The returned buffer is a copy the caller owns.
+ * pay for a system call. The returned bytes are a copy the caller owns.
  *
  * @example
  * const iv = randomBytes(12);
  */
-export function randomBytes(length: number): Buffer {
-  if (length > pool.length) return randomFillSync(Buffer.allocUnsafe(length));
+export function randomBytes(length: number): Uint8Array {
+  if (length > pool.length) {
+    const bytes = new Uint8Array(length);
+    runtimeBackend.randomFill(bytes);
+    return bytes;
+  }
   if (poolOffset + length > pool.length) {
-    randomFillSync(pool);
+    runtimeBackend.randomFill(pool);
     poolOffset = 0;
   }
-  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + length));
+  const bytes = allocBytes(length);
+  bytes.set(pool.subarray(poolOffset, poolOffset + length));
   // Drawn bytes are overwritten so no copy of a token lingers in the pool.
   pool.fill(0, poolOffset, poolOffset + length);
   poolOffset += length;
@@ -38,17 +46,19 @@ export function randomBytes(length: number): Buffer {
  * const token = createToken(); // 43 base64url characters
  */
 export function createToken(): string {
-  return randomBytes(tokenBytes).toString("base64url");
+  return toBase64url(randomBytes(tokenBytes));
 }
 
 /**
- * The at-rest id of a token: SHA-256, base64url. A dump of the store cannot be replayed as cookies.
+ * The at-rest id of a token: SHA-256, base64url. A dump of the store cannot be replayed as cookies. A string on
+ * Node, Bun and Deno; a Promise where only Web Crypto is there (Workers, edge runtimes): `await` it either way.
  *
  * @example
- * await store.get(hashToken(token));
+ * await store.get(await hashToken(token));
  */
-export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+export function hashToken(token: string): Awaitable<string> {
+  const digest = runtimeBackend.sha256(token);
+  return isPromise(digest) ? digest.then(toBase64url) : toBase64url(digest);
 }
 
 /**

@@ -3,6 +3,7 @@
 import type { CodecContext, Decoded } from "../core/codec.js";
 import { CodecError, type CodecFailure } from "../core/errors.js";
 import { checkTimeouts, expiresAt, isTouchDue } from "../core/policy.js";
+import { isPromise } from "../crypto/backend.js";
 import type { SessionMeta } from "../core/record.js";
 import { currentRecord, isEmptyRecord } from "../core/session.js";
 import type { SessionMode } from "./mode.js";
@@ -26,12 +27,8 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): Se
   const contexts = { secure: { cookieName: cookie.name }, plain: { cookieName: cookie.plainName } };
   const opened = new Map<string, Decoded>();
 
-  const decode = (value: string, context: CodecContext, now: number): Decoded => {
-    // The name is part of the key: a value opened under one cookie name must not open under the other.
-    const key = context === contexts.secure ? value : `${value}\u0000plain`;
-    const known = opened.get(key);
-    if (known !== undefined) return known;
-    const fresh = codec.decode(value, { cookieName: context.cookieName, now });
+  /** Remembers a value that opened, so the next request sending it skips the cryptography. */
+  const remember = (key: string, fresh: Decoded): Decoded => {
     if (decodeCacheSize > 0) {
       const { record } = fresh;
       Object.freeze(record.data);
@@ -45,6 +42,17 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): Se
     return fresh;
   };
 
+  // A codec on node:crypto answers synchronously, and that path takes no extra turn of the event loop; one on Web
+  // Crypto answers with a Promise.
+  const decode = (value: string, context: CodecContext, now: number): Decoded | Promise<Decoded> => {
+    // The name is part of the key: a value opened under one cookie name must not open under the other.
+    const key = context === contexts.secure ? value : `${value}\u0000plain`;
+    const known = opened.get(key);
+    if (known !== undefined) return known;
+    const fresh = codec.decode(value, { cookieName: context.cookieName, now });
+    return isPromise(fresh) ? fresh.then((decoded) => remember(key, decoded)) : remember(key, fresh);
+  };
+
   return {
     name: "cookie",
     maxValueBytes: undefined,
@@ -53,7 +61,8 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): Se
       let attempts = 0;
       for (const value of values) {
         try {
-          const { record, keyIndex } = decode(value, context, now);
+          const decoding = decode(value, context, now);
+          const { record, keyIndex } = isPromise(decoding) ? await decoding : decoding;
           const verdict = checkTimeouts(record.meta, now, policy);
           if (verdict !== "valid") {
             reject(verdict);
@@ -81,7 +90,8 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): Se
       const meta: SessionMeta = touch || state.signedIn ? { ...record.meta, lastSeenAt: now } : record.meta;
       if (state.signedIn || state.destroyed) meta.createdAt = now;
       const context = cookies.isSecure(state.secure) ? contexts.secure : contexts.plain;
-      const value = codec.encode({ ...record, meta }, { cookieName: context.cookieName, now, expiresAt: expiresAt(meta, policy) });
+      const encoding = codec.encode({ ...record, meta }, { cookieName: context.cookieName, now, expiresAt: expiresAt(meta, policy) });
+      const value = isPromise(encoding) ? await encoding : encoding;
       return setting(cookies.set(state, value, meta, now));
     },
   };

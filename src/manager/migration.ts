@@ -21,7 +21,7 @@ export interface MigrationHost {
   readonly storeTimeoutMs: number;
   emit(event: SessionEvent): void;
   /** Throws `ERR_SESSION_TOO_LARGE` (store) or `ERR_COOKIE_TOO_LARGE` (cookie) for a record this app cannot keep. */
-  checkSize(record: SessionRecord, state: SessionState, now: number): void;
+  checkSize(record: SessionRecord, state: SessionState, now: number): Promise<void>;
   /** Store mode: writes `record` under `id` at version 1; false when the id is taken. */
   createRecord(id: string, record: SessionRecord): Promise<boolean>;
   /** Store mode: removes the record under `id`. */
@@ -115,7 +115,7 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
   };
 
   /** The legacy session as a tessera record, or the reason it cannot be one. */
-  const toRecord = (legacy: LegacySession, state: SessionState, now: number): SessionRecord | MigrationRejection => {
+  const toRecord = async (legacy: LegacySession, state: SessionState, now: number): Promise<SessionRecord | MigrationRejection> => {
     const data: Record<string, JsonValue> = {};
     if (legacy.data === null || typeof legacy.data !== "object") return "bad_data";
     try {
@@ -134,7 +134,7 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
     }
     const record: SessionRecord = { data, flash: {}, meta };
     try {
-      host.checkSize(record, state, now);
+      await host.checkSize(record, state, now);
     } catch (error) {
       if (error instanceof TesseraError && (error.code === "ERR_SESSION_TOO_LARGE" || error.code === "ERR_COOKIE_TOO_LARGE")) return "too_large";
       throw error;
@@ -152,7 +152,7 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
 
   /** Store mode: claim record, move to a new token, marker record, retire the legacy record; see `createMigrator`. */
   const commitToStore = async (state: SessionState, pending: Pending, info: RequestMigration, now: number): Promise<ResponseChanges> => {
-    const claimId = hashToken(pending.claim);
+    const claimId = await hashToken(pending.claim);
     // Taken already means another request is migrating the same legacy session: both go on to the one race below.
     const claimed = await host.createRecord(claimId, pending.record);
     state.version = 1;
@@ -168,7 +168,7 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
       emit({ type: "migration_rejected", from: pending.migration.name, reason: "already_migrated" });
       return changes;
     }
-    const markerId = hashToken(markerOf(pending));
+    const markerId = await hashToken(markerOf(pending));
     let marked = false;
     let retired = false;
     try {
@@ -177,7 +177,7 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
     } catch (error) {
       // The legacy session stays, so the new one goes (and the marker with it): the next request migrates again,
       // and no session is left twice.
-      await host.deleteRecord(hashToken(token)).catch(() => undefined);
+      await host.deleteRecord(await hashToken(token)).catch(() => undefined);
       if (marked) await host.deleteRecord(markerId).catch(() => undefined);
       state.token = undefined;
       throw error;
@@ -188,7 +188,7 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
     }
     // Marked already: a request migrated this legacy session earlier (this one had read it before), and may still be
     // retiring it, so its cookie is left alone. Marked now but the legacy record gone: it ended meanwhile (signed out).
-    await host.deleteRecord(hashToken(token));
+    await host.deleteRecord(await hashToken(token));
     state.token = undefined;
     if (!marked) info.clear = info.clear.filter((m) => m !== pending.migration);
     skip(info, pending.migration, "already_migrated");
@@ -230,7 +230,7 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
           skip(info, migration, lookup.reason);
           continue;
         }
-        const record = toRecord(lookup.session, state, now);
+        const record = await toRecord(lookup.session, state, now);
         if (typeof record === "string") {
           skip(info, migration, record);
           continue;
@@ -254,7 +254,7 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
         // Signed out while migrating: the marker goes first (store mode), so a request migrating the same legacy
         // session meanwhile loses its race; the mode deletes the claim (`retiring`) and starts anew any data set
         // after the destroy; the legacy session ends. A failed request's destroy comes here too: it stays done.
-        if (host.storeMode) await host.createRecord(hashToken(markerOf(pending)), emptyRecord(now));
+        if (host.storeMode) await host.createRecord(await hashToken(markerOf(pending)), emptyRecord(now));
         const changes = await host.commit(state, now);
         await retireLegacy(pending, now);
         return withCleared(changes, info, state);

@@ -1,5 +1,6 @@
 // Store mode's access to records: every store call under a deadline, and the one place records are encoded and decoded.
 
+import { utf8ByteLength } from "../core/bytes.js";
 import { CodecError, isStoreUnavailable, TesseraError } from "../core/errors.js";
 import { checkTimeouts, expiresAt } from "../core/policy.js";
 import type { SessionMeta, SessionRecord } from "../core/record.js";
@@ -36,7 +37,7 @@ export interface Records {
  *
  * @example
  * const records = createRecords(store, resolved);
- * const found = await records.read(hashToken(token));
+ * const found = await records.read(await hashToken(token));
  */
 export function createRecords(store: Store, resolved: ResolvedOptions): Records {
   const { storeTimeoutMs, emit, policy, clock, maxRecordBytes } = resolved;
@@ -70,8 +71,8 @@ export function createRecords(store: Store, resolved: ResolvedOptions): Records 
     decode,
     encode(record) {
       const text = encodeRecord(record);
-      if (text.length * 3 > maxRecordBytes && Buffer.byteLength(text) > maxRecordBytes) {
-        throw new TesseraError("ERR_SESSION_TOO_LARGE", `the session record would be ${Buffer.byteLength(text)} bytes, over maxRecordBytes (${maxRecordBytes})`);
+      if (text.length * 3 > maxRecordBytes && utf8ByteLength(text) > maxRecordBytes) {
+        throw new TesseraError("ERR_SESSION_TOO_LARGE", `the session record would be ${utf8ByteLength(text)} bytes, over maxRecordBytes (${maxRecordBytes})`);
       }
       return text;
     },

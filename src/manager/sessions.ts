@@ -81,9 +81,13 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
     storeMode: records !== undefined,
     storeTimeoutMs: resolved.storeTimeoutMs,
     emit,
-    checkSize(record, state, now) {
-      if (records) records.encode(record);
-      else cookies.set(state, resolved.codec!.encode(record, { cookieName: cookies.nameFor(state), now, expiresAt: expiresAt(record.meta, resolved.policy) }), record.meta, now);
+    async checkSize(record, state, now) {
+      if (records) {
+        records.encode(record);
+        return;
+      }
+      const value = await resolved.codec!.encode(record, { cookieName: cookies.nameFor(state), now, expiresAt: expiresAt(record.meta, resolved.policy) });
+      cookies.set(state, value, record.meta, now);
     },
     createRecord: (id, record) => records!.call("create", (s, io) => s.create(id, records!.encode(record), records!.writeOptions(record.meta, io))),
     deleteRecord: (id) => records!.call("delete", (s, io) => s.delete(id, io)),

@@ -3,7 +3,9 @@
 import { TesseraError } from "../core/errors.js";
 import { checkTimeouts, isTouchDue } from "../core/policy.js";
 import type { SessionMeta, SessionRecord } from "../core/record.js";
+import type { Awaitable } from "../core/store.js";
 import { currentRecord, isEmptyRecord, replayChanges, type SessionState } from "../core/session.js";
+import { isPromise } from "../crypto/backend.js";
 import { openTaggedToken, tagToken } from "../crypto/token-tag.js";
 import { createToken, hashToken } from "../crypto/tokens.js";
 import type { SessionMode } from "./mode.js";
@@ -30,7 +32,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
   const inTurn = createWriteQueue<Written>();
 
   /** A new cookie value: a fresh token, tagged for the name it will be set under. */
-  const newToken = (state: SessionState): string => tagToken(ring, cookies.nameFor(state), createToken());
+  const newToken = (state: SessionState): Awaitable<string> => tagToken(ring, cookies.nameFor(state), createToken());
 
   /**
    * Writes `record` under a new token, seen now; a sign-in or a session started after `destroy` starts its
@@ -40,8 +42,9 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
     const meta: SessionMeta = { ...record.meta, lastSeenAt: now };
     if (state.signedIn || state.destroyed) meta.createdAt = now;
     const text = records.encode({ ...record, meta });
-    const token = newToken(state);
-    const created = await call("create", (s, io) => s.create(hashToken(token), text, records.writeOptions(meta, io)));
+    const token = await newToken(state);
+    const id = await hashToken(token);
+    const created = await call("create", (s, io) => s.create(id, text, records.writeOptions(meta, io)));
     // 256 random bits do not collide; a store answering "taken" is broken, and we fail closed.
     if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
     return { token, meta };
@@ -61,13 +64,11 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
     last === "gone" || (last !== undefined && last.version > state.version!) ? last : undefined;
 
   /** Deletes the record of a token `destroy` ended; the writers queued behind learn that it is gone. */
-  const retire = (token: string): Promise<void> => {
-    const id = hashToken(token);
-    return inTurn(id, async (turn) => {
+  const retire = (token: string): Promise<void> =>
+    withId(token, (id) => inTurn(id, async (turn) => {
       await call("delete", (s, io) => s.delete(id, io));
       turn.last = "gone";
-    });
-  };
+    }));
 
   /** A new record under a new token: a first write, or data set after `destroy`. */
   const create = async (state: SessionState, record: SessionRecord, now: number): Promise<ResponseChanges> => {
@@ -84,8 +85,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
     // A new cookie lifetime ("remember me") reaches the browser only with a new Set-Cookie.
     const reissue = state.changes.some((change) => change.kind === "persistent");
     const token = state.token!;
-    const id = hashToken(token);
-    return inTurn(id, async (turn) => {
+    return withId(token, (id) => inTurn(id, async (turn) => {
       let record = currentRecord(state);
       let version = state.version!;
       let touch = isTouchDue(state.base.meta, now, policy);
@@ -126,7 +126,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         version = fresh.version;
         await backOff(attempt);
       }
-    });
+    }));
   };
 
   /**
@@ -136,8 +136,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
    * anonymous, so revocation is final whatever is in flight. Written in that order, a revocation at any moment
    * finds the old record or the new one.
    */
-  const rotate = (state: SessionState, now: number): Promise<ResponseChanges> => {
-    const oldId = hashToken(state.token!);
+  const rotate = (state: SessionState, now: number): Promise<ResponseChanges> => withId(state.token!, (oldId) => {
     const endAnonymous = (): ResponseChanges => {
       // Destroyed, revoked or rotated by another request: nothing is issued. No cookie either: the browser holds
       // the deletion or another response's new id, which this response must not overwrite.
@@ -171,7 +170,10 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
           return setting(cookies.set(state, written.token, written.meta, now));
         }
         turn.last = undefined;
-        if (written !== undefined) await call("delete", (s, io) => s.delete(hashToken(written.token), io));
+        if (written !== undefined) {
+          const writtenId = await hashToken(written.token);
+          await call("delete", (s, io) => s.delete(writtenId, io));
+        }
         const fresh = await records.readLive(oldId, now);
         if (fresh === undefined) return endAnonymous();
         // Another request wrote the session meanwhile: carry its changes and ours to the new id.
@@ -182,7 +184,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         await backOff(attempt);
       }
     });
-  };
+  });
 
   return {
     name: store.name,
@@ -192,13 +194,13 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
       let lookups = 0;
       for (const value of values) {
         // The tag is checked before any store read: a value this app did not make costs no lookup.
-        const keyIndex = openTaggedToken(ring, name, value);
+        const keyIndex = await openTaggedToken(ring, name, value);
         if (keyIndex === undefined) {
           reject("malformed_token");
           continue;
         }
         if (++lookups > limits.maxLookups) break;
-        const found = await records.read(hashToken(value));
+        const found = await records.read(await hashToken(value));
         if (found === undefined) {
           reject("unknown_session");
           continue;
@@ -232,6 +234,15 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
       return update(state, now);
     },
   };
+}
+
+/**
+ * Runs `fn` with the at-rest id of `token`. On node:crypto the hash is synchronous and `fn` starts in this same
+ * turn, so writers enter the write queue in the order their requests committed.
+ */
+function withId<T>(token: string, fn: (id: string) => Promise<T>): Promise<T> {
+  const id = hashToken(token);
+  return isPromise(id) ? id.then(fn) : fn(id);
 }
 
 function checkAttempts(attempt: number): void {

@@ -67,7 +67,7 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
     return { records: found, index: found.store };
   };
   /** The at-rest id of a loaded session, or the id as `userSessions` listed it. */
-  const idOf = (session: Session<D> | string | undefined): string | undefined => {
+  const idOf = async (session: Session<D> | string | undefined): Promise<string | undefined> => {
     if (typeof session === "string") return session;
     const token = session?.[sessionState].token;
     return token === undefined ? undefined : hashToken(token);
@@ -76,7 +76,7 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
     sessionId: (session) => idOf(session),
     async userSessions(userId, options) {
       const { records: { call, decode }, index } = needIndex("userSessions");
-      const currentId = idOf(options?.current);
+      const currentId = await idOf(options?.current);
       const now = clock();
       const listed = await call("listByUser", (_, io) => index.listByUser(userId, io));
       const sessions: UserSessionInfo[] = [];
@@ -96,7 +96,7 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
     },
     async revokeUserSessions(userId, options) {
       const { records: { call }, index } = needIndex("revokeUserSessions");
-      const exceptId = idOf(options?.except);
+      const exceptId = await idOf(options?.except);
       return call("deleteByUser", (_, io) => index.deleteByUser(userId, exceptId, io));
     },
     async revokeSession(userId, id) {

@@ -1,8 +1,7 @@
 // express-session's signed session-id cookie (cookie-signature): sign and verify, strictly, with a list of secrets.
 
-import { createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import { TesseraError } from "../core/errors.js";
-import { sign } from "../crypto/sign.js";
 
 /** express-session's marker for a signed value: `s:<id>.<signature>`. */
 const signedPrefix = "s:";
@@ -32,7 +31,7 @@ export function expressSecrets(secrets: string | readonly string[], option = "se
 
 /** cookie-signature's MAC: standard base64 of HMAC-SHA256(secret, id), trailing "=" removed (always 43 characters). */
 function signatureOf(key: KeyObject, id: string): string {
-  return sign(key, Buffer.from(id, "utf8")).toString("base64").replace(/=+$/, "");
+  return createHmac("sha256", key).update(id, "utf8").digest("base64").replace(/=+$/, "");
 }
 
 /**

@@ -1,6 +1,6 @@
 // The Flask codec: tessera sessions in the cookie Flask's default session interface reads and writes.
 
-import type { Codec } from "../../core/codec.js";
+import type { SyncCodec } from "../../core/codec.js";
 import { toMilliseconds, type Duration } from "../../core/duration.js";
 import { CodecError, TesseraError } from "../../core/errors.js";
 import type { Secret } from "../../crypto/keyring.js";
@@ -70,7 +70,7 @@ export const defaults = Object.freeze({
  *   cookie: { name: "session" },
  * });
  */
-export function flaskCodec(options: FlaskCodecOptions): Codec {
+export function flaskCodec(options: FlaskCodecOptions): SyncCodec {
   if (options === null || typeof options !== "object") {
     throw new TesseraError("ERR_SECRET_MISSING", "`flaskCodec` needs an options object with the Flask app's `secretKey`");
   }

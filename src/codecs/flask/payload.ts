@@ -39,7 +39,7 @@ export function decodePayload(segment: string): string {
   const compressed = segment.startsWith(".");
   const bytes = fromBase64url(compressed ? segment.slice(1) : segment);
   if (bytes === undefined) throw new CodecError("bad_payload");
-  let json: Buffer = bytes;
+  let json: Buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (compressed) {
     try {
       const inflated = inflateSync(bytes, { maxOutputLength: maxJsonBytes, info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };

@@ -81,5 +81,5 @@ function timestampFrom(segment: string): number {
   const bytes = fromBase64url(segment);
   if (bytes === undefined || bytes.length === 0 || bytes.length > 8 || bytes[0] === 0) throw new CodecError("malformed");
   // Beyond 2^53 a timestamp is millions of years ahead: approximate is exact enough to refuse it as not yet valid.
-  return Number(BigInt(`0x${bytes.toString("hex")}`));
+  return Number(BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`));
 }

@@ -2,7 +2,7 @@ import { createCipheriv, createHmac, createPrivateKey, createPublicKey, createSe
 import * as jose from "jose";
 import { describe, expect, it } from "vitest";
 import { reasonFor as reasonOf } from "../../../test/codec-conformance.js";
-import type { Codec, CodecContext } from "../../core/codec.js";
+import type { SyncCodec as Codec, CodecContext } from "../../core/codec.js";
 import type { CodecFailure } from "../../core/errors.js";
 import { TesseraError } from "../../core/errors.js";
 import type { SessionRecord } from "../../core/record.js";

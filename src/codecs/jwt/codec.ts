@@ -1,8 +1,8 @@
 // The jwt codec: a session as a JWT (signed JWS or encrypted JWE), which other services verify with jose and a key.
 
-import type { Codec } from "../../core/codec.js";
+import type { SyncCodec } from "../../core/codec.js";
 import { CodecError, TesseraError } from "../../core/errors.js";
-import { ivBytes, tagBytes } from "../../crypto/seal.js";
+import { ivBytes, tagBytes } from "../../crypto/backend.js";
 import { fromBase64url } from "../bytes.js";
 import { decodeClaims, encodeClaims, type ClaimRules } from "./claims.js";
 import { decodeHeader, encodeHeader } from "./header.js";
@@ -31,7 +31,7 @@ const algorithms: readonly JwtAlgorithm[] = ["HS256", "EdDSA", "ES256", "dir"];
  *   codec: jwtCodec({ alg: "EdDSA", key: process.env.JWT_PRIVATE_KEY!, issuer: "https://app.example", audience: "https://api.example" }),
  * });
  */
-export function jwtCodec(options: JwtCodecOptions): Codec {
+export function jwtCodec(options: JwtCodecOptions): SyncCodec {
   if (options === null || typeof options !== "object") throw new TesseraError("ERR_INVALID_OPTION", "`jwtCodec` needs an options object with `key` and `alg`");
   const { alg } = options;
   if (!algorithms.includes(alg)) {
@@ -64,7 +64,7 @@ export function jwtCodec(options: JwtCodecOptions): Codec {
       const found = ring.find(decodeHeader(parts[0]!, alg));
       if (found === undefined) throw new CodecError("unknown_key");
       const { verifyKey } = found.entry;
-      let plaintext: Buffer | null;
+      let plaintext: Uint8Array | null;
       if (alg === "dir") {
         const iv = fromBase64url(parts[2]!);
         const ciphertext = fromBase64url(parts[3]!);

@@ -31,7 +31,7 @@ export function decodeHeader(segment: string, alg: JwtAlgorithm): string {
   if (bytes === undefined) throw new CodecError("malformed");
   let header: unknown;
   try {
-    header = JSON.parse(bytes.toString("utf8"));
+    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
   } catch {
     throw new CodecError("malformed");
   }

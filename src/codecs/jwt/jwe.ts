@@ -1,7 +1,7 @@
 // JWE direct encryption with A256GCM (RFC 7516 §5, RFC 7518 §4.5 and §5.3) with node:crypto, synchronously, on bytes.
 
-import type { KeyObject } from "node:crypto";
-import { ivBytes, open, seal, tagBytes } from "../../crypto/seal.js";
+import { createCipheriv, createDecipheriv, type KeyObject } from "node:crypto";
+import { ivBytes, tagBytes } from "../../crypto/backend.js";
 import { randomBytes } from "../../crypto/tokens.js";
 
 /** The parts of a compact JWE with `alg: "dir"`, whose encrypted key is empty. */
@@ -21,9 +21,10 @@ export interface JweParts {
  */
 export function encryptJwe(key: KeyObject, header: string, plaintext: Uint8Array): JweParts {
   const iv = randomBytes(ivBytes);
-  const sealed = Buffer.allocUnsafe(plaintext.length + tagBytes);
-  seal(key, iv, Buffer.from(header, "latin1"), plaintext, sealed, 0);
-  return { iv, ciphertext: sealed.subarray(0, plaintext.length), tag: sealed.subarray(plaintext.length) };
+  const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: tagBytes });
+  cipher.setAAD(Buffer.from(header, "latin1"));
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return { iv, ciphertext, tag: cipher.getAuthTag() };
 }
 
 /**
@@ -35,5 +36,14 @@ export function encryptJwe(key: KeyObject, header: string, plaintext: Uint8Array
  */
 export function decryptJwe(key: KeyObject, header: string, parts: JweParts): Buffer | null {
   if (parts.iv.length !== ivBytes || parts.tag.length !== tagBytes) return null;
-  return open(key, parts.iv, Buffer.from(header, "latin1"), Buffer.concat([parts.ciphertext, parts.tag]));
+  const decipher = createDecipheriv("aes-256-gcm", key, parts.iv, { authTagLength: tagBytes });
+  decipher.setAAD(Buffer.from(header, "latin1"));
+  decipher.setAuthTag(parts.tag);
+  const plaintext = decipher.update(parts.ciphertext);
+  try {
+    decipher.final();
+  } catch {
+    return null;
+  }
+  return plaintext;
 }

@@ -1,7 +1,6 @@
 // JWS signatures (RFC 7515 §5) for HS256, EdDSA and ES256 with node:crypto, synchronously, on bytes.
 
-import { sign as signAsymmetric, verify as verifyAsymmetric, type KeyObject } from "node:crypto";
-import { sign as hmac, verify as verifyHmac } from "../../crypto/sign.js";
+import { createHmac, sign as signAsymmetric, timingSafeEqual, verify as verifyAsymmetric, type KeyObject } from "node:crypto";
 import type { JwsAlgorithm } from "./options.js";
 
 /** Signature sizes: HMAC-SHA256, Ed25519 (RFC 8032), and ES256 as R || S of 32 bytes each (RFC 7518 §3.4). */
@@ -14,7 +13,7 @@ export const signatureBytes: Readonly<Record<JwsAlgorithm, number>> = Object.fre
  * const signature = signJws("EdDSA", privateKey, Buffer.from(`${header}.${payload}`));
  */
 export function signJws(alg: JwsAlgorithm, key: KeyObject, input: Uint8Array): Buffer {
-  if (alg === "HS256") return hmac(key, input);
+  if (alg === "HS256") return createHmac("sha256", key).update(input).digest();
   if (alg === "EdDSA") return signAsymmetric(null, input, key);
   // RFC 7518 §3.4: ECDSA signatures are the fixed-width R || S, not DER.
   return signAsymmetric("sha256", input, { key, dsaEncoding: "ieee-p1363" });
@@ -29,7 +28,7 @@ export function signJws(alg: JwsAlgorithm, key: KeyObject, input: Uint8Array): B
  */
 export function verifyJws(alg: JwsAlgorithm, key: KeyObject, input: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== signatureBytes[alg]) return false;
-  if (alg === "HS256") return verifyHmac(key, signature, input);
+  if (alg === "HS256") return timingSafeEqual(createHmac("sha256", key).update(input).digest(), signature);
   try {
     return alg === "EdDSA"
       ? verifyAsymmetric(null, input, key, signature)

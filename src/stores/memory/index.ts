@@ -83,7 +83,8 @@ export const memoryStore: StoreFactory<MemoryStoreOptions | undefined, IndexedSt
   // The timer has no request to take the manager's time from: it uses this machine's clock, which is the manager's
   // unless an app injects another (and then turns the timer off and calls gc(now) itself).
   const timer = gcEveryMs === undefined ? undefined : setInterval(() => sweep(Date.now()), gcEveryMs);
-  timer?.unref();
+  // Node and Bun give a timer object that can stop holding the process open; Deno, Workers and browsers give a number.
+  (timer as { unref?: () => void } | undefined)?.unref?.();
   let closed = false;
   const assertOpen = (): void => {
     if (closed) throw new StoreUnavailableError("memory store (closed)");
