@@ -5,6 +5,7 @@ import { TesseraError } from "../core/errors.js";
 import { checkTimeouts } from "../core/policy.js";
 import { hasUserIndex, type UserIndex } from "../core/store.js";
 import { sessionState, type Session } from "../core/session.js";
+import { isPromise } from "../crypto/backend.js";
 import { hashToken } from "../crypto/tokens.js";
 import type { ResolvedOptions } from "./options.js";
 import { withCallOptions, type Records } from "./records.js";
@@ -73,7 +74,16 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
     return token === undefined ? undefined : hashToken(token);
   };
   return {
-    sessionId: (session) => idOf(session),
+    sessionId(session) {
+      const token = session[sessionState].token;
+      if (token === undefined) return undefined;
+      const id = hashToken(token);
+      // Synchronous on node:crypto (Node, Bun, Deno), where the adapters that read it (Express's req.sessionID) run.
+      if (isPromise(id)) {
+        throw new TesseraError("ERR_NOT_SUPPORTED", "`sessionId` needs node:crypto (Node.js, Bun, Deno); on Web Crypto alone compare ids from `userSessions`");
+      }
+      return id;
+    },
     async userSessions(userId, options) {
       const { records: { call, decode }, index } = needIndex("userSessions");
       const currentId = await idOf(options?.current);
