@@ -3,7 +3,7 @@
 // Server Component, a tampered cookie. The build runs in a copy under test-output/ (it writes .next/ and next-env.d.ts) from the built dist/.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,6 +80,8 @@ const env = (): NodeJS.ProcessEnv => ({ ...process.env, SECRET_KEY: secret, NEXT
 beforeAll(async () => {
   ensureBuilt();
   const output = join(repository, "test-output");
+  // test-output/ is not in the repository: a fresh clone has none until a test makes it.
+  mkdirSync(output, { recursive: true });
   cpSync(join(repository, "examples", "next"), (app = mkdtempSync(join(output, "next-example-"))), { recursive: true });
   const build = await run(["build"], env());
   if (build.code !== 0) throw new Error(`next build failed:\n${build.output}`);
