@@ -780,9 +780,12 @@ export declare function encodeClaims(record: SessionRecord, context: CodecContex
  * ahead than the clock tolerance.
  *
  * @example
- * const record = decodeClaims(plaintext, { cookieName: "sid", now: Date.now() }, rules);
+ * const { record, expiresAt } = decodeClaims(plaintext, { cookieName: "sid", now: Date.now() }, rules);
  */
-export declare function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: ClaimRules): SessionRecord;
+export declare function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: ClaimRules): {
+    record: SessionRecord;
+    expiresAt: number;
+};
 
 // ---- dist/codecs/jwt/codec.d.ts
 import type { SyncCodec } from "../../core/codec.js";
@@ -1017,6 +1020,12 @@ export interface Decoded {
     record: SessionRecord;
     /** Index of the secret that verified it; above 0 means the cookie should be re-issued under the first. */
     keyIndex: number;
+    /**
+     * For a value whose validity the codec judges by its own clock (a JWT's `exp`, Flask's `max_age`): the moment
+     * (epoch ms) from which `decode` refuses it as `expired`. The manager's decode cache does not answer for the value
+     * from then on, so a remembered value dies when the codec says, not only by the manager's timeouts.
+     */
+    expiresAt?: number;
 }
 /**
  * Encodes a session record into a cookie value and back. `decode` throws (or rejects with) a `CodecError` with a

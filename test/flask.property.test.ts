@@ -94,7 +94,7 @@ describe("Flask codec properties", () => {
     fc.assert(
       fc.property(sessionArb, ({ record, now }) => {
         const codec = codecAt(now);
-        expect(codec.decode(codec.encode(record, context), context)).toEqual({ record: expectedBack(record, now), keyIndex: 0 });
+        expect(codec.decode(codec.encode(record, context), context)).toEqual({ record: expectedBack(record, now), keyIndex: 0, expiresAt: expect.any(Number) });
       }),
       { numRuns: 500, seed },
     );

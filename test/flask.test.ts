@@ -455,6 +455,32 @@ describe("createSessions with the Flask codec: one login for a Flask app and a T
   });
 });
 
+describe("the decode cache and Flask's max age", () => {
+  it("refuses a cookie Flask's max age has passed, even though the same value opened a minute earlier", async () => {
+    const clock = manualClock(Date.UTC(2026, 0, 1));
+    const events: SessionEvent[] = [];
+    const sessions = createSessions<Record<string, unknown>>({
+      secrets: ["0123456789abcdef0123456789abcdef-tessera"],
+      // Flask's lifetime shorter than tessera's idle timeout: only the codec knows the value is dead.
+      codec: flaskCodec({ secretKey: secret, maxAge: 60, clock: clock.now }),
+      cookie: { name: "session", prefix: "none", secure: false },
+      idleTimeout: "1h",
+      clock: clock.now,
+      onEvent: (event) => events.push(event),
+    });
+    const first = await sessions.load(request());
+    first.set("username", "alice");
+    const cookie = setCookieFor(await sessions.commit(first, new Response("ok")), "session")!;
+    clock.advance(30_000);
+    // Opened, and now remembered by the decode cache.
+    expect((await sessions.load(request(`session=${cookie.value}`))).get("username")).toBe("alice");
+    clock.advance(32_000);
+    const late = await sessions.load(request(`session=${cookie.value}`));
+    expect(late.isNew).toBe(true);
+    expect(events.filter((event) => event.type === "cookie_rejected")).toEqual([{ type: "cookie_rejected", reason: "expired" }]);
+  });
+});
+
 describeCodec(
   "flask",
   // The suite's records are made at 2026-01-01T00:00:00Z + 1 min; its clock reads a minute later.

@@ -23,6 +23,12 @@ export interface Decoded {
   record: SessionRecord;
   /** Index of the secret that verified it; above 0 means the cookie should be re-issued under the first. */
   keyIndex: number;
+  /**
+   * For a value whose validity the codec judges by its own clock (a JWT's `exp`, Flask's `max_age`): the moment
+   * (epoch ms) from which `decode` refuses it as `expired`. The manager's decode cache does not answer for the value
+   * from then on, so a remembered value dies when the codec says, not only by the manager's timeouts.
+   */
+  expiresAt?: number;
 }
 
 /**

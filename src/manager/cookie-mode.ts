@@ -48,7 +48,11 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): Se
     // The name is part of the key: a value opened under one cookie name must not open under the other.
     const key = context === contexts.secure ? value : `${value}\u0000plain`;
     const known = opened.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      if (known.expiresAt === undefined || now < known.expiresAt) return known;
+      // Past the codec's own expiry: forgotten, and decoded again, which refuses it with the codec's reason.
+      opened.delete(key);
+    }
     const fresh = codec.decode(value, { cookieName: context.cookieName, now });
     return isPromise(fresh) ? fresh.then((decoded) => remember(key, decoded)) : remember(key, fresh);
   };

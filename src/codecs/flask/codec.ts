@@ -97,7 +97,8 @@ export function flaskCodec(options: FlaskCodecOptions): SyncCodec {
       if (age > maxAgeSeconds) throw new CodecError("expired");
       if (age < 0) throw new CodecError("not_yet_valid");
       const record = toRecord(untagSession(loads(decodePayload(payload))), timestamp);
-      return { record, keyIndex };
+      // Expired once int(now) - timestamp > max_age, that is from the start of second timestamp + max_age + 1.
+      return { record, keyIndex, expiresAt: (timestamp + maxAgeSeconds + 1) * 1000 };
     },
   };
 }

@@ -88,9 +88,9 @@ export function encodeClaims(record: SessionRecord, context: CodecContext, rules
  * ahead than the clock tolerance.
  *
  * @example
- * const record = decodeClaims(plaintext, { cookieName: "sid", now: Date.now() }, rules);
+ * const { record, expiresAt } = decodeClaims(plaintext, { cookieName: "sid", now: Date.now() }, rules);
  */
-export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: ClaimRules): SessionRecord {
+export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: ClaimRules): { record: SessionRecord; expiresAt: number } {
   let claims: unknown;
   try {
     claims = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
@@ -126,7 +126,8 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
   if (sub !== undefined) meta.userId = sub as string;
   if (ua !== undefined) meta.userAgent = ua as string;
   if (persistent !== undefined) meta.persistent = persistent as boolean;
-  return { data: dataObject, flash: flashObject, meta };
+  // Refused as expired from exp on (RFC 7519 §4.1.4), whoever remembers the decoded token.
+  return { record: { data: dataObject, flash: flashObject, meta }, expiresAt: (exp as number) * 1000 };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

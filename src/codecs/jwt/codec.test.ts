@@ -123,7 +123,8 @@ describe.each(variants)("jwt codec ($alg)", (variant) => {
     forge(alg, key, headerOf(variant, header), claims(changes));
 
   it("round-trips a record, with the header it documents", () => {
-    expect(codec.decode(token, sid)).toEqual({ record, keyIndex: 0 });
+    // expiresAt: the token's exp, in whole seconds, rounded down so the token never outlives the session.
+    expect(codec.decode(token, sid)).toEqual({ record, keyIndex: 0, expiresAt: seconds(expiresAt) * 1000 });
     expect(token.split(".")).toHaveLength(alg === "dir" ? 5 : 3);
     expect(jose.decodeProtectedHeader(token)).toEqual(headerOf(variant));
   });
@@ -152,7 +153,7 @@ describe.each(variants)("jwt codec ($alg)", (variant) => {
       alg === "dir"
         ? await new jose.EncryptJWT(claims()).setProtectedHeader(headerOf(variant) as jose.CompactJWEHeaderParameters).encrypt(variant.signing)
         : await new jose.SignJWT(claims()).setProtectedHeader(headerOf(variant) as jose.JWTHeaderParameters).sign(variant.signing);
-    expect(codec.decode(made, sid)).toEqual({ record, keyIndex: 0 });
+    expect(codec.decode(made, sid)).toEqual({ record, keyIndex: 0, expiresAt: seconds(expiresAt) * 1000 });
   });
 
   it("reads what its own forging twin writes, so the rejections below change one thing each", () => {
@@ -388,7 +389,7 @@ describe.each(variants.filter(({ alg }) => alg === "EdDSA" || alg === "ES256"))(
 
   it("with the public key alone, decodes tokens and refuses to encode with ERR_NOT_SUPPORTED", () => {
     const verifier = jwtCodec({ alg, key: variant.verifying, issuer, audience });
-    expect(verifier.decode(token, sid)).toEqual({ record, keyIndex: 0 });
+    expect(verifier.decode(token, sid)).toEqual({ record, keyIndex: 0, expiresAt: seconds(expiresAt) * 1000 });
     const error = errorOf(() => verifier.encode(record, sid));
     expect(error.code).toBe("ERR_NOT_SUPPORTED");
     expect(error.message).not.toContain("BEGIN");
@@ -397,7 +398,7 @@ describe.each(variants.filter(({ alg }) => alg === "EdDSA" || alg === "ES256"))(
   it("rotates: a new private key first and the old public key second still read old tokens, as keyIndex 1", () => {
     const next = pair(alg === "EdDSA" ? "ed25519" : "ec");
     const rotated = jwtCodec({ alg, key: [next.privateKey, variant.verifying], issuer, audience });
-    expect(rotated.decode(token, sid)).toEqual({ record, keyIndex: 1 });
+    expect(rotated.decode(token, sid)).toEqual({ record, keyIndex: 1, expiresAt: seconds(expiresAt) * 1000 });
     const fresh = rotated.encode(record, sid);
     expect(jose.decodeProtectedHeader(fresh).kid).toBe(importKeys(alg, next.publicKey).current.kid);
     expect(reasonFor(codec, fresh)).toBe("unknown_key");

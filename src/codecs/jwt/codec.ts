@@ -79,7 +79,7 @@ export function jwtCodec(options: JwtCodecOptions): SyncCodec {
         plaintext = verifyJws(alg, verifyKey, input, signature) ? payload : null;
       }
       if (plaintext === null) throw new CodecError("bad_signature");
-      return { record: decodeClaims(plaintext, context, rules), keyIndex: found.index };
+      return { ...decodeClaims(plaintext, context, rules), keyIndex: found.index };
     },
   };
 }
