@@ -2,7 +2,6 @@
 
 import { allocBytes, toBase64url } from "../core/bytes.js";
 import type { Awaitable } from "../core/store.js";
-import { isPromise } from "./backend.js";
 import { runtimeBackend } from "./runtime.js";
 
 /** Bytes in a session token: 256 bits, beyond guessing (OWASP asks for at least 64 bits of entropy). */
@@ -57,8 +56,7 @@ export function createToken(): string {
  * await store.get(await hashToken(token));
  */
 export function hashToken(token: string): Awaitable<string> {
-  const digest = runtimeBackend.sha256(token);
-  return isPromise(digest) ? digest.then(toBase64url) : toBase64url(digest);
+  return runtimeBackend.sha256Base64url(token);
 }
 
 /**
