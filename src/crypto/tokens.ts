@@ -21,8 +21,19 @@ let poolOffset = pool.length;
  * const iv = randomBytes(12);
  */
 export function randomBytes(length: number): Uint8Array {
+  return fillRandom(allocBytes(length));
+}
+
+/**
+ * Fills `bytes` with cryptographically random bytes from the same pool, and returns it: for a buffer the caller
+ * is building (a sealed value's IV, in place).
+ *
+ * @example
+ * fillRandom(out.subarray(5, 17));
+ */
+export function fillRandom<T extends Uint8Array>(bytes: T): T {
+  const { length } = bytes;
   if (length > pool.length) {
-    const bytes = new Uint8Array(length);
     runtimeBackend.randomFill(bytes);
     return bytes;
   }
@@ -30,7 +41,6 @@ export function randomBytes(length: number): Uint8Array {
     runtimeBackend.randomFill(pool);
     poolOffset = 0;
   }
-  const bytes = allocBytes(length);
   bytes.set(pool.subarray(poolOffset, poolOffset + length));
   // Drawn bytes are overwritten so no copy of a token lingers in the pool.
   pool.fill(0, poolOffset, poolOffset + length);
