@@ -5,7 +5,7 @@ import { CodecError } from "../core/errors.js";
 import type { Codec, CodecContext, Decoded } from "../core/codec.js";
 import { isPromise, ivBytes, tagBytes } from "../crypto/backend.js";
 import type { KeyRing } from "../crypto/keyring.js";
-import { randomBytes } from "../crypto/tokens.js";
+import { fillRandom } from "../crypto/tokens.js";
 import { fromBase64url } from "./bytes.js";
 import { jsonSerializer, type PayloadSerializer } from "./json.js";
 
@@ -47,8 +47,7 @@ export function createSealedCodec(ring: KeyRing, serializer: PayloadSerializer =
       const out = allocBytes(headerBytes + plaintext.length + tagBytes);
       out[0] = formatVersion;
       out.set(ring.current.id, 1);
-      out.set(randomBytes(ivBytes), 5);
-      const sealed = crypto.seal(ring.current.sealKey, out.subarray(5, headerBytes), aadFor(context, out), plaintext, out, headerBytes);
+      const sealed = crypto.seal(ring.current.sealKey, fillRandom(out.subarray(5, headerBytes)), aadFor(context, out), plaintext, out, headerBytes);
       return isPromise(sealed) ? sealed.then(() => toBase64url(out)) : toBase64url(out);
     },
     decode(value, context) {

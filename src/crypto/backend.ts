@@ -44,8 +44,8 @@ export interface CryptoBackend {
   hmac(key: SecretKey, parts: readonly (Uint8Array | string)[]): Awaitable<Uint8Array>;
   /** Whether `mac` is the HMAC-SHA256 of `parts`, compared in constant time. */
   verifyHmac(key: SecretKey, mac: Uint8Array, parts: readonly (Uint8Array | string)[]): Awaitable<boolean>;
-  /** SHA-256 of `data` (a string is hashed as UTF-8). */
-  sha256(data: Uint8Array | string): Awaitable<Uint8Array>;
+  /** SHA-256 of `text`'s UTF-8 bytes, in unpadded base64url (a store token's at-rest id). */
+  sha256Base64url(text: string): Awaitable<string>;
 }
 
 /**

@@ -54,6 +54,7 @@ export function nodeCryptoBackend(): CryptoBackend | undefined {
     // Looked up on the module at each call, as a static import would bind it: an app that wraps node:crypto's
     // timingSafeEqual (to audit it) sees every comparison.
     verifyHmac: (key, mac, parts) => mac.length === 32 && crypto.timingSafeEqual(hmac(key, parts), mac),
-    sha256: (data) => createHash("sha256").update(data).digest(),
+    // Encoded by node:crypto itself: no Buffer is made for the digest.
+    sha256Base64url: (text) => createHash("sha256").update(text).digest("base64url"),
   };
 }

@@ -2,7 +2,6 @@
 
 import { allocBytes, toBase64url } from "../core/bytes.js";
 import type { Awaitable } from "../core/store.js";
-import { isPromise } from "./backend.js";
 import { runtimeBackend } from "./runtime.js";
 
 /** Bytes in a session token: 256 bits, beyond guessing (OWASP asks for at least 64 bits of entropy). */
@@ -22,8 +21,19 @@ let poolOffset = pool.length;
  * const iv = randomBytes(12);
  */
 export function randomBytes(length: number): Uint8Array {
+  return fillRandom(allocBytes(length));
+}
+
+/**
+ * Fills `bytes` with cryptographically random bytes from the same pool, and returns it: for a buffer the caller
+ * is building (a sealed value's IV, in place).
+ *
+ * @example
+ * fillRandom(out.subarray(5, 17));
+ */
+export function fillRandom<T extends Uint8Array>(bytes: T): T {
+  const { length } = bytes;
   if (length > pool.length) {
-    const bytes = new Uint8Array(length);
     runtimeBackend.randomFill(bytes);
     return bytes;
   }
@@ -31,7 +41,6 @@ export function randomBytes(length: number): Uint8Array {
     runtimeBackend.randomFill(pool);
     poolOffset = 0;
   }
-  const bytes = allocBytes(length);
   bytes.set(pool.subarray(poolOffset, poolOffset + length));
   // Drawn bytes are overwritten so no copy of a token lingers in the pool.
   pool.fill(0, poolOffset, poolOffset + length);
@@ -57,8 +66,7 @@ export function createToken(): string {
  * await store.get(await hashToken(token));
  */
 export function hashToken(token: string): Awaitable<string> {
-  const digest = runtimeBackend.sha256(token);
-  return isPromise(digest) ? digest.then(toBase64url) : toBase64url(digest);
+  return runtimeBackend.sha256Base64url(token);
 }
 
 /**

@@ -1,6 +1,6 @@
 // The Web Crypto backend (Workers, edge runtimes, browsers): crypto.subtle, with each key imported once and cached.
 
-import { utf8Bytes } from "../core/bytes.js";
+import { toBase64url, utf8Bytes } from "../core/bytes.js";
 import type { CryptoBackend, KeyAlgorithm, SecretKey } from "./backend.js";
 import { hkdfSha256 } from "./sha256.js";
 
@@ -105,8 +105,8 @@ export function webCryptoBackend(crypto: WebCrypto | undefined = (globalThis as 
       // The platform compares the MAC itself, in constant time; no comparison of ours sees the expected bytes.
       return mac.length === 32 && subtle.verify("HMAC", await webKey(key).cryptoKey(crypto), mac, concat(parts));
     },
-    async sha256(data) {
-      return new Uint8Array(await subtle.digest("SHA-256", typeof data === "string" ? utf8Bytes(data) : data));
+    async sha256Base64url(text) {
+      return toBase64url(new Uint8Array(await subtle.digest("SHA-256", utf8Bytes(text))));
     },
   };
 }

@@ -42,8 +42,10 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
     const meta: SessionMeta = { ...record.meta, lastSeenAt: now };
     if (state.signedIn || state.destroyed) meta.createdAt = now;
     const text = records.encode({ ...record, meta });
-    const token = await newToken(state);
-    const id = await hashToken(token);
+    const tagged = newToken(state);
+    const token = isPromise(tagged) ? await tagged : tagged;
+    const hashed = hashToken(token);
+    const id = isPromise(hashed) ? await hashed : hashed;
     const created = await call("create", (s, io) => s.create(id, text, records.writeOptions(meta, io)));
     // 256 random bits do not collide; a store answering "taken" is broken, and we fail closed.
     if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
@@ -194,13 +196,16 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
       let lookups = 0;
       for (const value of values) {
         // The tag is checked before any store read: a value this app did not make costs no lookup.
-        const keyIndex = await openTaggedToken(ring, name, value);
+        // On node:crypto the tag check and the hash are synchronous, and this path takes no extra turn of the event loop.
+        const opened = openTaggedToken(ring, name, value);
+        const keyIndex = isPromise(opened) ? await opened : opened;
         if (keyIndex === undefined) {
           reject("malformed_token");
           continue;
         }
         if (++lookups > limits.maxLookups) break;
-        const found = await records.read(await hashToken(value));
+        const id = hashToken(value);
+        const found = await records.read(isPromise(id) ? await id : id);
         if (found === undefined) {
           reject("unknown_session");
           continue;
