@@ -1362,8 +1362,8 @@ export interface CryptoBackend {
     hmac(key: SecretKey, parts: readonly (Uint8Array | string)[]): Awaitable<Uint8Array>;
     /** Whether `mac` is the HMAC-SHA256 of `parts`, compared in constant time. */
     verifyHmac(key: SecretKey, mac: Uint8Array, parts: readonly (Uint8Array | string)[]): Awaitable<boolean>;
-    /** SHA-256 of `data` (a string is hashed as UTF-8). */
-    sha256(data: Uint8Array | string): Awaitable<Uint8Array>;
+    /** SHA-256 of `text`'s UTF-8 bytes, in unpadded base64url (a store token's at-rest id). */
+    sha256Base64url(text: string): Awaitable<string>;
 }
 /**
  * Whether two strings are equal, in time that depends on their length only: no early exit at the first difference.
@@ -1472,6 +1472,14 @@ export declare const tokenRegExp: RegExp;
  * const iv = randomBytes(12);
  */
 export declare function randomBytes(length: number): Uint8Array;
+/**
+ * Fills `bytes` with cryptographically random bytes from the same pool, and returns it: for a buffer the caller
+ * is building (a sealed value's IV, in place).
+ *
+ * @example
+ * fillRandom(out.subarray(5, 17));
+ */
+export declare function fillRandom<T extends Uint8Array>(bytes: T): T;
 /**
  * A new session token.
  *
