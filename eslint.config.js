@@ -14,6 +14,7 @@ const layers = {
   manager: ["core", "crypto", "cookie", "codecs"],
   adapters: ["core", "manager"],
   migrate: ["core", "crypto", "cookie", "manager"],
+  jar: ["core", "crypto", "cookie"],
 };
 
 /** The layers whose folders are siblings that never import each other: no `stores/redis` -> `stores/sqlite`. */

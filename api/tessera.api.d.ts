@@ -1835,6 +1835,86 @@ export { sessionExpiry } from "./manager/expiry.js";
 export type { SessionExpiry, SessionExpiryOptions } from "./manager/expiry.js";
 export { openTaggedToken } from "./crypto/token-tag.js";
 export { hashToken } from "./crypto/tokens.js";
+export { createCookieJar } from "./jar/index.js";
+export type { CookieJar, CookieJarOptions, CookieReadOptions, CookieWriteOptions, CookieSource, CookieTarget, CookieProtection } from "./jar/index.js";
+
+// ---- dist/jar/index.d.ts
+import { type Duration } from "../core/duration.js";
+import { type Secret } from "../crypto/keyring.js";
+/** How a cookie's value is kept: readable and changeable (`plain`), readable but unforgeable (`signed`), or neither. */
+export type CookieProtection = "plain" | "signed" | "sealed";
+/** Options of `createCookieJar`. */
+export interface CookieJarOptions {
+    /**
+     * The key ring for signed and sealed cookies: the application's `secrets`, the first current. A jar without
+     * secrets reads and writes plain cookies only. Jar values are bound to the jar's purpose and the cookie's name, so
+     * none can pass for a session cookie or for another cookie of the jar.
+     */
+    secrets?: readonly Secret[];
+    /** Attributes every write starts from; each write may change them. */
+    defaults?: CookieWriteOptions;
+}
+/** How `read` opens a value: give at most one of `signed` and `sealed`; neither reads a plain cookie. */
+export interface CookieReadOptions {
+    signed?: boolean;
+    sealed?: boolean;
+}
+/** The attributes of one write, and how its value is kept. */
+export interface CookieWriteOptions extends CookieReadOptions {
+    /** How long the browser keeps it: seconds or a string such as `"30d"`; left out, it ends with the browser session. */
+    maxAge?: Duration;
+    /** @default "/" */
+    path?: string;
+    /** @default undefined (host-only) */
+    domain?: string;
+    /** @default true: scripts have no business with a cookie they did not set */
+    httpOnly?: boolean;
+    /** @default "lax" */
+    sameSite?: "lax" | "strict" | "none";
+    /** @default true. Browsers drop a `__Host-` or `__Secure-` cookie without it; over plain http (development) pass false. */
+    secure?: boolean;
+    /** @default false */
+    partitioned?: boolean;
+}
+/** Where `read` finds the Cookie header: a Fetch `Request`, its `Headers`, or Node's `req` (`req.headers.cookie`). */
+export type CookieSource = Request | Headers | {
+    headers: Headers | {
+        cookie?: string | string[] | undefined;
+    };
+};
+/** Where `write` appends a Set-Cookie: a Fetch `Response` or `Headers`, or Node's `res` (`appendHeader`). */
+export type CookieTarget = Response | Headers | {
+    appendHeader(name: string, value: string | string[]): unknown;
+};
+/** Plain, signed and sealed cookies with one key ring. */
+export interface CookieJar {
+    /**
+     * The value of cookie `name`, or `undefined` when it is missing or, signed or sealed, does not verify under this
+     * name (tampered, made for another cookie, an unknown key). Never throws for a bad value. Of several values under
+     * one name (a planted one first), the first that verifies is read.
+     */
+    read(source: CookieSource, name: string, options?: CookieReadOptions): Promise<string | undefined>;
+    /** Appends the Set-Cookie for `name` = `value` to `target`. Throws `ERR_INVALID_OPTION` or `ERR_COOKIE_TOO_LARGE`. */
+    write(target: CookieTarget, name: string, value: string, options?: CookieWriteOptions): Promise<void>;
+    /** The Set-Cookie value `write` appends, for frameworks that set headers their own way. */
+    serialize(name: string, value: string, options?: CookieWriteOptions): Promise<string>;
+    /** Appends a Set-Cookie that deletes cookie `name` (its path and domain must match the ones it was set with). */
+    clear(target: CookieTarget, name: string, options?: Pick<CookieWriteOptions, "path" | "domain" | "secure" | "sameSite" | "partitioned">): void;
+}
+/**
+ * A cookie jar. Plain values are written percent-encoded (any string goes) and read back decoded. Signed values are
+ * `base64url(value).base64url(version || keyId || HMAC-SHA256)`, readable by anyone; sealed values are AES-256-GCM,
+ * readable by nobody without the secrets. Both bind the jar's purpose and the cookie's full name (a `__Host-` prefix
+ * included) into the MAC or the AAD, under keys derived from the secrets as the session's are, so a value moved to
+ * another name, or a session cookie renamed into the jar, does not verify. Values made under an older secret still
+ * read while it stays in `secrets`.
+ *
+ * @example
+ * const jar = createCookieJar({ secrets: [process.env.SECRET_KEY!] });
+ * await jar.write(response, "theme", "dark", { signed: true, maxAge: "1y" });
+ * const theme = await jar.read(request, "theme", { signed: true }); // "dark", or undefined if changed
+ */
+export declare function createCookieJar(options?: CookieJarOptions): CookieJar;
 
 // ---- dist/manager/changes.d.ts
 /** What a commit asks of the response. Adapters write it with their framework's header API. */

@@ -4,11 +4,10 @@
 import type { HttpBindings } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { factsOf, isStoreUnavailable, isTesseraError, type Sessions } from "tessera";
+import { factsOf, isStoreUnavailable, isTesseraError, type CookieJar, type Sessions } from "tessera";
 import { honoSessions, type SessionEnv } from "tessera/hono";
 import { CookiePage, ErrorPage, IndexPage, LoginPage, LogoutPage, SessionsPage, favicon, stylesheet } from "./views.js";
 
@@ -30,12 +29,13 @@ export function usernameProblem(username: string): string | undefined {
 }
 
 /**
- * The demo app on a `sessions` object; `server.ts` serves it.
+ * The demo app on a `sessions` object, with `jar` (made with the same secrets) for the cookies beside the session;
+ * `server.ts` serves it.
  *
  * @example
- * serve({ fetch: createApp(sessions).fetch, port: 3000 });
+ * serve({ fetch: createApp(sessions, createCookieJar({ secrets })).fetch, port: 3000 });
  */
-export function createApp(sessions: Sessions<Data>) {
+export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
   const app = new Hono<SessionEnv<Data>>();
 
   // First, so that every response carries the headers: pages, redirects, and the 403, 413, 404, 500 and 503 pages.
@@ -131,18 +131,15 @@ export function createApp(sessions: Sessions<Data>) {
     return c.redirect("/login?logged_out", 303);
   });
 
-  app.get("/setcookie", (c) => {
-    setCookie(c, "my_cookie", "This is a cookie value", {
-      path: "/",
-      httpOnly: true,
-      sameSite: "Lax",
-      secure: isHttps(c, sessions.trustProxy),
-    });
+  app.get("/setcookie", async (c) => {
+    // Signed with the app's secrets: readable, but /getcookie shows only a value this app wrote.
+    const cookie = await jar.serialize("my_cookie", "This is a cookie value", { signed: true, secure: isHttps(c, sessions.trustProxy) });
+    c.header("set-cookie", cookie, { append: true });
     // The tutorial's page greets "Guest"; a signed-in user is still greeted by name, beside their Logout link.
     return c.html(<IndexPage username={c.get("session").get("username")} flash="my_cookie is set: Get Cookie shows it." />);
   });
 
-  app.get("/getcookie", (c) => c.html(<CookiePage value={getCookie(c, "my_cookie")} />));
+  app.get("/getcookie", async (c) => c.html(<CookiePage value={await jar.read(c.req.raw, "my_cookie", { signed: true })} />));
 
   app.get("/sessions", async (c) => {
     const session = c.get("session");

@@ -3,7 +3,7 @@
 import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
-import { createSessions, TesseraError } from "tessera";
+import { createCookieJar, createSessions, TesseraError } from "tessera";
 import { createApp, type Data } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { cookieSession, describeStore, openStore, probeStore, storeErrorLogger } from "./store.js";
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   });
   const problem = store && (await probeStore(store, describeStore(config.store)));
   if (problem) console.warn(`warning: ${problem}`);
-  const app = createApp(sessions);
+  const app = createApp(sessions, createCookieJar({ secrets: config.secrets }));
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     console.log(`tessera demo listening on http://${config.host}:${info.port}/ (sessions: ${describeStore(config.store)})`);
   }) as Server;

@@ -31,3 +31,5 @@ export { sessionExpiry } from "./manager/expiry.js";
 export type { SessionExpiry, SessionExpiryOptions } from "./manager/expiry.js";
 export { openTaggedToken } from "./crypto/token-tag.js";
 export { hashToken } from "./crypto/tokens.js";
+export { createCookieJar } from "./jar/index.js";
+export type { CookieJar, CookieJarOptions, CookieReadOptions, CookieWriteOptions, CookieSource, CookieTarget, CookieProtection } from "./jar/index.js";

@@ -1,7 +1,7 @@
 // The demo's Hono app in process: its error pages, the headers they carry, and the 503 a store outage gives.
 
 import { describe, expect, it } from "vitest";
-import { createSessions, type Store } from "tessera";
+import { createCookieJar, createSessions, type Store } from "tessera";
 import { memoryStore } from "tessera/stores/memory";
 import { createApp, usernameProblem } from "../demo/app.js";
 import { storeErrorLogger } from "../demo/store.js";
@@ -50,7 +50,7 @@ function faultyStore(): { store: Store; setDown: (down: boolean) => void } {
 
 describe("the demo app's error handling", () => {
   it("answers an error in a handler with a 500 page that shows no message or stack trace", async () => {
-    const app = createApp(createSessions({ secrets: [secret], store: memoryStore() }));
+    const app = createApp(createSessions({ secrets: [secret], store: memoryStore() }), createCookieJar({ secrets: [secret] }));
     app.get("/boom", () => {
       throw new Error("internal detail that must not reach the page");
     });
@@ -69,7 +69,7 @@ describe("the demo app's error handling", () => {
 
   it("answers 503 with a page, Retry-After and its security headers when the session store is down", async () => {
     const store = memoryStore();
-    const app = createApp(createSessions({ secrets: [secret], store }));
+    const app = createApp(createSessions({ secrets: [secret], store }), createCookieJar({ secrets: [secret] }));
     const login = await app.request("/login", {
       method: "POST",
       headers: { origin: "http://localhost", "content-type": "application/x-www-form-urlencoded" },
@@ -89,7 +89,7 @@ describe("the demo app's error handling", () => {
 
   it("answers 503, not 500, when the store fails inside a handler, and keeps the user signed in", async () => {
     const { store, setDown } = faultyStore();
-    const app = createApp(createSessions({ secrets: [secret], store }));
+    const app = createApp(createSessions({ secrets: [secret], store }), createCookieJar({ secrets: [secret] }));
     const origin = { origin: "http://localhost", "content-type": "application/x-www-form-urlencoded" };
     const login = await app.request("/login", { method: "POST", headers: origin, body: "username=alice" });
     const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
@@ -111,7 +111,7 @@ describe("the demo app's error handling", () => {
 describe("the demo app's 503 when the store fails at commit", () => {
   it("carries none of the handler's response headers: no Location, no cookie the handler set", async () => {
     const { store, setDown } = faultyStore();
-    const app = createApp(createSessions({ secrets: [secret], store }));
+    const app = createApp(createSessions({ secrets: [secret], store }), createCookieJar({ secrets: [secret] }));
     setDown(true);
     // The login handler redirects; the sign-in's write at commit fails, and the redirect becomes the 503 page.
     const response = await app.request("/login", {

@@ -4,12 +4,13 @@
 import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCookieJar } from "../src/index.js";
 import { failingDemo, startDemo, type RunningDemo } from "./servers/demo.js";
 
 /** A SECRET_KEY for the runs that do not use the generated development key (32 bytes or more, not repetitive). */
@@ -291,10 +292,16 @@ describe("the demo app over HTTP", () => {
     expect(await get.text()).toContain("Cookie value: This is a cookie value");
   });
 
-  it("shows a hostile my_cookie as text, never as markup", async () => {
-    const value = encodeURIComponent("<script>alert('x')</script>");
-    const response = await fetch(`${demo.url}/getcookie`, { headers: { cookie: `my_cookie=${value}` } });
-    const html = await response.text();
+  it("shows only a my_cookie it signed, and even that as text, never as markup", async () => {
+    // A value planted by a visitor (or another site on the domain) is not signed: it reads as not set.
+    const planted = encodeURIComponent("<script>alert('x')</script>");
+    const refused = await (await fetch(`${demo.url}/getcookie`, { headers: { cookie: `my_cookie=${planted}` } })).text();
+    expect(refused).not.toContain("<script>alert");
+    expect(refused).toContain("Cookie value: (not set)");
+    // Signed with the demo's own key (from its secret file), a hostile value is still shown escaped.
+    const jar = createCookieJar({ secrets: [readFileSync(join(dir, "data", "secret.key"), "utf8").trim()] });
+    const signed = (await jar.serialize("my_cookie", "<script>alert('x')</script>", { signed: true, secure: false })).split(";")[0]!;
+    const html = await (await fetch(`${demo.url}/getcookie`, { headers: { cookie: signed } })).text();
     expect(html).not.toContain("<script>alert");
     expect(html).toContain("Cookie value: &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
   });

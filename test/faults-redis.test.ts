@@ -2,7 +2,7 @@
 // killed while a handler is inside a session call.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions } from "tessera";
+import { createCookieJar, createSessions } from "tessera";
 import { redisStore } from "tessera/stores/redis";
 import { createApp, type Data as DemoData } from "../demo/app.js";
 import { counterApps, type AdapterName, type CounterData } from "./servers/counter-apps.js";
@@ -89,7 +89,7 @@ describe("Redis killed while a request is inside a session call", () => {
     it("the demo answers 503 when Redis dies while its sessions page lists the user's sessions", async () => {
       const gated = gatedStore(redisStore({ url: server!.url, prefix: "faults-handler:demo:" }));
       const sessions = createSessions<DemoData>({ secrets: [faultSecret], store: gated.store, storeTimeout: storeTimeoutMs / 1000 });
-      const app = createApp(sessions);
+      const app = createApp(sessions, createCookieJar({ secrets: [faultSecret] }));
       const silenced = silenceConsoleError();
       try {
         const jar = new CookieJar();
