@@ -9,7 +9,9 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { factsOf, isStoreUnavailable, isTesseraError, type CookieJar, type Sessions } from "tessera";
 import { honoSessions, type SessionEnv } from "tessera/hono";
-import { CookiePage, ErrorPage, IndexPage, LoginPage, LogoutPage, SessionsPage, favicon, stylesheet } from "./views.js";
+import type { JSX } from "hono/jsx/jsx-runtime";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { CookiePage, ErrorPage, IndexPage, LoginPage, LogoutPage, SessionsPage, Theme, favicon, stylesheet, type ThemeName } from "./views.js";
 
 export type Data = { username?: string };
 
@@ -37,6 +39,11 @@ export function usernameProblem(username: string): string | undefined {
  */
 export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
   const app = new Hono<SessionEnv<Data>>();
+  /** A page in the visitor's theme: the signed `theme` cookie, when it verifies. */
+  const page = async (c: Context, element: JSX.Element, status?: ContentfulStatusCode, headers?: Record<string, string>) => {
+    const theme: ThemeName = (await jar.read(c.req.raw, "theme", { signed: true })) === "dark" ? "dark" : "light";
+    return c.html(<Theme.Provider value={theme}>{element}</Theme.Provider>, status, headers);
+  };
 
   // First, so that every response carries the headers: pages, redirects, and the 403, 413, 404, 500 and 503 pages.
   app.use(
@@ -73,13 +80,13 @@ export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
       // The rest of the body is never read, so the connection cannot carry another request: say so, and the server
       // closes it after this response (RFC 9110 §15.5.14, RFC 9112 §9.6). A keep-alive client then opens a new one
       // instead of sending its next request down a socket that is about to close.
-      onError: (c) => c.html(<ErrorPage status={413} message="That request is too large." />, 413, { Connection: "close" }),
+      onError: (c) => page(c, <ErrorPage status={413} message="That request is too large." />, 413, { Connection: "close" }),
     }),
   );
   app.use(
     honoSessions(sessions, {
       onUnavailable: (c) =>
-        c.html(<ErrorPage status={503} message="Sessions are unavailable for a moment. Please try again." />, 503, {
+        page(c, <ErrorPage status={503} message="Sessions are unavailable for a moment. Please try again." />, 503, {
           "Cache-Control": "no-store",
           "Retry-After": "5",
         }),
@@ -90,23 +97,23 @@ export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
     const session = c.get("session");
     const username = session.get("username");
     if (!username) return c.redirect("/login", 303);
-    return c.html(<IndexPage username={username} flash={session.readFlash<string>("notice")} />);
+    return page(c, <IndexPage username={username} flash={session.readFlash<string>("notice")} />);
   });
 
   app.get("/login", (c) => {
     // After a logout the notice comes in the URL, not in a session: a logged-out visitor costs no store row.
     const loggedOut = c.req.query("logged_out") !== undefined ? "You have been logged out." : undefined;
-    return c.html(<LoginPage flash={c.get("session").readFlash<string>("notice") ?? loggedOut} />);
+    return page(c, <LoginPage flash={c.get("session").readFlash<string>("notice") ?? loggedOut} />);
   });
 
   app.post("/login", async (c) => {
     // A body that is not a form at all is the visitor's mistake: 400, like any other bad input.
     const form = await c.req.parseBody().catch(() => undefined);
-    if (form === undefined) return c.html(<LoginPage error="That form could not be read." />, 400);
+    if (form === undefined) return page(c, <LoginPage error="That form could not be read." />, 400);
     const raw = typeof form.username === "string" ? form.username : "";
     const username = raw.trim();
     const problem = usernameProblem(username);
-    if (problem) return c.html(<LoginPage error={problem} username={raw.slice(0, 64)} />, 400);
+    if (problem) return page(c, <LoginPage error={problem} username={raw.slice(0, 64)} />, 400);
     const session = c.get("session");
     // A new session id at login: an id planted before it (session fixation) is worth nothing.
     await session.signIn(username);
@@ -120,7 +127,7 @@ export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
   app.get("/logout", (c) => {
     const username = c.get("session").get("username");
     if (!username) return c.redirect("/login", 303);
-    return c.html(<LogoutPage username={username} copiesEnded={sessions.mode !== "cookie"} />);
+    return page(c, <LogoutPage username={username} copiesEnded={sessions.mode !== "cookie"} />);
   });
 
   // Same-origin only: csrf() above refuses a form posted from another site.
@@ -136,10 +143,19 @@ export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
     const cookie = await jar.serialize("my_cookie", "This is a cookie value", { signed: true, secure: isHttps(c, sessions.trustProxy) });
     c.header("set-cookie", cookie, { append: true });
     // The tutorial's page greets "Guest"; a signed-in user is still greeted by name, beside their Logout link.
-    return c.html(<IndexPage username={c.get("session").get("username")} flash="my_cookie is set: Get Cookie shows it." />);
+    return page(c, <IndexPage username={c.get("session").get("username")} flash="my_cookie is set: Get Cookie shows it." />);
   });
 
-  app.get("/getcookie", async (c) => c.html(<CookiePage value={await jar.read(c.req.raw, "my_cookie", { signed: true })} />));
+  // The theme toggle on every page: a preference kept a year in a signed cookie, beside the session.
+  app.post("/theme", async (c) => {
+    const form = await c.req.parseBody().catch(() => undefined);
+    const theme: ThemeName = form?.theme === "dark" ? "dark" : "light";
+    const cookie = await jar.serialize("theme", theme, { signed: true, maxAge: "365d", secure: isHttps(c, sessions.trustProxy) });
+    c.header("set-cookie", cookie, { append: true });
+    return c.redirect("/", 303);
+  });
+
+  app.get("/getcookie", async (c) => page(c, <CookiePage value={await jar.read(c.req.raw, "my_cookie", { signed: true })} />));
 
   app.get("/sessions", async (c) => {
     const session = c.get("session");
@@ -147,7 +163,7 @@ export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
     if (!username || !session.userId) return c.redirect("/login", 303);
     // Cookie mode and memcached cannot list a user's sessions: the page says so instead.
     const list = await sessions.userSessions(session.userId, { current: session }).catch(unlessUnsupported);
-    return c.html(<SessionsPage username={username} mode={sessions.mode} sessions={list} flash={session.readFlash<string>("notice")} />);
+    return page(c, <SessionsPage username={username} mode={sessions.mode} sessions={list} flash={session.readFlash<string>("notice")} />);
   });
 
   app.post("/sessions/revoke-others", async (c) => {
@@ -158,12 +174,12 @@ export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
     return c.redirect("/sessions", 303);
   });
 
-  app.notFound((c) => c.html(<ErrorPage status={404} message="There is no page here." />, 404));
+  app.notFound((c) => page(c, <ErrorPage status={404} message="There is no page here." />, 404));
 
   app.onError((error, c) => {
     if (isStoreUnavailable(error)) {
       // The store failed inside a handler (signIn, revoke): fail closed, as the middleware does around it.
-      return c.html(<ErrorPage status={503} message="Sessions are unavailable for a moment. Please try again." />, 503, {
+      return page(c, <ErrorPage status={503} message="Sessions are unavailable for a moment. Please try again." />, 503, {
         "Cache-Control": "no-store",
         "Retry-After": "5",
       });
@@ -171,11 +187,11 @@ export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
     if (error instanceof HTTPException && error.status < 500) {
       // Hono's own refusals: 403 from the CSRF check, 400 for a body it cannot parse.
       const message = error.status === 403 ? "That form was sent from another site." : "That request could not be understood.";
-      return c.html(<ErrorPage status={error.status} message={message} />, error.status);
+      return page(c, <ErrorPage status={error.status} message={message} />, error.status);
     }
     // The name and code only: a message could carry what a visitor sent.
     console.error(`request failed: ${error.name}${"code" in error ? ` (${String(error.code)})` : ""}`);
-    return c.html(<ErrorPage status={500} message="Something went wrong on our side." />, 500);
+    return page(c, <ErrorPage status={500} message="Something went wrong on our side." />, 500);
   });
 
   return app;

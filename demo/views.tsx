@@ -4,7 +4,7 @@
 // event handler attribute or inline style, so the Content-Security-Policy can forbid all three.
 
 import { raw } from "hono/html";
-import type { Child } from "hono/jsx";
+import { createContext, useContext, type Child } from "hono/jsx";
 import type { UserSessionInfo } from "tessera";
 
 /** The pages' one stylesheet, served at /style.css (the policy allows styles from this origin only). */
@@ -42,12 +42,28 @@ button:disabled { color: var(--muted); background: #e4e8f0; cursor: not-allowed;
   td { padding: .1rem 0; border: 0; }
   td.time::before { content: attr(data-label) " "; color: var(--muted); }
 }
+body.dark { color-scheme: dark; --ink: #e4e8f1; --muted: #a3acbd; --line: #343b4a; --accent: #9bb0ff; --bg: #12151c; }
+body.dark main { background: #1b1f29; box-shadow: none; }
+body.dark .flash { background: #1f2b4d; border-color: #34477d; }
+body.dark .error { background: #4a1f22; border-color: #7d3438; }
+body.dark .tag { background: #1e3a28; }
+body.dark input[type=text] { color: var(--ink); background: #12151c; }
+body.dark input[type=submit], body.dark button { color: #10131a; }
+body.dark button:disabled { color: var(--muted); background: #2a303c; }
+form.theme { margin-top: 1rem; text-align: right; }
+form.theme button { padding: .25rem .8rem; font-size: .85rem; color: var(--accent); background: transparent; border: 1px solid var(--line); }
 `;
+
+/** The visitor's theme, from the signed `theme` cookie (app.tsx reads it with the cookie jar for every page). */
+export type ThemeName = "light" | "dark";
+export const Theme = createContext<ThemeName>("light");
 
 /** The tab icon, served at /favicon.svg (and /favicon.ico for browsers that ask for it without reading the page). */
 export const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#3451b2"/><path fill="#fff" d="M7 7h8v8H7zm10 0h8v8h-8zM7 17h8v8H7zm10 0h8v8h-8z" opacity=".9"/></svg>`;
 
 function Layout(props: { title: string; children: Child }) {
+  const theme = useContext(Theme);
+  const other: ThemeName = theme === "dark" ? "light" : "dark";
   return (
     <>
       {/* Without a doctype browsers render in quirks mode. */}
@@ -60,8 +76,15 @@ function Layout(props: { title: string; children: Child }) {
           <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
           <link rel="stylesheet" href="/style.css" />
         </head>
-        <body>
-          <main>{props.children}</main>
+        <body class={theme === "dark" ? "dark" : undefined}>
+          <main>
+            {props.children}
+            {/* A preference, not the session: a signed cookie of the cookie jar keeps it. */}
+            <form method="post" action="/theme" class="theme">
+              <input type="hidden" name="theme" value={other} />
+              <button type="submit">{other === "dark" ? "Dark theme" : "Light theme"}</button>
+            </form>
+          </main>
         </body>
       </html>
     </>

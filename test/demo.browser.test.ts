@@ -197,6 +197,19 @@ describe.skipIf(!haveChromium)("the demo in headless Chromium", () => {
     expect(new URL(page.url()).pathname).toBe("/login");
     expect(await page.textContent("h1")).toBe("Log in");
 
+    // The theme toggle: a signed cookie beside the session, kept across pages, read back by the server.
+    expect(await page.evaluate("document.body.className")).toBe("");
+    await page.click("form.theme button");
+    await page.waitForURL(`${demo.url}/login`);
+    expect(await page.evaluate("document.body.className")).toBe("dark");
+    expect(await page.evaluate("getComputedStyle(document.querySelector('main')).backgroundColor")).toBe("rgb(27, 31, 41)");
+    await page.goto(`${demo.url}/getcookie`);
+    expect(await page.evaluate("document.body.className")).toBe("dark");
+    await shot("dark-theme");
+    await page.click("form.theme button");
+    await page.waitForURL(`${demo.url}/login`);
+    expect(await page.evaluate("document.body.className")).toBe("");
+
     expect(consoleMessages.filter((text) => /Content Security Policy|Refused to/i.test(text))).toEqual([]);
     expect(failed).toEqual([]);
     // Room for a cold Chromium and a demo restart (tsx compiles the server again) on a busy two-core machine.

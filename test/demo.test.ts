@@ -292,6 +292,27 @@ describe("the demo app over HTTP", () => {
     expect(await get.text()).toContain("Cookie value: This is a cookie value");
   });
 
+  it("keeps a dark theme a year in a signed cookie, ignores a forged one, and takes no theme from another site", async () => {
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const chosen = await fetch(`${demo.url}/theme`, { method: "POST", headers: { origin: demo.url, ...form }, body: "theme=dark", redirect: "manual" });
+    expect(chosen.status).toBe(303);
+    const [setCookie] = chosen.headers.getSetCookie();
+    expect(setCookie).toMatch(/^theme=ZGFyaw\.[A-Za-z0-9_-]{50}; Max-Age=31536000; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/);
+    const page = async (cookie?: string) => (await fetch(`${demo.url}/login`, { headers: cookie ? { cookie } : {} })).text();
+    expect(await page(setCookie!.split(";")[0])).toContain('<body class="dark">');
+    expect(await page()).toContain("<body>");
+    // Set by hand, unsigned: the default theme.
+    expect(await page("theme=dark")).toContain("<body>");
+    const crossSite = await fetch(`${demo.url}/theme`, {
+      method: "POST",
+      headers: { origin: "http://evil.example", "sec-fetch-site": "cross-site", ...form },
+      body: "theme=dark",
+      redirect: "manual",
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.getSetCookie()).toEqual([]);
+  });
+
   it("shows only a my_cookie it signed, and even that as text, never as markup", async () => {
     // A value planted by a visitor (or another site on the domain) is not signed: it reads as not set.
     const planted = encodeURIComponent("<script>alert('x')</script>");
