@@ -6,6 +6,9 @@ import { isStoreUnavailable } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
 import type { SessionManager } from "../../manager/sessions.js";
 import { applyChanges, factsOf } from "../fetch-api.js";
+import { forwardedSecure } from "../http.js";
+import { hopsOf } from "../../manager/options.js";
+import type { RequestFacts } from "../../manager/sessions.js";
 
 /** The Hono environment the middleware provides: `c.get("session")` typed from the session's data. */
 export type SessionEnv<D extends SessionData = DeclaredSessionData> = { Variables: { session: Session<D> } };
@@ -22,6 +25,31 @@ function connectionSecure(c: Context): boolean | undefined {
 }
 
 /** Options of `honoSessions`. */
+/** What @hono/node-server passes as `c.env.incoming`: Node's request, with its headers as a plain object. */
+interface NodeIncoming {
+  headers?: Record<string, string | string[] | undefined>;
+  socket?: { encrypted?: unknown };
+}
+
+/**
+ * The request's facts straight from Node's request under @hono/node-server, which builds `c.req.raw`'s `Headers`
+ * only when something asks for them: reading the three headers here spares every request that cost. `undefined`
+ * elsewhere (Bun, Deno, Workers), where the Fetch `Request` is the request.
+ */
+function nodeFacts(c: Context, trustProxy: boolean | number): RequestFacts | undefined {
+  const incoming = (c.env as { incoming?: NodeIncoming } | undefined)?.incoming;
+  const headers = incoming?.headers;
+  if (headers === undefined || incoming?.socket === undefined) return undefined;
+  const forwarded = headers["x-forwarded-proto"];
+  const cookie = headers.cookie;
+  const userAgent = headers["user-agent"];
+  return {
+    cookie: Array.isArray(cookie) ? cookie.join("; ") : cookie,
+    secure: forwardedSecure(incoming.socket.encrypted === true, Array.isArray(forwarded) ? forwarded.join(",") : forwarded, hopsOf(trustProxy)),
+    userAgent: Array.isArray(userAgent) ? userAgent[0] : userAgent,
+  };
+}
+
 export interface HonoSessionsOptions {
   /** The response when the store is down. @default a plain-text 503 */
   onUnavailable?: (c: Context) => Response | Promise<Response>;
@@ -47,7 +75,7 @@ export function honoSessions<D extends SessionData>(
   return async (c, next) => {
     let session: Session<D>;
     try {
-      session = await sessions.loadFrom(factsOf(c.req.raw, sessions.trustProxy, connectionSecure(c)));
+      session = await sessions.loadFrom(nodeFacts(c, sessions.trustProxy) ?? factsOf(c.req.raw, sessions.trustProxy, connectionSecure(c)));
     } catch (error) {
       if (isStoreUnavailable(error)) return unavailable(c);
       throw error;
