@@ -24,7 +24,6 @@ function connectionSecure(c: Context): boolean | undefined {
   return incoming.socket.encrypted === true;
 }
 
-/** Options of `honoSessions`. */
 /** What @hono/node-server passes as `c.env.incoming`: Node's request, with its headers as a plain object. */
 interface NodeIncoming {
   headers?: Record<string, string | string[] | undefined>;
@@ -50,6 +49,7 @@ function nodeFacts(c: Context, trustProxy: boolean | number): RequestFacts | und
   };
 }
 
+/** Options of `honoSessions`. */
 export interface HonoSessionsOptions {
   /** The response when the store is down. @default a plain-text 503 */
   onUnavailable?: (c: Context) => Response | Promise<Response>;
