@@ -6,7 +6,8 @@ import type { TLSSocket } from "node:tls";
 import { isStoreUnavailable } from "../core/errors.js";
 import type { ResponseChanges } from "../manager/changes.js";
 import type { RequestFacts } from "../manager/sessions.js";
-import { forwardedSecure, joined, writeChanges } from "./http.js";
+import { joined, writeChanges } from "./http.js";
+import { nodeRequestFacts } from "./node-facts.js";
 
 /**
  * What tessera needs from a node:http request: its Cookie header, whether it came over TLS (or, from trusted
@@ -16,9 +17,7 @@ import { forwardedSecure, joined, writeChanges } from "./http.js";
  * const session = await sessions.loadFrom(factsOf(req, sessions.trustProxy));
  */
 export function factsOf(req: IncomingMessage, trustProxy: number): RequestFacts {
-  const forwarded = req.headers["x-forwarded-proto"];
-  const secure = forwardedSecure((req.socket as TLSSocket).encrypted === true, Array.isArray(forwarded) ? forwarded.join(",") : forwarded, trustProxy);
-  return { cookie: req.headers.cookie, secure, userAgent: req.headers["user-agent"] };
+  return nodeRequestFacts(req.headers, (req.socket as TLSSocket).encrypted === true, trustProxy);
 }
 
 /**

@@ -1,12 +1,11 @@
 // The sealed codec (default): the whole record encrypted and authenticated with AES-256-GCM.
 
-import { allocBytes, readUint32, toBase64url, utf8Bytes } from "../core/bytes.js";
+import { allocBytes, fromBase64url, readUint32, toBase64url, utf8Bytes } from "../core/bytes.js";
 import { CodecError } from "../core/errors.js";
 import type { Codec, CodecContext, Decoded } from "../core/codec.js";
 import { isPromise, ivBytes, tagBytes } from "../crypto/backend.js";
 import type { KeyRing } from "../crypto/keyring.js";
 import { fillRandom } from "../crypto/tokens.js";
-import { fromBase64url } from "./bytes.js";
 import { jsonSerializer, type PayloadSerializer } from "./json.js";
 
 /** Wire format version of a sealed value: the first byte. */

@@ -1,11 +1,10 @@
 // The signed codec: the record readable (base64url JSON, like Flask's session) but unforgeable (HMAC-SHA256).
 
-import { allocBytes, readUint32, toBase64url, utf8Bytes } from "../core/bytes.js";
+import { allocBytes, fromBase64url, readUint32, toBase64url, utf8Bytes } from "../core/bytes.js";
 import { CodecError } from "../core/errors.js";
 import type { Codec, CodecContext, Decoded } from "../core/codec.js";
 import { isPromise, macBytes } from "../crypto/backend.js";
 import type { KeyRing } from "../crypto/keyring.js";
-import { fromBase64url } from "./bytes.js";
 import { jsonSerializer, type PayloadSerializer } from "./json.js";
 
 /** Wire format version of a signed value: the first byte of the signature part. */

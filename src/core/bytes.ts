@@ -94,7 +94,24 @@ export function toBase64url(bytes: Uint8Array): string {
 }
 
 /**
- * The bytes of base64url `text` already checked to be canonical and unpadded (see `fromBase64url` in codecs).
+ * The bytes of an unpadded, canonical base64url string, or `undefined` for any other text: a lenient decoder
+ * silently skips characters outside the alphabet.
+ *
+ * @example
+ * fromBase64url("AQID"); // Uint8Array [1, 2, 3]
+ */
+export function fromBase64url(text: string): Uint8Array | undefined {
+  const remainder = text.length % 4;
+  if (remainder === 1 || !/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
+  // RFC 4648 §3.5: a decoder ignores non-zero pad bits in the last character, so one value would have
+  // several spellings (a changed last character still verifying); only the canonical one is accepted. With
+  // 2 or 3 characters in the last group, its last character carries 4 or 2 unused bits, which must be zero.
+  if (remainder !== 0 && (sextets[text.charCodeAt(text.length - 1)]! & (remainder === 2 ? 0x0f : 0x03)) !== 0) return undefined;
+  return base64urlBytes(text);
+}
+
+/**
+ * The bytes of base64url `text` already checked to be canonical and unpadded (see `fromBase64url`).
  *
  * @example
  * base64urlBytes("AQID"); // Uint8Array [1, 2, 3]

@@ -1,7 +1,7 @@
 // The cookie jar: plain cookies beside the session (a preference, the seed's `my_cookie`), plain, signed or sealed
 // with the session's key ring, each bound to its own name, written by the same strict Set-Cookie writer.
 
-import { allocBytes, readUint32, toBase64url, utf8Bytes, utf8Text } from "../core/bytes.js";
+import { allocBytes, fromBase64url, readUint32, toBase64url, utf8Bytes, utf8Text } from "../core/bytes.js";
 import { toMilliseconds, type Duration } from "../core/duration.js";
 import { TesseraError } from "../core/errors.js";
 import { ivBytes, isPromise, macBytes, tagBytes } from "../crypto/backend.js";
@@ -237,22 +237,6 @@ function append(target: CookieTarget, value: string): void {
   if (target instanceof Headers) target.append("set-cookie", value);
   else if (target instanceof Response) target.headers.append("set-cookie", value);
   else target.appendHeader("set-cookie", value);
-}
-
-/** Unpadded base64url to bytes, or `undefined` for anything else (padding, `+`, `/`, a stray character). */
-function fromBase64url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
-  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
-  let binary: string;
-  try {
-    binary = atob(padded);
-  } catch {
-    return undefined;
-  }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  // Canonical only: the same bytes written back must give the same text (no stray low bits in the last character).
-  return toBase64url(bytes) === text ? bytes : undefined;
 }
 
 function utf8TextOrUndefined(bytes: Uint8Array): string | undefined {

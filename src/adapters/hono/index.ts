@@ -6,7 +6,7 @@ import { isStoreUnavailable } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
 import type { SessionManager } from "../../manager/sessions.js";
 import { applyChanges, factsOf } from "../fetch-api.js";
-import { forwardedSecure } from "../http.js";
+import { nodeRequestFacts, type NodeHeaders } from "../node-facts.js";
 import { hopsOf } from "../../manager/options.js";
 import type { RequestFacts } from "../../manager/sessions.js";
 
@@ -26,7 +26,7 @@ function connectionSecure(c: Context): boolean | undefined {
 
 /** What @hono/node-server passes as `c.env.incoming`: Node's request, with its headers as a plain object. */
 interface NodeIncoming {
-  headers?: Record<string, string | string[] | undefined>;
+  headers?: NodeHeaders;
   socket?: { encrypted?: unknown };
 }
 
@@ -37,16 +37,8 @@ interface NodeIncoming {
  */
 function nodeFacts(c: Context, trustProxy: boolean | number): RequestFacts | undefined {
   const incoming = (c.env as { incoming?: NodeIncoming } | undefined)?.incoming;
-  const headers = incoming?.headers;
-  if (headers === undefined || incoming?.socket === undefined) return undefined;
-  const forwarded = headers["x-forwarded-proto"];
-  const cookie = headers.cookie;
-  const userAgent = headers["user-agent"];
-  return {
-    cookie: Array.isArray(cookie) ? cookie.join("; ") : cookie,
-    secure: forwardedSecure(incoming.socket.encrypted === true, Array.isArray(forwarded) ? forwarded.join(",") : forwarded, hopsOf(trustProxy)),
-    userAgent: Array.isArray(userAgent) ? userAgent[0] : userAgent,
-  };
+  if (incoming?.headers === undefined || incoming.socket === undefined) return undefined;
+  return nodeRequestFacts(incoming.headers, incoming.socket.encrypted === true, hopsOf(trustProxy));
 }
 
 /** Options of `honoSessions`. */

@@ -1,8 +1,8 @@
 // itsdangerous's URL-safe payload: JSON text as base64url, zlib-compressed (and led by ".") when that is shorter.
 
+import { fromBase64url } from "../../core/bytes.js";
 import { deflateSync, inflateSync } from "node:zlib";
 import { CodecError } from "../../core/errors.js";
-import { fromBase64url } from "../bytes.js";
 
 /**
  * The most a compressed payload may inflate to. A cookie holds at most 4 KiB, and Flask's own sessions inflate to a

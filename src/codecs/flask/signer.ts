@@ -1,8 +1,8 @@
 // itsdangerous's TimestampSigner as Flask configures it: HMAC-SHA1 under a key derived with the "cookie-session" salt.
 
+import { fromBase64url } from "../../core/bytes.js";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { CodecError, TesseraError } from "../../core/errors.js";
-import { fromBase64url } from "../bytes.js";
 
 /** Flask's `SecureCookieSessionInterface.salt`. */
 const salt = "cookie-session";

@@ -1,9 +1,9 @@
 // The jwt codec: a session as a JWT (signed JWS or encrypted JWE), which other services verify with jose and a key.
 
+import { fromBase64url } from "../../core/bytes.js";
 import type { SyncCodec } from "../../core/codec.js";
 import { CodecError, TesseraError } from "../../core/errors.js";
 import { ivBytes, tagBytes } from "../../crypto/backend.js";
-import { fromBase64url } from "../bytes.js";
 import { decodeClaims, encodeClaims, type ClaimRules } from "./claims.js";
 import { decodeHeader, encodeHeader } from "./header.js";
 import { decryptJwe, encryptJwe } from "./jwe.js";

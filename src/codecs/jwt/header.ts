@@ -1,7 +1,7 @@
 // The JOSE protected header: the one tessera writes, and the only shape it reads back.
 
+import { fromBase64url } from "../../core/bytes.js";
 import { CodecError } from "../../core/errors.js";
-import { fromBase64url } from "../bytes.js";
 import { defaults, type JwtAlgorithm } from "./options.js";
 
 /**
