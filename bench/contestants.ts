@@ -68,7 +68,8 @@ async function bareHono(port: number) {
 
 // ---------------------------------------------------------------------------------------------- tessera
 
-type Mode = "sealed" | "signed" | "memory" | "sqlite" | "redis" | "postgres";
+/** `xchacha`: the sealed codec with `cipher: "xchacha20-poly1305"` (sodium-native). */
+type Mode = "sealed" | "xchacha" | "signed" | "memory" | "sqlite" | "redis" | "postgres";
 
 /**
  * What this server process counted, reported to the orchestrator on request (bench/server.ts): compare-and-set
@@ -100,6 +101,7 @@ async function tesseraSessions(mode: Mode) {
     secrets: [secret],
     store,
     codec: mode === "signed" ? "signed" : "sealed",
+    ...(mode === "xchacha" ? { cipher: "xchacha20-poly1305" as const } : {}),
     onEvent: (event) => {
       if (event.type === "write_conflict") counters.conflicts++;
     },
@@ -256,6 +258,7 @@ async function fastifySessionPeer(port: number) {
 
 const modes: { mode: Mode; kind: "cookie" | "store"; needs?: "redis" | "postgres" }[] = [
   { mode: "sealed", kind: "cookie" },
+  { mode: "xchacha", kind: "cookie" },
   { mode: "signed", kind: "cookie" },
   { mode: "memory", kind: "store" },
   { mode: "sqlite", kind: "store" },
@@ -282,7 +285,7 @@ export const contestants: Contestant[] = [
       framework,
       kind,
       needs,
-      quick: framework === "node" ? mode !== "signed" && mode !== "postgres" : mode === "sealed",
+      quick: framework === "node" ? mode !== "signed" && mode !== "postgres" : mode === "sealed" || (framework === "fastify" && mode === "xchacha"),
       start: make(mode),
     })),
   ),

@@ -10,15 +10,18 @@ import type { SyncCodec } from "../src/core/codec.js";
 import type { SessionRecord } from "../src/core/record.js";
 import { encodeRecord } from "../src/core/wire.js";
 import { createKeyRing } from "../src/crypto/keyring.js";
+import { sodiumXChaCha } from "../src/crypto/xchacha.js";
 
 const ring = createKeyRing(["micro-benchmark-secret-of-at-least-32-bytes"]);
 // On Node the codecs run on node:crypto and answer synchronously, which is what this measures.
 const sealed = createSealedCodec(ring) as SyncCodec;
+const sealedX = createSealedCodec(ring, { cipher: "xchacha20-poly1305" }) as SyncCodec;
 const signed = createSignedCodec(ring) as SyncCodec;
 const context = { cookieName: "sid" };
 const now = Date.now();
 const record: SessionRecord = { data: { username: "alice", visits: 3 }, flash: {}, meta: { createdAt: now, lastSeenAt: now } };
 const sealedValue = sealed.encode(record, context);
+const sealedXValue = sealedX.encode(record, context);
 const signedValue = signed.encode(record, context);
 const plaintext = Buffer.from(encodeRecord(record));
 
@@ -29,6 +32,12 @@ const cipher = createCipheriv("aes-256-gcm", key, iv);
 cipher.setAAD(aad);
 const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
 const tag = cipher.getAuthTag();
+
+// XChaCha20-Poly1305 from sodium-native, raw (the `cipher: "xchacha20-poly1305"` option).
+const sodium = sodiumXChaCha()!.key(randomBytes(32));
+const nonce = randomBytes(24);
+const sodiumSealed = new Uint8Array(plaintext.length + 16);
+sodium.seal(nonce, aad, plaintext, sodiumSealed, 0);
 
 const header = `_ga=GA1.2.3.4; theme=dark; sid=${sealedValue}; lang=en`;
 const hostile = ";".repeat(100_000);
@@ -73,6 +82,18 @@ const rows: [string, string, number, number][] = [
       c.final();
       return c.getAuthTag();
     }),
+  ],
+  [
+    "open (sealed codec, XChaCha20-Poly1305)",
+    "XChaCha20-Poly1305, sodium-native, raw",
+    measure(() => sealedX.decode(sealedXValue, context)),
+    measure(() => sodium.open(nonce, aad, sodiumSealed)),
+  ],
+  [
+    "seal (sealed codec, XChaCha20-Poly1305)",
+    "XChaCha20-Poly1305, sodium-native, raw",
+    measure(() => sealedX.encode(record, context)),
+    measure(() => sodium.seal(nonce, aad, plaintext, sodiumSealed, 0)),
   ],
   [
     "verify (signed codec)",

@@ -202,9 +202,10 @@ export function judgeTargets(rows: Row[]): Target[] {
   const targets: Target[] = [];
   const missing = (goal: string): Target => ({ goal, measured: "not in this run", met: undefined });
 
-  for (const codec of ["sealed", "signed"]) {
+  for (const codec of ["sealed", "xchacha", "signed"]) {
     for (const workload of ["W1 distinct", "W2"]) {
-      const goal = `${codec} cookie on Fastify, ${workload}: added CPU ≤ 0.8× @fastify/secure-session's`;
+      const name = codec === "xchacha" ? "sealed (XChaCha20-Poly1305)" : codec;
+      const goal = `${name} cookie on Fastify, ${workload}: added CPU ≤ 0.8× @fastify/secure-session's`;
       const ours = find(`tessera Fastify ${codec}`, workload)?.addedMicros;
       const peer = find("@fastify/secure-session", workload)?.addedMicros;
       if (ours === undefined || peer === undefined) targets.push(missing(goal));

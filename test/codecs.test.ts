@@ -9,6 +9,7 @@ import type { Codec } from "../src/core/codec.js";
 import { expiresAt, type TimeoutPolicy } from "../src/core/policy.js";
 import { createKeyRing } from "../src/crypto/keyring.js";
 import { webCryptoBackend } from "../src/crypto/web-crypto.js";
+import { nodeXChaCha, sodiumXChaCha } from "../src/crypto/xchacha.js";
 import { describeCodec } from "./codec-conformance.js";
 
 describeCodec("sealed", (secrets) => createSealedCodec(createKeyRing(secrets)));
@@ -17,6 +18,11 @@ describeCodec("signed", (secrets) => createSignedCodec(createKeyRing(secrets)));
 const webCrypto = webCryptoBackend();
 describeCodec("sealed on Web Crypto", (secrets) => createSealedCodec(createKeyRing(secrets, webCrypto)));
 describeCodec("signed on Web Crypto", (secrets) => createSignedCodec(createKeyRing(secrets, webCrypto)));
+// The second cipher on each implementation: libsodium's, and node:crypto's ChaCha20-Poly1305 under HChaCha20.
+describeCodec("sealed with XChaCha20-Poly1305 (sodium-native)", (secrets) =>
+  createSealedCodec(createKeyRing(secrets), { cipher: "xchacha20-poly1305", xchacha: sodiumXChaCha() }));
+describeCodec("sealed with XChaCha20-Poly1305 (node:crypto)", (secrets) =>
+  createSealedCodec(createKeyRing(secrets), { cipher: "xchacha20-poly1305", xchacha: nodeXChaCha() }));
 
 /**
  * A jwt codec as createSessions drives it: every call carries the manager's time, and every encode the session's

@@ -651,6 +651,26 @@ describe("hardening regressions", () => {
     expect(() => createSessions({ secrets: [secret], trustProxy: -1 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
   });
 
+  it("seals with XChaCha20-Poly1305 when asked (cipher), and a server on either cipher opens the other's cookies", async () => {
+    const aes = createSessions<Data>({ secrets: [secret] });
+    const xchacha = createSessions<Data>({ secrets: [secret], cipher: "xchacha20-poly1305" });
+    const login = async (sessions: typeof aes) => {
+      const session = await sessions.load(https());
+      session.set("username", "alice");
+      return cookieHeader(await sessions.commit(session, new Response()), "__Host-sid");
+    };
+    const fromX = await login(xchacha);
+    expect(Buffer.from(fromX.split("=")[1]!, "base64url")[0]).toBe(2);
+    expect((await aes.load(https(fromX))).get("username")).toBe("alice");
+    expect((await xchacha.load(https(await login(aes)))).get("username")).toBe("alice");
+    expect(() => createSessions({ secrets: [secret], cipher: "xchacha20-poly1305", store: memoryStore() })).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+    );
+    expect(() => createSessions({ secrets: [secret], cipher: "xchacha20-poly1305", codec: "signed" })).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+    );
+  });
+
   it("refuses a secret of one repeated character or of all zero bytes, without echoing it", () => {
     for (const weak of ["a".repeat(40), Buffer.alloc(32), "abab".repeat(10), new Uint8Array(64).fill(7)]) {
       const error = errorOf(() => createSessions({ secrets: [weak] }));

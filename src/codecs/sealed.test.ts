@@ -94,7 +94,7 @@ describe("sealed codec", () => {
 
   it("rejects an unsupported version byte as unsupported_version", () => {
     const bytes = Buffer.from(codec.encode(record, sid), "base64url");
-    for (const version of [0, 2, 255]) {
+    for (const version of [0, 3, 255]) {
       bytes[0] = version;
       expect(reasonFor(bytes.toString("base64url")), `version ${version}`).toBe("unsupported_version");
     }
@@ -136,5 +136,41 @@ describe("sealed codec", () => {
     expect(reasonFor(sealRaw("not json"))).toBe("bad_payload");
     expect(reasonFor(sealRaw('{"v":1,"c":1,"s":1,"d":{"__proto__":{"admin":true}}}'))).toBe("bad_payload");
     expect(reasonFor(sealRaw('{"v":2,"c":1,"s":1,"d":{}}'))).toBe("unsupported_version");
+  });
+});
+
+describe("sealed codec with XChaCha20-Poly1305", () => {
+  const xchacha = createSealedCodec(ring, { cipher: "xchacha20-poly1305" }) as SyncCodec;
+
+  it("lays out version 2, key id, a 24-byte nonce, then ciphertext and a 16-byte tag", () => {
+    const bytes = Buffer.from(xchacha.encode(record, sid), "base64url");
+    expect(bytes[0]).toBe(2);
+    expect(bytes.subarray(1, 5).equals(ring.current.id)).toBe(true);
+    expect(bytes.length).toBe(1 + 4 + 24 + Buffer.byteLength(encodeRecord(record)) + tagBytes);
+    expect(bytes.includes(Buffer.from("alice"))).toBe(false);
+  });
+
+  it("opens values of either cipher, so switching rolls out without logging anyone out", () => {
+    expect(xchacha.decode(codec.encode(record, sid), sid).record).toEqual(record);
+    expect(codec.decode(xchacha.encode(record, sid), sid).record).toEqual(record);
+  });
+
+  it("binds the version byte: an XChaCha20 value relabelled as AES-256-GCM (or back) does not open", () => {
+    const bytes = Buffer.from(xchacha.encode(record, sid), "base64url");
+    bytes[0] = 1;
+    expect(reasonFor(bytes.toString("base64url"))).toBe("bad_signature");
+    const aes = Buffer.from(codec.encode(record, sid), "base64url");
+    aes[0] = 2;
+    expect(reasonFor(aes.toString("base64url"))).toBe("bad_signature");
+  });
+
+  it("refuses a value it cannot open where no XChaCha20 exists (Web Crypto alone) as an unsupported version", () => {
+    const webOnly = createSealedCodec(ring, { xchacha: null }) as SyncCodec;
+    expect(reasonFor(xchacha.encode(record, sid), sid, webOnly)).toBe("unsupported_version");
+    expect(webOnly.decode(codec.encode(record, sid), sid).record).toEqual(record);
+    expect(() => createSealedCodec(ring, { cipher: "xchacha20-poly1305", xchacha: null })).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
+    );
+    expect(() => createSealedCodec(ring, { cipher: "chacha" as never })).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
   });
 });

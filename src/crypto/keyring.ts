@@ -30,6 +30,11 @@ export interface KeyRing {
   readonly keys: readonly DerivedKeys[];
   /** The keys with this id and their position in the ring, or `undefined`. */
   find(idNumber: number): { keys: DerivedKeys; index: number } | undefined;
+  /**
+   * A key of `length` bytes for `purpose`, derived from the secret at `index` as the ring's own keys are: for a
+   * cipher a codec uses only when asked to (XChaCha20-Poly1305), so rings that never need it never derive it.
+   */
+  derive(index: number, purpose: string, length: number): Uint8Array;
 }
 
 /** NIST SP 800-107 / OWASP: an HMAC or AES-256 key needs 256 bits of entropy; we refuse shorter secrets. */
@@ -60,6 +65,8 @@ export function createKeyRing(secrets: readonly Secret[] | undefined, backend: C
   }
   const keys: DerivedKeys[] = [];
   const byId = new Map<number, number>();
+  // Kept for `derive`, in this closure only: nothing printed or serialised from the ring reaches them.
+  const secretBytes: Uint8Array[] = [];
   secrets.forEach((secret, index) => {
     const bytes = toBytes(secret, index);
     if (bytes.length < minimumSecretBytes) {
@@ -75,6 +82,7 @@ export function createKeyRing(secrets: readonly Secret[] | undefined, backend: C
         `\`secrets[${index}]\` repeats too few distinct bytes (fewer than ${minimumDistinctBytes}); generate a random one with \`openssl rand -base64 32\``,
       );
     }
+    secretBytes.push(bytes);
     const derive = (purpose: string, length: number): Uint8Array => backend.hkdf(bytes, hkdfSalt, `tessera/${purpose}`, length);
     const id = derive("key-id", 4);
     const idNumber = readUint32(id, 0);
@@ -98,6 +106,7 @@ export function createKeyRing(secrets: readonly Secret[] | undefined, backend: C
       const index = byId.get(idNumber);
       return index === undefined ? undefined : { keys: keys[index]!, index };
     },
+    derive: (index, purpose, length) => backend.hkdf(secretBytes[index]!, hkdfSalt, `tessera/${purpose}`, length),
   };
 }
 
