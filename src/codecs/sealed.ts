@@ -45,21 +45,24 @@ const xchachaHeaderBytes = 1 + 4 + xchachaNonceBytes;
  * const codec = createSealedCodec(createKeyRing([secret]));
  */
 export function createSealedCodec(ring: KeyRing, options?: SealedCodecOptions | PayloadSerializer): Codec {
-  const { serializer = jsonSerializer, cipher = "aes-256-gcm", xchacha = findXChaCha() ?? null }: SealedCodecOptions =
+  const { serializer = jsonSerializer, cipher = "aes-256-gcm", ...chosen }: SealedCodecOptions =
     options !== undefined && "serialize" in options ? { serializer: options } : (options ?? {});
   if (cipher !== "aes-256-gcm" && cipher !== "xchacha20-poly1305") {
     throw new TesseraError("ERR_INVALID_OPTION", '`cipher` must be "aes-256-gcm" or "xchacha20-poly1305"');
   }
   const { crypto } = ring;
-  // XChaCha20-Poly1305 keys are derived the first time a value needs them.
-  if (cipher === "xchacha20-poly1305" && xchacha === null) {
+  // XChaCha20-Poly1305 is looked for (sodium-native loaded) only when it is the cipher or a value of it arrives, and
+  // its keys are derived the first time a value needs them.
+  let xchacha = chosen.xchacha;
+  const findCipher = (): XChaCha | null => (xchacha ??= findXChaCha() ?? null);
+  if (cipher === "xchacha20-poly1305" && findCipher() === null) {
     throw new TesseraError("ERR_INVALID_OPTION", '`cipher: "xchacha20-poly1305"` needs sodium-native or node:crypto (Node.js, Bun, Deno)');
   }
   const xchachaKeys = new Map<number, ReturnType<XChaCha["key"]>>();
   const xchachaKey = (index: number) => {
     let key = xchachaKeys.get(index);
     if (key === undefined) {
-      key = xchacha!.key(ring.derive(index, "seal/xchacha20-poly1305", 32));
+      key = findCipher()!.key(ring.derive(index, "seal/xchacha20-poly1305", 32));
       xchachaKeys.set(index, key);
     }
     return key;
@@ -102,7 +105,7 @@ export function createSealedCodec(ring: KeyRing, options?: SealedCodecOptions | 
       const bytes = fromBase64url(value);
       if (bytes === undefined || bytes.length < 1) throw new CodecError("malformed");
       // A version this runtime cannot open (XChaCha20-Poly1305 on Web Crypto alone) is unsupported, as an unknown one.
-      const headerBytes = bytes[0] === aesVersion ? aesHeaderBytes : bytes[0] === xchachaVersion && xchacha !== null ? xchachaHeaderBytes : 0;
+      const headerBytes = bytes[0] === aesVersion ? aesHeaderBytes : bytes[0] === xchachaVersion && findCipher() !== null ? xchachaHeaderBytes : 0;
       if (headerBytes === 0) throw new CodecError(bytes.length < aesHeaderBytes + tagBytes ? "malformed" : "unsupported_version");
       if (bytes.length < headerBytes + tagBytes) throw new CodecError("malformed");
       const found = ring.find(readUint32(bytes, 1));
