@@ -54,7 +54,10 @@ export function createSealedCodec(ring: KeyRing, options?: SealedCodecOptions | 
   // XChaCha20-Poly1305 is looked for (sodium-native loaded) only when it is the cipher or a value of it arrives, and
   // its keys are derived the first time a value needs them.
   let xchacha = chosen.xchacha;
-  const findCipher = (): XChaCha | null => (xchacha ??= findXChaCha() ?? null);
+  const findCipher = (): XChaCha | null => {
+    if (xchacha === undefined) xchacha = findXChaCha() ?? null;
+    return xchacha;
+  };
   if (cipher === "xchacha20-poly1305" && findCipher() === null) {
     throw new TesseraError("ERR_INVALID_OPTION", '`cipher: "xchacha20-poly1305"` needs sodium-native or node:crypto (Node.js, Bun, Deno)');
   }
