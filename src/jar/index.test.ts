@@ -25,6 +25,18 @@ describe("createCookieJar", () => {
     expect(await jar.read(requestWith("my_cookie=%E0%A4%A"), "my_cookie")).toBeUndefined();
   });
 
+  it("reads back an empty string as written, plain, signed or sealed, and a signed empty value still verifies", async () => {
+    for (const options of [{}, { signed: true }, { sealed: true }]) {
+      const setCookie = await jar.serialize("note", "", options);
+      expect(await jar.read(requestWith(cookieOf(setCookie)), "note", options), JSON.stringify(options)).toBe("");
+    }
+    const signed = valueOf(await jar.serialize("note", "", { signed: true }));
+    expect(signed.startsWith(".")).toBe(true);
+    const [, signature] = signed.split(".");
+    const forged = `${btoa("x").replace(/=+$/, "")}.${signature}`;
+    expect(await jar.read(requestWith(`note=${forged}`), "note", { signed: true })).toBeUndefined();
+  });
+
   it("signs a value anyone can read but nobody can change, bound to its name", async () => {
     const setCookie = await jar.serialize("theme", "dark", { signed: true });
     const value = valueOf(setCookie);

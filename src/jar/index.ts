@@ -138,11 +138,12 @@ export function createCookieJar(options: CookieJarOptions = {}): CookieJar {
     }
     const keys = keysFor(protection, "read");
     if (protection === "signed") {
+      // An empty string is signed with an empty payload: the dot may come first.
       const dot = text.lastIndexOf(".");
-      if (dot <= 0) return undefined;
+      if (dot < 0) return undefined;
       const payload = text.slice(0, dot);
       const signature = fromBase64url(text.slice(dot + 1));
-      const bytes = fromBase64url(payload);
+      const bytes = payload === "" ? new Uint8Array(0) : fromBase64url(payload);
       if (signature === undefined || bytes === undefined || signature.length !== headerBytes + macBytes || signature[0] !== formatVersion) return undefined;
       const found = keys.find(readUint32(signature, 1));
       if (found === undefined) return undefined;
