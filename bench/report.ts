@@ -270,3 +270,87 @@ export function renderTargets(targets: Target[]): string {
   for (const t of targets) lines.push(`| ${t.goal} | ${t.measured} | ${t.met === undefined ? "not measured" : t.met ? "met" : "**missed**"} |`);
   return `${lines.join("\n")}\n`;
 }
+
+/** The session counts of the growth run, from its workload names (`W1 distinct 100000`). */
+function growthSizes(rows: Row[]): number[] {
+  return [...new Set(rows.map((r) => Number(/^W1 distinct (\d+)$/.exec(r.workload)?.[1])).filter((n) => n > 0))].sort((a, b) => a - b);
+}
+
+/**
+ * The growth run as a table: added server CPU per request over bare node:http, and requests per second, at each
+ * number of distinct sessions, one row per tessera mode.
+ *
+ * @example
+ * writeFileSync("bench/results/growth.md", renderGrowthTable(rows, notes));
+ */
+export function renderGrowthTable(rows: Row[], notes: string[]): string {
+  const sizes = growthSizes(rows);
+  const names = [...new Set(rows.filter((r) => r.group === "tessera").map((r) => r.contestant))];
+  const cell = (name: string, size: number) => {
+    const row = rows.find((r) => r.contestant === name && r.workload === `W1 distinct ${size}`);
+    return row === undefined ? "" : `+${fixed(row.addedMicros, 1)} µs, ${fixed(row.requestsPerSecond, 0)}/s${row.errors > 0 ? `, ${row.errors} errors` : ""}`;
+  };
+  const lines = [
+    "# The cost of growth: W1 distinct at each number of sessions",
+    "",
+    ...notes,
+    "",
+    `| contestant | ${sizes.map((n) => `${n.toLocaleString("en-US")} sessions`).join(" | ")} |`,
+    `| --- | ${sizes.map(() => "---:").join(" | ")} |`,
+    ...names.map((name) => `| ${name} | ${sizes.map((n) => cell(name, n)).join(" | ")} |`),
+    "",
+  ];
+  return lines.join("\n");
+}
+
+/**
+ * The growth run as a line chart: added server CPU µs per request (over bare node:http) against the number of
+ * distinct sessions (log scale), one line per tessera mode.
+ *
+ * @example
+ * writeFileSync("bench/results/growth.svg", renderGrowthChart(rows));
+ */
+export function renderGrowthChart(rows: Row[]): string {
+  const sizes = growthSizes(rows);
+  const names = [...new Set(rows.filter((r) => r.group === "tessera").map((r) => r.contestant))];
+  const colors = ["#3451b2", "#e0803c", "#2e8b57", "#b23451", "#8a6d3b", "#6a5acd", "#20b2aa", "#999"];
+  const width = 820;
+  const height = 420;
+  const left = 70;
+  const right = 230;
+  const top = 40;
+  const bottom = 50;
+  const values = rows.filter((r) => r.group === "tessera" && r.addedMicros !== undefined).map((r) => r.addedMicros!);
+  const maxY = Math.max(1, ...values) * 1.1;
+  const minX = Math.log10(sizes[0] ?? 1);
+  const spanX = Math.max(1e-9, Math.log10(sizes.at(-1) ?? 10) - minX);
+  const x = (n: number) => left + ((Math.log10(n) - minX) / spanX) * (width - left - right);
+  const y = (micros: number) => height - bottom - (Math.max(0, micros) / maxY) * (height - top - bottom);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui, sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="10" y="20" font-size="13" font-weight="bold">Added server CPU per request (µs over bare node:http), W1 distinct, by number of sessions</text>`,
+    `<line x1="${left}" y1="${height - bottom}" x2="${width - right}" y2="${height - bottom}" stroke="#999"/>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${height - bottom}" stroke="#999"/>`,
+  ];
+  for (const n of sizes) parts.push(`<text x="${x(n)}" y="${height - bottom + 16}" text-anchor="middle">${n.toLocaleString("en-US")}</text>`);
+  for (let i = 0; i <= 4; i++) {
+    const value = (maxY / 4) * i;
+    parts.push(`<text x="${left - 6}" y="${y(value) + 4}" text-anchor="end">${value.toFixed(0)}</text>`);
+    parts.push(`<line x1="${left}" y1="${y(value)}" x2="${width - right}" y2="${y(value)}" stroke="#eee"/>`);
+  }
+  names.forEach((name, index) => {
+    const color = colors[index % colors.length]!;
+    const points = sizes.flatMap((n) => {
+      const row = rows.find((r) => r.contestant === name && r.workload === `W1 distinct ${n}`);
+      return row?.addedMicros === undefined ? [] : [`${x(n).toFixed(1)},${y(row.addedMicros).toFixed(1)}`];
+    });
+    parts.push(`<polyline points="${points.join(" ")}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    for (const point of points) parts.push(`<circle cx="${point.split(",")[0]}" cy="${point.split(",")[1]}" r="3" fill="${color}"/>`);
+    parts.push(`<rect x="${width - right + 12}" y="${top + index * 18}" width="10" height="10" fill="${color}"/>`);
+    parts.push(`<text x="${width - right + 26}" y="${top + index * 18 + 9}">${escapeXml(name)}</text>`);
+  });
+  parts.push(`<text x="${(left + width - right) / 2}" y="${height - 12}" text-anchor="middle" fill="#666">distinct sessions (log scale)</text>`);
+  parts.push("</svg>");
+  return parts.join("\n");
+}

@@ -4,7 +4,7 @@
 // raw JSON and an SVG chart under bench/results/.
 
 import autocannon from "autocannon";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { connect } from "node:net";
@@ -12,9 +12,11 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { contestants, type Contestant } from "./contestants.js";
-import { judgeTargets, renderChart, renderTable, renderTargets, summarize, type Measurement } from "./report.js";
+import { judgeTargets, renderChart, renderGrowthChart, renderGrowthTable, renderTable, renderTargets, summarize, type Measurement } from "./report.js";
 
 const quick = process.argv.includes("--quick");
+/** `--growth`: W1 distinct at 1,000, 10,000 and 100,000 sessions, tessera on node:http in every mode. */
+const growth = process.argv.includes("--growth");
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 const settings = quick
   ? { warmupSeconds: 1, seconds: 2, repeats: 3, distinct: 2_000 }
@@ -25,13 +27,16 @@ const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).reso
 const clockTicks = 100; // USER_HZ on Linux
 
 export type Workload = "W1" | "W2" | "W1 distinct" | "W2 shared";
-const workloads: { name: Workload; path: string; sessions: number }[] = [
+const growthSizes = quick ? [1_000, 5_000, 20_000] : [1_000, 10_000, 100_000];
+const workloads: { name: Workload | `W1 distinct ${number}`; path: string; sessions: number }[] = growth
+  ? growthSizes.map((sessions) => ({ name: `W1 distinct ${sessions}` as const, path: "/w1", sessions }))
+  : [
   { name: "W1", path: "/w1", sessions: connections },
   { name: "W2", path: "/w2", sessions: connections },
   { name: "W1 distinct", path: "/w1", sessions: settings.distinct },
   // Every connection writes the same session at once: tessera's writers of one session queue in the process.
   { name: "W2 shared", path: "/w2", sessions: 1 },
-];
+    ];
 
 interface Running {
   contestant: Contestant;
@@ -129,7 +134,9 @@ async function load(url: string, path: string, cookies: string[], seconds: numbe
 
 async function main(): Promise<void> {
   const available = { redis: await reachable(6379), postgres: await reachable(5432) };
-  const chosen = contestants.filter((c) => (!quick || c.quick) && (!only || c.name.includes(only) || c.group === "bare"));
+  const chosen = growth
+    ? contestants.filter((c) => c.framework === "node" && c.group !== "peer" && (!only || c.name.includes(only) || c.group === "bare"))
+    : contestants.filter((c) => (!quick || c.quick) && (!only || c.name.includes(only) || c.group === "bare"));
   const skipped = chosen.filter((c) => c.needs && !available[c.needs]);
   for (const c of skipped) console.warn(`skipping ${c.name}: ${c.needs} is not running on 127.0.0.1`);
   const running: Running[] = [];
@@ -178,6 +185,10 @@ async function main(): Promise<void> {
   }
 
   const summary = summarize(measurements);
+  if (growth) {
+    writeGrowth(summary);
+    return;
+  }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}`;
   const table = `${renderTable(summary, { machine, quick, settings, connections, date: new Date().toISOString() })}\n${renderTargets(judgeTargets(summary))}`;
   const resultsDir = join(here, "results");
@@ -188,6 +199,34 @@ async function main(): Promise<void> {
   writeFileSync(join(resultsDir, `${stem}.svg`), renderChart(summary));
   console.log(`\n${table}`);
   console.log(`written: bench/results/${stem}.md, ${stem}.json, ${stem}.svg`);
+}
+
+/** The growth run's table and chart, with the decode cache's memory per entry measured in a process of its own. */
+function writeGrowth(summary: ReturnType<typeof summarize>): void {
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}`;
+  const cache = spawnSync(process.execPath, ["--expose-gc", "--import", tsxLoader, join(here, "cache-memory.ts")], { encoding: "utf8" });
+  const memory = JSON.parse(cache.stdout.trim().split("\n").at(-1) ?? "{}") as { entries?: number; cookieBytes?: number; bytesPerEntry?: Record<string, number> };
+  const notes = [
+    `${new Date().toISOString()}${quick ? " (quick)" : ""}, ${machine}. Each server in its own process, autocannon in another, 127.0.0.1, ${connections} connections, ` +
+      `${settings.warmupSeconds} s warm-up, median of ${settings.repeats} runs of ${settings.seconds} s, contestants interleaved. Each cell: server CPU µs per request ` +
+      "over bare node:http in the same workload, and requests per second. The sessions are made by GET /login before the measurement, and each request " +
+      "sends the next one's cookie in turn, so with more sessions than the decode cache holds (1,000 by default) cookie mode opens every cookie.",
+    "",
+    memory.bytesPerEntry === undefined
+      ? "Decode cache memory: not measured (bench/cache-memory.ts failed)."
+      : `Decode cache (cookie mode), memory per entry: ${Object.entries(memory.bytesPerEntry).map(([cipher, bytes]) => `${bytes} bytes (${cipher})`).join(", ")}, ` +
+        `measured over ${memory.entries} entries for sessions of ${memory.cookieBytes}-byte cookies, heap after a full collection. A cached entry keeps the ` +
+        "cookie's text as its key, and V8 keeps the Cookie header it was cut from: count the whole header for apps whose headers are long. " +
+        "The default 1,000 entries cost about 0.4 MB. Store mode keeps no cache: every request reads its store.",
+  ];
+  const resultsDir = join(here, "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const stem = quick ? "growth-quick" : "growth";
+  const table = renderGrowthTable(summary, notes);
+  writeFileSync(join(resultsDir, `${stem}.md`), table);
+  writeFileSync(join(resultsDir, `${stem}.svg`), renderGrowthChart(summary));
+  console.log(`\n${table}`);
+  console.log(`written: bench/results/${stem}.md, ${stem}.svg`);
 }
 
 await main();
