@@ -115,7 +115,10 @@ export function renderTable(
       "the peer ratio compares with the fastest peer of the same kind (cookie or store) in the same workload.",
     "",
   ];
-  for (const workload of [...new Set(rows.map((r) => r.workload))]) {
+  // The realistic paths first: many users with distinct cookies, then a write on every request.
+  const order = ["W1 distinct", "W2", "W1", "W2 shared"];
+  const rank = (workload: string) => (order.includes(workload) ? order.indexOf(workload) : order.length);
+  for (const workload of [...new Set(rows.map((r) => r.workload))].sort((a, b) => rank(a) - rank(b))) {
     lines.push(`## ${workload}`, "");
     lines.push("| contestant | req/s | p99 ms | server CPU µs/req | added µs | × bare node:http | × best peer | errors | conflicts |");
     lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

@@ -115,18 +115,26 @@ export function expressSessions<D extends SessionData>(
   return (req, res, next) => {
     sessions.loadFrom(factsOf(req, sessions.trustProxy)).then(
       (session) => {
-        const view = expressView(session, sessions);
-        (req as IncomingMessage & { session: unknown }).session = view.session;
-        Object.defineProperty(req, "sessionID", { get: () => sessions.sessionId(session) ?? "", configurable: true, enumerable: true });
+        const target = req as IncomingMessage & { session: unknown; sessionID: string };
+        // Plain data properties, as express-session sets them, rather than an accessor defined on every request
+        // object. sessionID follows the id wherever it changes: when the session ends, and at commit (a new id
+        // after signIn or regenerate).
+        const syncId = (): void => {
+          target.sessionID = sessions.sessionId(session) ?? "";
+        };
+        const view = expressView(session, sessions, syncId);
+        target.session = view.session;
+        syncId();
         // Express hands a thrown error to the error-handling middleware, out of our sight: the status it answers
         // with is the signal that the request failed.
         holdHead(res, async (failed) => {
           if (failed) {
             applyChanges(res, await sessions.commitHeaders(session, { failed: true }));
-            return;
+          } else {
+            view.flush();
+            applyChanges(res, await sessions.commitHeaders(session));
           }
-          view.flush();
-          applyChanges(res, await sessions.commitHeaders(session));
+          syncId();
         });
         next();
       },
@@ -151,35 +159,66 @@ const api = new Set<PropertyKey>([
 ]);
 
 /**
- * The express-session-shaped view of a tessera session. `flush` writes back objects changed in place.
+ * One request's express-session-shaped view: the Proxy's target, read by one handler shared by every request, so
+ * a request pays for a small object and not for a dozen closures. The working copies, the `cookie` object and the
+ * method table are made only when the handler first needs them.
  */
-function expressView<D extends SessionData>(session: Session<D>, sessions: SessionManager<D>): { session: object; flush(): void } {
-  const loose = session as unknown as Session<SessionData>;
-  // Mutable copies of object values handed out as properties, compared with the session at flush.
-  const working = new Map<string, unknown>();
-  const flush = (): void => {
-    for (const [key, value] of working) {
-      if (JSON.stringify(value) !== JSON.stringify(loose.get(key))) loose.set(key, value);
+class View {
+  /** Mutable copies of object values handed out as properties, compared with the session at flush. */
+  working: Map<string, unknown> | undefined;
+  cookieView: ExpressSessionCookie | undefined;
+  methodTable: Record<string, unknown> | undefined;
+  proxy: object = {};
+  /** Whether the cookie outlived the browser when the session was loaded (express-session's `originalMaxAge`). */
+  readonly persistentAtLoad: boolean;
+  readonly loadedAt = Date.now();
+
+  constructor(
+    readonly session: Session<SessionData>,
+    readonly sessions: SessionManager<SessionData>,
+    readonly syncId: () => void,
+  ) {
+    this.persistentAtLoad = session.persistent;
+  }
+
+  flush(): void {
+    if (this.working === undefined) return;
+    for (const [key, value] of this.working) {
+      if (JSON.stringify(value) !== JSON.stringify(this.session.get(key))) this.session.set(key, value as never);
     }
-    working.clear();
-  };
-  /** express-session's callback style (returns the session) or a promise, for a method that ends the session. */
-  const ending = (callback: Callback | undefined): unknown => {
-    const done = (async () => {
-      working.clear();
-      // A new, empty session: the old one ends with its record and its user binding (as at logout, which passport
-      // does through here); data set from now on starts a new session under a new id.
-      await session.destroy();
-    })();
-    if (!callback) return done;
-    done.then(() => callback(), callback);
-    return proxy;
-  };
-  const maxAge = (): number | undefined => (session.persistent ? Math.max(0, sessions.expiresAt(session) - Date.now()) : undefined);
-  const cookie: ExpressSessionCookie = {
-    originalMaxAge: maxAge() ?? null,
+    this.working.clear();
+  }
+
+  read(key: string): unknown {
+    if (this.working?.has(key)) return this.working.get(key);
+    const value = this.session.get(key);
+    if (value === null || typeof value !== "object") return value;
+    const copy = structuredClone(value) as JsonValue;
+    (this.working ??= new Map()).set(key, copy);
+    return copy;
+  }
+
+  maxAge(now: number): number | undefined {
+    return this.session.persistent ? Math.max(0, this.sessions.expiresAt(this.session) - now) : undefined;
+  }
+
+  get cookie(): ExpressSessionCookie {
+    return (this.cookieView ??= cookieOf(this));
+  }
+
+  get methods(): Record<string, unknown> {
+    return (this.methodTable ??= methodsOf(this));
+  }
+}
+
+/** `req.session.cookie` for one view: this session's cookie lifetime, as express-session code reads and sets it. */
+function cookieOf(view: View): ExpressSessionCookie {
+  const { session, sessions } = view;
+  const originalMaxAge = view.persistentAtLoad ? Math.max(0, sessions.expiresAt(session) - view.loadedAt) : null;
+  return {
+    originalMaxAge,
     get maxAge() {
-      return maxAge();
+      return view.maxAge(Date.now());
     },
     set maxAge(value) {
       session.persistent = typeof value === "number" && value > 0;
@@ -193,77 +232,100 @@ function expressView<D extends SessionData>(session: Session<D>, sessions: Sessi
     },
     resetMaxAge() {},
   };
-  const methods: Record<string, unknown> = {
+}
+
+/** The express-session methods of one view (regenerate, destroy, save, ...), returning the view as it does. */
+function methodsOf(view: View): Record<string, unknown> {
+  /** express-session's callback style (returns the session) or a promise, for a method that ends the session. */
+  const ending = (callback: Callback | undefined): unknown => {
+    const done = (async () => {
+      view.working?.clear();
+      // A new, empty session: the old one ends with its record and its user binding (as at logout, which passport
+      // does through here); data set from now on starts a new session under a new id.
+      await view.session.destroy();
+      view.syncId();
+    })();
+    if (!callback) return done;
+    done.then(() => callback(), callback);
+    return view.proxy;
+  };
+  return {
     regenerate: ending,
     destroy: ending,
     save(callback?: Callback) {
       try {
-        flush();
+        view.flush();
       } catch (error) {
         if (!callback) throw error;
         callback(error);
-        return proxy;
+        return view.proxy;
       }
       if (callback) setImmediate(callback);
-      return proxy;
+      return view.proxy;
     },
-    touch: () => proxy,
-    resetMaxAge: () => proxy,
+    touch: () => view.proxy,
+    resetMaxAge: () => view.proxy,
     reload(callback?: Callback) {
       // The data a request sees is the data it loaded; nothing newer is read mid-request.
       if (callback) setImmediate(callback);
-      return proxy;
+      return view.proxy;
     },
     then: undefined,
   };
-  const read = (key: string): unknown => {
-    if (working.has(key)) return working.get(key);
-    const value = loose.get(key);
-    if (value === null || typeof value !== "object") return value;
-    const copy = structuredClone(value) as JsonValue;
-    working.set(key, copy);
-    return copy;
-  };
-  const target = {};
-  const proxy: object = new Proxy(target, {
-    get(_target, key) {
-      if (typeof key === "symbol") return (session as unknown as Record<symbol, unknown>)[key];
-      if (Object.hasOwn(methods, key)) return methods[key];
-      if (key === "id") return sessions.sessionId(session) ?? "";
-      if (key === "cookie") return cookie;
-      if (api.has(key)) {
-        const member = (session as unknown as Record<string, unknown>)[key];
-        return typeof member === "function" ? member.bind(session) : member;
-      }
-      return read(key);
-    },
-    set(_target, key, value) {
-      if (key === "persistent") {
-        session.persistent = value as boolean;
-        return true;
-      }
-      if (typeof key === "symbol" || api.has(key)) return false;
-      working.delete(key);
-      if (value === undefined) loose.delete(key);
-      else loose.set(key, value);
+}
+
+/** Names of the view's own methods, answered before data. */
+const methodNames = new Set(["regenerate", "destroy", "save", "touch", "resetMaxAge", "reload", "then"]);
+
+const viewHandler: ProxyHandler<View> = {
+  get(view, key) {
+    if (typeof key === "symbol") return (view.session as unknown as Record<symbol, unknown>)[key];
+    if (methodNames.has(key)) return view.methods[key];
+    if (key === "id") return view.sessions.sessionId(view.session) ?? "";
+    if (key === "cookie") return view.cookie;
+    if (api.has(key)) {
+      const member = (view.session as unknown as Record<string, unknown>)[key];
+      return typeof member === "function" ? member.bind(view.session) : member;
+    }
+    return view.read(key);
+  },
+  set(view, key, value) {
+    if (key === "persistent") {
+      view.session.persistent = value as boolean;
       return true;
-    },
-    deleteProperty(_target, key) {
-      if (typeof key === "symbol" || api.has(key)) return false;
-      working.delete(key);
-      loose.delete(key);
-      return true;
-    },
-    has(_target, key) {
-      return typeof key === "string" && (api.has(key) || loose.has(key));
-    },
-    ownKeys() {
-      return loose.keys();
-    },
-    getOwnPropertyDescriptor(_target, key) {
-      if (typeof key !== "string" || !loose.has(key)) return undefined;
-      return { value: read(key), writable: true, enumerable: true, configurable: true };
-    },
-  });
-  return { session: proxy, flush };
+    }
+    if (typeof key === "symbol" || api.has(key)) return false;
+    view.working?.delete(key);
+    if (value === undefined) view.session.delete(key);
+    else view.session.set(key, value as never);
+    return true;
+  },
+  deleteProperty(view, key) {
+    if (typeof key === "symbol" || api.has(key)) return false;
+    view.working?.delete(key);
+    view.session.delete(key);
+    return true;
+  },
+  has(view, key) {
+    return typeof key === "string" && (api.has(key) || view.session.has(key));
+  },
+  ownKeys(view) {
+    return view.session.keys();
+  },
+  getOwnPropertyDescriptor(view, key) {
+    if (typeof key !== "string" || !view.session.has(key)) return undefined;
+    return { value: view.read(key), writable: true, enumerable: true, configurable: true };
+  },
+  defineProperty() {
+    return false;
+  },
+};
+
+/**
+ * The express-session-shaped view of a tessera session. `flush` writes back objects changed in place.
+ */
+function expressView<D extends SessionData>(session: Session<D>, sessions: SessionManager<D>, syncId: () => void): { session: object; flush(): void } {
+  const view = new View(session as unknown as Session<SessionData>, sessions as unknown as SessionManager<SessionData>, syncId);
+  view.proxy = new Proxy(view, viewHandler);
+  return { session: view.proxy, flush: () => view.flush() };
 }
