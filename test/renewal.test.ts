@@ -9,7 +9,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { createSessions, type SessionEvent, type Store } from "tessera";
+import { createHash } from "node:crypto";
+import { createSessions, decodeRecord, encodeRecord, type SessionEvent, type Store } from "tessera";
 import { expressSessions } from "tessera/express";
 import { memoryStore } from "tessera/stores/memory";
 import { sqliteStore } from "tessera/stores/sqlite";
@@ -130,5 +131,59 @@ describe("Express's req.sessionID across a renewal", () => {
     expect(after.id).not.toBe(second.id);
     expect(late.id, "a request with the old cookie inside the grace is the successor's").toBe(after.id);
     expect(late.cookie).toBe(renewing.cookie);
+  });
+});
+
+describe("a forwarder in the store", () => {
+  const sha256 = (value: string): string => createHash("sha256").update(value).digest("base64url");
+  const open = (store: Store, clock: () => number, events: SessionEvent[] = []) =>
+    createSessions<{ name?: string }>({ secrets: [secret], store, clock, renewAfter: "15m", onEvent: (event) => events.push(event) });
+  /** A session renewed once; returns the old cookie value and the new one. */
+  const renewedOnce = async (sessions: ReturnType<typeof open>, advance: (ms: number) => void): Promise<[string, string]> => {
+    const first = await sessions.load(new Request("http://app.test/"));
+    first.set("name", "alice");
+    const old = sessionCookieOf(await sessions.commit(first, new Response("ok")))!;
+    advance(15 * minute);
+    const renewing = await sessions.load(new Request("http://app.test/", { headers: { cookie: old } }));
+    const renewed = sessionCookieOf(await sessions.commit(renewing, new Response("ok")))!;
+    return [old.slice(4), renewed.slice(4)];
+  };
+
+  it("leads nowhere when its sealed successor was changed or names another session: a fresh session, no error", async () => {
+    const clock = manualClock(Date.now());
+    const store = memoryStore();
+    const events: SessionEvent[] = [];
+    const sessions = open(store, clock.now, events);
+    const [old] = await renewedOnce(sessions, clock.advance);
+    const [otherOld] = await renewedOnce(sessions, clock.advance);
+    const stored = (await store.get(sha256(old)))!;
+    const forwarder = decodeRecord(stored.text);
+    const otherForwarder = decodeRecord((await store.get(sha256(otherOld)))!.text);
+    const sealed = forwarder.forward!.sealed;
+    const flipped = sealed.slice(0, -2) + (sealed.endsWith("AA") ? "BB" : "AA");
+    const variants = [
+      { ...forwarder, forward: { ...forwarder.forward!, sealed: flipped } },
+      // A successor sealed for another forwarder cannot be moved here.
+      { ...forwarder, forward: { ...forwarder.forward!, sealed: otherForwarder.forward!.sealed } },
+      // The id and the sealed value must name the same successor: here the id is another live session's.
+      { ...forwarder, forward: { ...forwarder.forward!, to: otherForwarder.forward!.to } },
+    ];
+    clock.advance(-15 * minute);
+    let version = stored.version;
+    for (const variant of variants) {
+      version = (await store.update(sha256(old), encodeRecord(variant), version, { now: clock.now(), expiresAt: clock.now() + minute, ttlSeconds: 60, userId: undefined }))!;
+      const session = await sessions.load(new Request("http://app.test/", { headers: { cookie: `sid=${old}` } }));
+      expect([session.isNew, session.get("name")]).toEqual([true, undefined]);
+    }
+    expect(events.filter((event) => event.type === "cookie_rejected")).toEqual(variants.map(() => ({ type: "cookie_rejected", reason: "unknown_session" })));
+  });
+
+  it("is never written without renewAfter: records keep the format they had", async () => {
+    const store = memoryStore();
+    const sessions = createSessions<{ name?: string }>({ secrets: [secret], store });
+    const session = await sessions.load(new Request("http://app.test/"));
+    session.set("name", "alice");
+    const token = sessionCookieOf(await sessions.commit(session, new Response("ok")))!.slice(4);
+    expect(Object.keys(JSON.parse((await store.get(sha256(token)))!.text) as object)).toEqual(["v", "c", "s", "d"]);
   });
 });
