@@ -215,6 +215,7 @@ export function describeRenewal(make: () => Promise<Store>, canList: boolean, du
 
       const again = await dueSession(sessions, { name: "y" }, "alice");
       const renewedAgain = await renew(sessions, again);
+      // Two records: the forwarder and the session it leads to.
       expect(await sessions.revokeUserSessions("alice")).toBe(2);
       for (const value of [again, renewedAgain]) expect((await sessions.load(request(value))).isNew).toBe(true);
       expect(await store.get(sha256(again))).toBeUndefined();
