@@ -1353,6 +1353,23 @@ export interface SessionMeta {
      * `false` one that ends when the browser closes. Absent, the `cookie.persistent` option decides.
      */
     persistent?: boolean;
+    /**
+     * Store mode with `renewAfter`: when the session's current token was issued (epoch ms); the token is replaced
+     * once it is `renewAfter` old. Absent on records written without renewal, where `createdAt` stands in.
+     */
+    issuedAt?: number;
+}
+/**
+ * What is left of a renewed token for `renewalGrace`: it names its successor so requests still in flight with the
+ * old token reach the session, and it holds no data of its own.
+ */
+export interface RenewalForward {
+    /** The successor's at-rest id (SHA-256 of its token, base64url). */
+    to: string;
+    /** When the forwarder stops forwarding (epoch ms). */
+    until: number;
+    /** The successor's cookie value, sealed (AES-256-GCM) under the forwarder's own id: never a token in clear. */
+    sealed: string;
 }
 /** A whole session at rest. */
 export interface SessionRecord {
@@ -1360,6 +1377,8 @@ export interface SessionRecord {
     /** Flash messages waiting to be read on a later request. */
     flash: Record<string, JsonValue>;
     meta: SessionMeta;
+    /** Set on a renewed token's forwarder only (store mode): this record is no session, only a pointer to one. */
+    forward?: RenewalForward;
 }
 
 // ---- dist/core/session.d.ts
@@ -1712,6 +1731,8 @@ export interface DerivedKeys {
     signKey: SecretKey;
     /** HMAC-SHA256 key for store-mode token tags. */
     tokenKey: SecretKey;
+    /** AES-256-GCM key sealing a renewed token's successor inside its forwarder (store mode's `renewAfter`). */
+    renewalKey: SecretKey;
 }
 /** Every secret's keys; the first signs and seals, all verify and open. */
 export interface KeyRing {
@@ -1837,7 +1858,7 @@ export { TesseraError, StoreUnavailableError, CodecError, isTesseraError, isStor
 export type { TesseraErrorCode, CodecFailure } from "./core/errors.js";
 export type { Duration } from "./core/duration.js";
 export type { JsonValue, SessionData, TesseraSessionData, DeclaredSessionData, DeepReadonly } from "./core/data.js";
-export type { SessionMeta, SessionRecord } from "./core/record.js";
+export type { SessionMeta, SessionRecord, RenewalForward } from "./core/record.js";
 export { hasUserIndex } from "./core/store.js";
 export type { Store, UserIndex, IndexedStore, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, StoreCallOptions, StoreDeleteOptions, StoreCount, GcOptions, GcBatch, Awaitable } from "./core/store.js";
 export type { Codec, SyncCodec, CodecContext, Decoded } from "./core/codec.js";
@@ -1976,6 +1997,10 @@ export type SessionEvent = {
     store: string;
 } | {
     type: "session_regenerated";
+}
+/** Store mode's `renewAfter`: the session moved to a new token; the old one forwards to it for `renewalGrace`. */
+ | {
+    type: "session_renewed";
 } | {
     type: "session_destroyed";
 } | {
@@ -2091,6 +2116,16 @@ export interface SessionsOptions {
      * skips the decryption (timeouts are still judged on every request). 0 turns it off. @default 1000
      */
     decodeCacheSize?: number;
+    /**
+     * Store mode: the session moves to a new token once its token is this old (OWASP's renewal timeout), without the
+     * user noticing; the old token keeps working for `renewalGrace`, then it is dead. Off when left out.
+     */
+    renewAfter?: Duration;
+    /**
+     * With `renewAfter`: how long requests still carrying the replaced token reach the session (and are handed the
+     * new cookie), from 1 second to 5 minutes, and shorter than `renewAfter`. @default "30s"
+     */
+    renewalGrace?: Duration;
     /** Every store call is abandoned after this long, failing closed. @default "5s" */
     storeTimeout?: Duration;
     /** The time (epoch ms), for every decision tessera makes: timeouts, expiry, `Expires`. @default Date.now */
@@ -2116,6 +2151,8 @@ export declare const defaults: Readonly<{
     readonly decodeCacheSize: 1000;
     /** @default 65536 */
     readonly maxRecordBytes: 65536;
+    /** @default "30s" */
+    readonly renewalGrace: "30s";
 }>;
 
 // ---- dist/manager/sessions.d.ts

@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     ...(await cookieSession(config)),
     idleTimeout: config.idleTimeout,
     absoluteTimeout: config.absoluteTimeout,
+    // A store-mode session moves to a new token every 15 minutes of use (cookie mode has no token to replace).
+    ...(store ? { renewAfter: "15m" as const } : {}),
     trustProxy: config.trustProxy,
     onEvent: storeErrorLogger((line) => console.error(line)),
   });

@@ -15,7 +15,7 @@ export { TesseraError, StoreUnavailableError, CodecError, isTesseraError, isStor
 export type { TesseraErrorCode, CodecFailure } from "./core/errors.js";
 export type { Duration } from "./core/duration.js";
 export type { JsonValue, SessionData, TesseraSessionData, DeclaredSessionData, DeepReadonly } from "./core/data.js";
-export type { SessionMeta, SessionRecord } from "./core/record.js";
+export type { SessionMeta, SessionRecord, RenewalForward } from "./core/record.js";
 export { hasUserIndex } from "./core/store.js";
 export type { Store, UserIndex, IndexedStore, StoreFactory, StoredSession, ListedSession, StoreWriteOptions, StoreCallOptions, StoreDeleteOptions, StoreCount, GcOptions, GcBatch, Awaitable } from "./core/store.js";
 export type { Codec, SyncCodec, CodecContext, Decoded } from "./core/codec.js";

@@ -330,6 +330,23 @@ describe("tessera inspect", () => {
       expect(json<Report>(tampered)).toMatchObject({ valid: false, reason: "tampered", format: "store token" });
     });
 
+    it("says renewed for a token its session moved away from (renewAfter), and opens the new one", async () => {
+      const cookie = await cookieOf({ store });
+      const later = Date.now() + 16 * 60_000;
+      const sessions = createSessions({ secrets: [secret], store, clock: () => later, renewAfter: "15m" });
+      const renewing = await sessions.load(new Request("https://app.test/", { headers: { cookie: cookie.header } }));
+      const response = await sessions.commit(renewing, new Response("ok"));
+      const renewed = response.headers.getSetCookie()[0]!.split(";")[0]!.split(/=(.*)/s)[1]!;
+      sensitive.add(renewed);
+      const [old, fresh] = await Promise.all([
+        tessera(["inspect", cookie.value, "--store", `sqlite:${dbPath}`, "--json"], { env }),
+        tessera(["inspect", renewed, "--store", `sqlite:${dbPath}`, "--json"], { env }),
+      ]);
+      expect(old.code).toBe(1);
+      expect(json<Report>(old)).toMatchObject({ valid: false, reason: "renewed", keyIndex: 0 });
+      expect(json<Report>(fresh)).toMatchObject({ valid: true, userId: "alice", data: { theme: "dark" } });
+    });
+
     it("refuses a SQLite path with no database, creating none", async () => {
       const missing = join(dir, "typo.db");
       const cookie = await cookieOf({ store });

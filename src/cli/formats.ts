@@ -34,6 +34,8 @@ export type FailureReason =
   | "invalid_payload"
   /** A store token that verifies, with no session in the store (ended, revoked or collected). */
   | "unknown_session"
+  /** A store token that was renewed (`renewAfter`): its record only forwards to the session's new token, for a short grace. */
+  | "renewed"
   /** A store token that verifies; reading its session needs `--store URL`. */
   | "store_required"
   /** It opens, and its idle or absolute timeout has passed. */
@@ -164,7 +166,9 @@ export const storeTokenFormat: CookieFormat = {
     const stored = await opened.get(sessionId);
     if (stored === undefined) return { ok: false, reason: "unknown_session", keyIndex };
     try {
-      return { ok: true, keyIndex, record: decodeRecord(stored.text), sessionId };
+      const record = decodeRecord(stored.text);
+      if (record.forward !== undefined) return { ok: false, reason: "renewed", keyIndex };
+      return { ok: true, keyIndex, record, sessionId };
     } catch (error) {
       if (error instanceof CodecError) return { ok: false, reason: "invalid_payload", keyIndex };
       throw error;

@@ -34,7 +34,7 @@ ${timeoutHelp}
   -h, --help               this text
 
 Reasons a cookie fails: tampered, unknown_key, wrong_cookie_name, expired, not_yet_valid, unknown_session,
-malformed, unsupported_version, invalid_payload, unknown_format, store_required.
+renewed, malformed, unsupported_version, invalid_payload, unknown_format, store_required.
 
 Exit codes: 0 valid, 1 the cookie fails (the reason is printed) or a store or key was refused,
 2 usage (no cookie, no secret, an unknown option, a store token without --store).`;
@@ -80,6 +80,7 @@ const messages: Record<FailureReason, string> = {
   wrong_cookie_name: "wrong cookie name: it verifies, but was made for another cookie",
   invalid_payload: "invalid payload: it verifies, but holds no session record",
   unknown_session: "unknown session: it verifies, but the store has no such session (ended, revoked or collected)",
+  renewed: "renewed: the session moved to a new token (renewAfter); this one only forwards to it for the grace, then it is dead",
   store_required: "it verifies as a store token: pass --store URL to read its session",
   expired: "expired",
   not_yet_valid: "not yet valid: created in the future (a clock gone wrong, or a forged record)",

@@ -17,6 +17,24 @@ export interface SessionMeta {
    * `false` one that ends when the browser closes. Absent, the `cookie.persistent` option decides.
    */
   persistent?: boolean;
+  /**
+   * Store mode with `renewAfter`: when the session's current token was issued (epoch ms); the token is replaced
+   * once it is `renewAfter` old. Absent on records written without renewal, where `createdAt` stands in.
+   */
+  issuedAt?: number;
+}
+
+/**
+ * What is left of a renewed token for `renewalGrace`: it names its successor so requests still in flight with the
+ * old token reach the session, and it holds no data of its own.
+ */
+export interface RenewalForward {
+  /** The successor's at-rest id (SHA-256 of its token, base64url). */
+  to: string;
+  /** When the forwarder stops forwarding (epoch ms). */
+  until: number;
+  /** The successor's cookie value, sealed (AES-256-GCM) under the forwarder's own id: never a token in clear. */
+  sealed: string;
 }
 
 /** A whole session at rest. */
@@ -25,4 +43,6 @@ export interface SessionRecord {
   /** Flash messages waiting to be read on a later request. */
   flash: Record<string, JsonValue>;
   meta: SessionMeta;
+  /** Set on a renewed token's forwarder only (store mode): this record is no session, only a pointer to one. */
+  forward?: RenewalForward;
 }

@@ -25,6 +25,7 @@ function load<D extends SessionData = SessionData>(base: SessionRecord): { sessi
     retiring: undefined,
     hadCookie: true,
     staleKey: false,
+    followed: false,
     committed: false,
     secure: false,
     userAgent: "test-agent",

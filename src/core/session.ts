@@ -46,6 +46,11 @@ export interface SessionState {
   hadCookie: boolean;
   /** The cookie was verified by an older secret and should be re-issued under the first. */
   staleKey: boolean;
+  /**
+   * Store mode: the cookie carried a token since renewed (`renewAfter`), and the session was reached through its
+   * forwarder: `token` is the successor's, which the response hands the browser.
+   */
+  followed: boolean;
   /** commit() already ran. */
   committed: boolean;
   /** The request came over HTTPS (decides Secure when the cookie's `secure` is "auto"). */

@@ -97,6 +97,26 @@ describe("decodeRecord", () => {
     expect(reasonFor('{"v":1,"c":0,"s":0,"d":{},"p":true}')).toBe("bad_payload");
   });
 
+  it("keeps when a token was issued as r, and a renewed token's forwarder as r: { t, x, k }, refusing anything else", () => {
+    const issued = { ...record, meta: { ...record.meta, issuedAt: 1767227400000 } };
+    expect(encodeRecord(issued)).toBe(
+      '{"v":1,"c":1767225600000,"s":1767227400000,"d":{"username":"alice","cart":["book","pen"]},"u":"u-42","r":1767227400000,"f":{"notice":"Saved"}}',
+    );
+    expect(decodeRecord(encodeRecord(issued))).toEqual(issued);
+    const forwarder: SessionRecord = {
+      data: {},
+      flash: {},
+      meta: { createdAt: 1, lastSeenAt: 2, userId: "u-42" },
+      forward: { to: "A".repeat(43), until: 30_002, sealed: "c2VhbGVk" },
+    };
+    expect(encodeRecord(forwarder)).toBe(`{"v":1,"c":1,"s":2,"d":{},"u":"u-42","r":{"t":"${"A".repeat(43)}","x":30002,"k":"c2VhbGVk"}}`);
+    expect(decodeRecord(encodeRecord(forwarder))).toEqual(forwarder);
+    const id = "A".repeat(43);
+    for (const r of ["1.5", '"1"', "null", "[]", "{}", `{"t":"short","x":1,"k":"a"}`, `{"t":"${id}","x":1.5,"k":"a"}`, `{"t":"${id}","x":1,"k":"a.b"}`, `{"t":"${id}","x":1}`]) {
+      expect(reasonFor(`{"v":1,"c":0,"s":0,"d":{},"r":${r}}`), r).toBe("bad_payload");
+    }
+  });
+
   it("ignores unknown fields", () => {
     expect(decodeRecord('{"v":1,"c":1,"s":2,"d":{"a":1},"z":"future"}')).toEqual({ data: { a: 1 }, flash: {}, meta: { createdAt: 1, lastSeenAt: 2 } });
   });

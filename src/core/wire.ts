@@ -2,12 +2,16 @@
 
 import { toJsonObject } from "./data.js";
 import { CodecError } from "./errors.js";
-import type { SessionMeta, SessionRecord } from "./record.js";
+import type { RenewalForward, SessionMeta, SessionRecord } from "./record.js";
 
 /** The record format version, written in every cookie and row and checked on the way back. */
 export const recordFormatVersion = 1;
 
-/** Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, p persistent (1 or 0), d data, f flash. */
+/**
+ * Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, p persistent (1 or 0), d data,
+ * f flash, r renewal (store mode): when the token was issued (epoch ms), or on a renewed token's forwarder
+ * `{ t: successor id, x: forwards until (epoch ms), k: successor's cookie value, sealed }`.
+ */
 interface Wire {
   v: number;
   c: number;
@@ -17,7 +21,18 @@ interface Wire {
   p?: 0 | 1;
   d: unknown;
   f?: unknown;
+  r?: number | WireForward;
 }
+
+interface WireForward {
+  t: string;
+  x: number;
+  k: string;
+}
+
+/** A successor id (a SHA-256 in unpadded base64url) and a sealed value, as a forwarder holds them. */
+const forwardIdRegExp = /^[A-Za-z0-9_-]{43}$/;
+const sealedRegExp = /^[A-Za-z0-9_-]{1,512}$/;
 
 /**
  * A record as JSON text.
@@ -30,6 +45,8 @@ export function encodeRecord(record: SessionRecord): string {
   if (record.meta.userId !== undefined) wire.u = record.meta.userId;
   if (record.meta.userAgent !== undefined) wire.a = record.meta.userAgent;
   if (record.meta.persistent !== undefined) wire.p = record.meta.persistent ? 1 : 0;
+  if (record.forward !== undefined) wire.r = { t: record.forward.to, x: record.forward.until, k: record.forward.sealed };
+  else if (record.meta.issuedAt !== undefined) wire.r = record.meta.issuedAt;
   for (const _key in record.flash) {
     wire.f = record.flash;
     break;
@@ -51,7 +68,7 @@ export function decodeRecord(text: string): SessionRecord {
     throw new CodecError("bad_payload");
   }
   if (wire === null || typeof wire !== "object") throw new CodecError("bad_payload");
-  const { v, c, s, u, a, p, d, f } = wire as Partial<Wire>;
+  const { v, c, s, u, a, p, d, f, r } = wire as Partial<Wire>;
   if (v !== recordFormatVersion) throw new CodecError("unsupported_version");
   if (!Number.isSafeInteger(c) || !Number.isSafeInteger(s)) throw new CodecError("bad_payload");
   if ((u !== undefined && typeof u !== "string") || (a !== undefined && typeof a !== "string")) {
@@ -65,5 +82,20 @@ export function decodeRecord(text: string): SessionRecord {
   if (u !== undefined) meta.userId = u;
   if (a !== undefined) meta.userAgent = a;
   if (p !== undefined) meta.persistent = p === 1;
+  if (typeof r === "number") {
+    if (!Number.isSafeInteger(r)) throw new CodecError("bad_payload");
+    meta.issuedAt = r;
+  } else if (r !== undefined) {
+    return { data, flash, meta, forward: decodeForward(r) };
+  }
   return { data, flash, meta };
+}
+
+function decodeForward(r: unknown): RenewalForward {
+  if (r === null || typeof r !== "object") throw new CodecError("bad_payload");
+  const { t, x, k } = r as Partial<WireForward>;
+  if (typeof t !== "string" || !forwardIdRegExp.test(t) || !Number.isSafeInteger(x) || typeof k !== "string" || !sealedRegExp.test(k)) {
+    throw new CodecError("bad_payload");
+  }
+  return { to: t, until: x as number, sealed: k };
 }

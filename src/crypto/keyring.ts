@@ -20,6 +20,8 @@ export interface DerivedKeys {
   signKey: SecretKey;
   /** HMAC-SHA256 key for store-mode token tags. */
   tokenKey: SecretKey;
+  /** AES-256-GCM key sealing a renewed token's successor inside its forwarder (store mode's `renewAfter`). */
+  renewalKey: SecretKey;
 }
 
 /** Every secret's keys; the first signs and seals, all verify and open. */
@@ -96,6 +98,7 @@ export function createKeyRing(secrets: readonly Secret[] | undefined, backend: C
       sealKey: backend.secretKey(derive("seal/aes-256-gcm", 32), "AES-256-GCM"),
       signKey: backend.secretKey(derive("sign/hmac-sha256", 32), "HMAC-SHA256"),
       tokenKey: backend.secretKey(derive("token/hmac-sha256", 32), "HMAC-SHA256"),
+      renewalKey: backend.secretKey(derive("renewal/aes-256-gcm", 32), "AES-256-GCM"),
     });
   });
   return {

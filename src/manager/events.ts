@@ -25,6 +25,8 @@ export type SessionEvent =
   | { type: "cookie_rejected"; reason: RejectionReason }
   | { type: "session_created"; store: string }
   | { type: "session_regenerated" }
+  /** Store mode's `renewAfter`: the session moved to a new token; the old one forwards to it for `renewalGrace`. */
+  | { type: "session_renewed" }
   | { type: "session_destroyed" }
   | { type: "cookie_reissued"; reason: "key_rotation" }
   | { type: "write_conflict"; attempt: number }

@@ -51,6 +51,16 @@ export interface SessionsOptions {
    * skips the decryption (timeouts are still judged on every request). 0 turns it off. @default 1000
    */
   decodeCacheSize?: number;
+  /**
+   * Store mode: the session moves to a new token once its token is this old (OWASP's renewal timeout), without the
+   * user noticing; the old token keeps working for `renewalGrace`, then it is dead. Off when left out.
+   */
+  renewAfter?: Duration;
+  /**
+   * With `renewAfter`: how long requests still carrying the replaced token reach the session (and are handed the
+   * new cookie), from 1 second to 5 minutes, and shorter than `renewAfter`. @default "30s"
+   */
+  renewalGrace?: Duration;
   /** Every store call is abandoned after this long, failing closed. @default "5s" */
   storeTimeout?: Duration;
   /** The time (epoch ms), for every decision tessera makes: timeouts, expiry, `Expires`. @default Date.now */
@@ -77,6 +87,8 @@ export const defaults = Object.freeze({
   decodeCacheSize: 1000,
   /** @default 65536 */
   maxRecordBytes: 65536,
+  /** @default "30s" */
+  renewalGrace: "30s",
 } as const);
 
 /** @internal Bounds on the work one request can cause; not options, since no application needs to move them. */
@@ -102,10 +114,25 @@ export const limits = Object.freeze({
   maxRejectionEvents: 8,
   /** Compare-and-set attempts before `ERR_SESSION_CONFLICT` (writers in this process queue, so only other processes race). */
   maxWriteAttempts: 32,
+  /**
+   * Renewal: forwarders followed from one token at most. A successor is renewed again only `renewAfter` later, when
+   * the grace of the forwarder before it is long over, so a live chain is one hop; two allow for clocks apart.
+   */
+  maxRenewalHops: 2,
+  /** The longest `renewalGrace`: a replaced token (maybe a stolen one) works no longer than this. */
+  maxRenewalGraceMs: 5 * 60_000,
+  /** The shortest `renewalGrace`: less would fail requests merely slow to arrive. */
+  minRenewalGraceMs: 1000,
 } as const);
 
 /** The longest delay setTimeout honours (a signed 32-bit count of ms); a longer one fires after 1 ms. */
 const maxTimerMs = 2 ** 31 - 1;
+
+/** @internal `renewAfter` and `renewalGrace` in milliseconds. */
+export interface RenewalPolicy {
+  afterMs: number;
+  graceMs: number;
+}
 
 /** @internal `createSessions`' options, checked and resolved once; what every part of the manager reads. */
 export interface ResolvedOptions {
@@ -118,6 +145,8 @@ export interface ResolvedOptions {
   trustProxy: number;
   maxRecordBytes: number;
   decodeCacheSize: number;
+  /** Store mode's token renewal (`renewAfter`, `renewalGrace`), or undefined when it is off. */
+  renewal: RenewalPolicy | undefined;
   /** Exactly one of `store` and `codec` is set. */
   store: Store | undefined;
   codec: Codec | undefined;
@@ -161,6 +190,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     throw new TesseraError("ERR_INVALID_OPTION", "`decodeCacheSize` must be a whole number, 0 or more");
   }
   const store = options.store;
+  const renewal = resolveRenewal(options, store, absoluteMs);
   const onEvent = options.onEvent;
   if (options.cipher !== undefined && (store !== undefined || (options.codec ?? "sealed") !== "sealed")) {
     throw new TesseraError("ERR_INVALID_OPTION", '`cipher` is for cookie mode\'s sealed codec (no `store`, `codec: "sealed"`)');
@@ -174,6 +204,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     trustProxy: hopsOf(options.trustProxy),
     maxRecordBytes,
     decodeCacheSize,
+    renewal,
     store,
     codec: store ? undefined : pickCodec(options.codec ?? "sealed", ring, options.cipher),
     emit: (event) => {
@@ -201,6 +232,28 @@ export function hopsOf(trustProxy: boolean | number | undefined): number {
     throw new TesseraError("ERR_INVALID_OPTION", "`trustProxy` must be true, false or a number of proxies from 0 to 32");
   }
   return trustProxy;
+}
+
+/** `renewAfter` and `renewalGrace`, checked together: renewal needs a store, and a grace shorter than it. */
+function resolveRenewal(options: SessionsOptions, store: Store | undefined, absoluteMs: number): RenewalPolicy | undefined {
+  if (options.renewAfter === undefined) {
+    if (options.renewalGrace !== undefined) throw new TesseraError("ERR_INVALID_OPTION", "`renewalGrace` needs `renewAfter`");
+    return undefined;
+  }
+  if (!store) {
+    throw new TesseraError(
+      "ERR_INVALID_OPTION",
+      "`renewAfter` needs a `store`: in cookie mode there is no token to replace (the cookie is sealed afresh whenever it is written)",
+    );
+  }
+  const afterMs = toMilliseconds(options.renewAfter, "renewAfter");
+  const graceMs = toMilliseconds(options.renewalGrace ?? defaults.renewalGrace, "renewalGrace");
+  if (afterMs >= absoluteMs) throw new TesseraError("ERR_INVALID_OPTION", "`renewAfter` must be shorter than `absoluteTimeout`");
+  if (graceMs < limits.minRenewalGraceMs || graceMs > limits.maxRenewalGraceMs) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`renewalGrace` must be from 1 second to 5 minutes");
+  }
+  if (graceMs >= afterMs) throw new TesseraError("ERR_INVALID_OPTION", "`renewalGrace` must be shorter than `renewAfter`");
+  return { afterMs, graceMs };
 }
 
 function pickCodec(choice: "sealed" | "signed" | Codec, ring: KeyRing, cipher: SealedCipher | undefined): Codec {

@@ -26,7 +26,7 @@ export interface Records {
   encode(record: SessionRecord): string;
   /** The record under `id`, or undefined when there is none or it does not decode. */
   read(id: string): Promise<VersionedRecord | undefined>;
-  /** The record under `id` when it exists and has not timed out. */
+  /** The record under `id` when it exists, has not timed out, and is a session (not a renewed token's forwarder). */
   readLive(id: string, now: number): Promise<VersionedRecord | undefined>;
   /** The write options for a record with `meta`: its expiry, its TTL from now and its user, with the call's options. */
   writeOptions(meta: SessionMeta, io: StoreCallOptions): StoreWriteOptions;
@@ -79,7 +79,7 @@ export function createRecords(store: Store, resolved: ResolvedOptions): Records 
     read,
     async readLive(id, now) {
       const fresh = await read(id);
-      return fresh === undefined || checkTimeouts(fresh.record.meta, now, policy) !== "valid" ? undefined : fresh;
+      return fresh === undefined || fresh.record.forward !== undefined || checkTimeouts(fresh.record.meta, now, policy) !== "valid" ? undefined : fresh;
     },
     writeOptions(meta, io) {
       const at = expiresAt(meta, policy);

@@ -108,6 +108,7 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
     retiring: undefined,
     hadCookie,
     staleKey: false,
+    followed: false,
     committed: false,
     secure: facts.secure,
     userAgent: facts.userAgent ?? undefined,

@@ -14,9 +14,16 @@ import { withCallOptions, type Records, type VersionedRecord } from "./records.j
 import type { CookieIssuer } from "./cookie-issuer.js";
 import { setting, unchanged, type ResponseChanges } from "./changes.js";
 import { createWriteQueue } from "./write-queue.js";
+import { createRenewals, type Successor } from "./renewal.js";
 
 /** What a writer leaves for the next writer of the same session in this process: the record as written, or its end. */
 type Written = VersionedRecord | "gone";
+
+/**
+ * A writer's answer when the token it holds was renewed by another request meanwhile: the state now holds the
+ * successor, and the write is done again there, outside the old token's queue.
+ */
+const following = Symbol("following");
 
 /**
  * Store mode. Writes to one session from this process take turns, each starting from what the one before it wrote,
@@ -27,9 +34,10 @@ type Written = VersionedRecord | "gone";
  * const mode = storeMode(resolved, cookies, createRecords(store, resolved));
  */
 export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, records: Records): SessionMode {
-  const { ring, policy, emit, maxRecordBytes } = resolved;
+  const { ring, policy, emit, maxRecordBytes, renewal } = resolved;
   const { call, store } = records;
   const inTurn = createWriteQueue<Written>();
+  const renewals = createRenewals(resolved, records, renewal);
 
   /** A new cookie value: a fresh token, tagged for the name it will be set under. */
   const newToken = (state: SessionState): Awaitable<string> => tagToken(ring, cookies.nameFor(state), createToken());
@@ -41,6 +49,9 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
   const writeNew = async (state: SessionState, record: SessionRecord, now: number): Promise<{ token: string; meta: SessionMeta }> => {
     const meta: SessionMeta = { ...record.meta, lastSeenAt: now };
     if (state.signedIn || state.destroyed) meta.createdAt = now;
+    // Every new token starts its renewal clock; without renewal no record carries one.
+    if (renewal) meta.issuedAt = now;
+    else delete meta.issuedAt;
     const text = records.encode({ ...record, meta });
     const tagged = newToken(state);
     const token = isPromise(tagged) ? await tagged : tagged;
@@ -65,12 +76,51 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
   const newerThanLoaded = (last: Written | undefined, state: SessionState): Written | undefined =>
     last === "gone" || (last !== undefined && last.version > state.version!) ? last : undefined;
 
-  /** Deletes the record of a token `destroy` ended; the writers queued behind learn that it is gone. */
+  /**
+   * Deletes the record of a token `destroy` ended; the writers queued behind learn that it is gone. With renewal, a
+   * token renewed meanwhile takes the session it was renewed to with it.
+   */
   const retire = (token: string): Promise<void> =>
     withId(token, (id) => inTurn(id, async (turn) => {
-      await call("delete", (s, io) => s.delete(id, io));
+      if (renewal) await renewals.retire(id);
+      else await call("delete", (s, io) => s.delete(id, io));
       turn.last = "gone";
     }));
+
+  /**
+   * Another request renewed the token this one holds: from now on the request is the successor's, its changes
+   * replayed onto the successor as loaded (a sign-in made here carried along), and the response hands the browser
+   * the successor's cookie.
+   */
+  const adopt = (state: SessionState, successor: Successor): void => {
+    const merged = withSignIn(replayChanges(successor.record, state.changes), state);
+    state.token = successor.token;
+    state.version = successor.version;
+    state.base = { data: successor.record.data, flash: successor.record.flash, meta: merged.meta };
+    state.data = merged.data;
+    state.staleKey = successor.keyIndex > 0;
+    state.followed = true;
+  };
+
+  /** The response of a request whose session was renewed by another: the successor's cookie, written if need be. */
+  const afterFollowing = (state: SessionState, now: number, hops: number): Promise<ResponseChanges> => {
+    checkHops(hops);
+    const changed = state.changes.length > 0 || state.signedIn;
+    if (state.rotate) return rotate(state, now, hops);
+    if (changed || isTouchDue(state.base.meta, now, policy)) return update(state, now, hops);
+    return Promise.resolve(setting(cookies.set(state, state.token!, state.base.meta, now)));
+  };
+
+  /**
+   * The request's session was destroyed, revoked or rotated by another request: nothing is issued. No cookie either:
+   * the browser holds the deletion or another response's new id, which this response must not overwrite.
+   */
+  const endAnonymous = (state: SessionState): ResponseChanges => {
+    emit({ type: "session_gone" });
+    state.token = undefined;
+    state.version = undefined;
+    return unchanged;
+  };
 
   /** A new record under a new token: a first write, or data set after `destroy`. */
   const create = async (state: SessionState, record: SessionRecord, now: number): Promise<ResponseChanges> => {
@@ -82,12 +132,12 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
   };
 
   /** Writes the request's changes (or a sliding renewal) to the loaded record, by compare-and-set. */
-  const update = (state: SessionState, now: number): Promise<ResponseChanges> => {
+  const update = async (state: SessionState, now: number, hops = 0): Promise<ResponseChanges> => {
     const changed = state.changes.length > 0 || state.signedIn;
-    // A new cookie lifetime ("remember me") reaches the browser only with a new Set-Cookie.
-    const reissue = state.changes.some((change) => change.kind === "persistent");
+    // A new cookie lifetime ("remember me") reaches the browser only with a new Set-Cookie, and so does a successor.
+    const reissue = state.followed || state.changes.some((change) => change.kind === "persistent");
     const token = state.token!;
-    return withId(token, (id) => inTurn(id, async (turn) => {
+    const result = await withId(token, (id) => inTurn(id, async (turn): Promise<ResponseChanges | typeof following> => {
       let record = currentRecord(state);
       let version = state.version!;
       let touch = isTouchDue(state.base.meta, now, policy);
@@ -115,13 +165,19 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         }
         emit({ type: "write_conflict", attempt });
         turn.last = undefined;
-        const fresh = await records.readLive(id, now);
-        if (fresh === undefined) {
+        const current = await renewals.readCurrent(id, cookies.nameFor(state), now);
+        if (current === undefined) {
           // Destroyed, rotated or expired by another request while this one ran: never written back. No cookie
           // either: the browser already holds the deletion, or the rotated id another response carried.
           emit({ type: "session_gone" });
           return unchanged;
         }
+        if (current.successor !== undefined) {
+          // Renewed by another request while this one ran: its changes go to the successor.
+          adopt(state, current.successor);
+          return following;
+        }
+        const fresh = current.found;
         if (!changed) return unchanged;
         checkAttempts(attempt);
         record = replayChanges(fresh.record, state.changes);
@@ -129,6 +185,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         await backOff(attempt);
       }
     }));
+    return result === following ? afterFollowing(state, now, hops + 1) : result;
   };
 
   /**
@@ -138,20 +195,12 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
    * anonymous, so revocation is final whatever is in flight. Written in that order, a revocation at any moment
    * finds the old record or the new one.
    */
-  const rotate = (state: SessionState, now: number): Promise<ResponseChanges> => withId(state.token!, (oldId) => {
-    const endAnonymous = (): ResponseChanges => {
-      // Destroyed, revoked or rotated by another request: nothing is issued. No cookie either: the browser holds
-      // the deletion or another response's new id, which this response must not overwrite.
-      emit({ type: "session_gone" });
-      state.token = undefined;
-      state.version = undefined;
-      return unchanged;
-    };
-    return inTurn(oldId, async (turn) => {
+  const rotate = async (state: SessionState, now: number, hops = 0): Promise<ResponseChanges> => {
+    const result = await withId(state.token!, (oldId) => inTurn(oldId, async (turn): Promise<ResponseChanges | typeof following> => {
       let record = currentRecord(state);
       let version = state.version!;
       const newer = newerThanLoaded(turn.last, state);
-      if (newer === "gone") return endAnonymous();
+      if (newer === "gone") return endAnonymous(state);
       if (newer !== undefined) {
         record = withSignIn(replayChanges(newer.record, state.changes), state);
         version = newer.version;
@@ -176,8 +225,14 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
           const writtenId = await hashToken(written.token);
           await call("delete", (s, io) => s.delete(writtenId, io));
         }
-        const fresh = await records.readLive(oldId, now);
-        if (fresh === undefined) return endAnonymous();
+        const current = await renewals.readCurrent(oldId, cookies.nameFor(state), now);
+        if (current === undefined) return endAnonymous(state);
+        if (current.successor !== undefined) {
+          // Renewed by another request meanwhile: the successor is the one to rotate away from.
+          adopt(state, current.successor);
+          return following;
+        }
+        const fresh = current.found;
         // Another request wrote the session meanwhile: carry its changes and ours to the new id.
         emit({ type: "write_conflict", attempt });
         checkAttempts(attempt);
@@ -185,8 +240,59 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         version = fresh.version;
         await backOff(attempt);
       }
-    });
-  });
+    }));
+    return result === following ? afterFollowing(state, now, hops + 1) : result;
+  };
+
+  /**
+   * Moves a session whose token is `renewAfter` old to a new token (`renewAfter`), with this request's changes. The
+   * new record is written first; then the old one becomes, by compare-and-set at the version this request knows, a
+   * forwarder to it for `renewalGrace`. Only one of two renewing requests wins that compare-and-set: the other
+   * removes its new record again and follows the winner's forwarder, so there are never two live successors. A
+   * session destroyed or revoked meanwhile has no old record to turn: the new one is removed and the request ends
+   * anonymous, as for `regenerate`.
+   */
+  const renew = async (state: SessionState, now: number): Promise<ResponseChanges> => {
+    const result = await withId(state.token!, (oldId) => inTurn(oldId, async (turn): Promise<ResponseChanges | typeof following> => {
+      let record = currentRecord(state);
+      let version = state.version!;
+      const newer = newerThanLoaded(turn.last, state);
+      if (newer === "gone") return endAnonymous(state);
+      if (newer !== undefined) {
+        record = replayChanges(newer.record, state.changes);
+        version = newer.version;
+      }
+      for (let attempt = 1; ; attempt++) {
+        const written = await writeNew(state, record, now);
+        const writtenId = await hashToken(written.token);
+        const forwarder = await renewals.forwarder(record.meta, oldId, written.token, writtenId, now);
+        const text = records.encode(forwarder);
+        // Writers queued behind on the old token lose their compare-and-set, read the forwarder and follow it.
+        turn.last = undefined;
+        const moved = await call("update", (s, io) => s.update(oldId, text, version, renewals.forwarderWriteOptions(forwarder, io)));
+        if (moved !== undefined) {
+          state.token = written.token;
+          state.version = 1;
+          emit({ type: "session_renewed" });
+          return setting(cookies.set(state, written.token, written.meta, now));
+        }
+        await call("delete", (s, io) => s.delete(writtenId, io));
+        const current = await renewals.readCurrent(oldId, cookies.nameFor(state), now);
+        if (current === undefined) return endAnonymous(state);
+        if (current.successor !== undefined) {
+          // Another request renewed it first: this one's changes go to that successor.
+          adopt(state, current.successor);
+          return following;
+        }
+        emit({ type: "write_conflict", attempt });
+        checkAttempts(attempt);
+        record = replayChanges(current.found.record, state.changes);
+        version = current.found.version;
+        await backOff(attempt);
+      }
+    }));
+    return result === following ? afterFollowing(state, now, 1) : result;
+  };
 
   return {
     name: store.name,
@@ -209,6 +315,16 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         if (found === undefined) {
           reject("unknown_session");
           continue;
+        }
+        if (found.record.forward !== undefined) {
+          // A token renewed moments ago, still in its grace: the session is its successor's.
+          const successor = await renewals.follow(isPromise(id) ? await id : id, found.record.forward, name, now);
+          if (typeof successor === "string") {
+            reject(successor);
+            continue;
+          }
+          state.followed = true;
+          return { record: successor.record, token: successor.token, version: successor.version, staleKey: successor.keyIndex > 0 };
         }
         const verdict = checkTimeouts(found.record.meta, now, policy);
         if (verdict !== "valid") {
@@ -234,8 +350,12 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         if (state.staleKey && !state.rotate) emit({ type: "cookie_reissued", reason: "key_rotation" });
         return rotate(state, now);
       }
+      if (!state.followed && renewals.isDue(state.base.meta, now) && !isEmptyRecord(currentRecord(state))) return renew(state, now);
       const changed = state.changes.length > 0 || state.signedIn;
-      if (!changed && !isTouchDue(state.base.meta, now, policy)) return unchanged;
+      if (!changed && !isTouchDue(state.base.meta, now, policy)) {
+        // Reached through a renewed token's forwarder: the browser gets the successor even when nothing was written.
+        return state.followed ? setting(cookies.set(state, state.token, state.base.meta, now)) : unchanged;
+      }
       return update(state, now);
     },
   };
@@ -248,6 +368,13 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
 function withId<T>(token: string, fn: (id: string) => Promise<T>): Promise<T> {
   const id = hashToken(token);
   return isPromise(id) ? id.then(fn) : fn(id);
+}
+
+/** Following renewed tokens from one commit at most this often; a successor renewed again so soon is a conflict. */
+function checkHops(hops: number): void {
+  if (hops > limits.maxRenewalHops) {
+    throw new TesseraError("ERR_SESSION_CONFLICT", "the session's token was renewed again and again while this request wrote it");
+  }
 }
 
 function checkAttempts(attempt: number): void {

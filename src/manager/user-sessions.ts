@@ -9,6 +9,8 @@ import { isPromise } from "../crypto/backend.js";
 import { hashToken } from "../crypto/tokens.js";
 import type { ResolvedOptions } from "./options.js";
 import { withCallOptions, type Records } from "./records.js";
+import { limits } from "./options.js";
+import { deleteForwarded } from "./renewal.js";
 
 /** One of a user's sessions, as `userSessions` lists it. */
 export interface UserSessionInfo {
@@ -91,9 +93,10 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
       const listed = await call("listByUser", (_, io) => index.listByUser(userId, io));
       const sessions: UserSessionInfo[] = [];
       for (const entry of listed) {
-        // A record that does not decode is skipped (with an event), never an error for the whole list.
+        // A record that does not decode is skipped (with an event), never an error for the whole list; so is a renewed
+        // token's forwarder, which is no session of its own.
         const record = decode(entry);
-        if (record === undefined || record.meta.userId !== userId || checkTimeouts(record.meta, now, policy) !== "valid") continue;
+        if (record === undefined || record.forward !== undefined || record.meta.userId !== userId || checkTimeouts(record.meta, now, policy) !== "valid") continue;
         sessions.push({
           id: entry.id,
           createdAt: record.meta.createdAt,
@@ -110,13 +113,20 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
       return call("deleteByUser", (_, io) => index.deleteByUser(userId, exceptId, io));
     },
     async revokeSession(userId, id) {
-      const { call, decode } = need("revokeSession");
-      const stored = await call("get", (s, io) => s.get(id, io));
-      if (stored === undefined) return false;
-      // A record that does not decode is deleted too: no one can load it, and it was listed as this user's.
-      const record = decode(stored);
-      if (record !== undefined && record.meta.userId !== userId) return false;
-      return call("delete", (s, io) => s.delete(id, record === undefined ? io : withCallOptions(io, { expectedVersion: stored.version })));
+      const found = need("revokeSession");
+      const { call, decode } = found;
+      for (let attempt = 1; ; attempt++) {
+        const stored = await call("get", (s, io) => s.get(id, io));
+        if (stored === undefined) return false;
+        // A record that does not decode is deleted too: no one can load it, and it was listed as this user's.
+        const record = decode(stored);
+        if (record !== undefined && record.meta.userId !== userId) return false;
+        // An id listed before its session was renewed (`renewAfter`) now names a forwarder: the session it leads to ends.
+        if (record?.forward !== undefined) await deleteForwarded(found, record.forward);
+        const deleted = await call("delete", (s, io) => s.delete(id, record === undefined ? io : withCallOptions(io, { expectedVersion: stored.version })));
+        // Written in between (a touch, a renewal): read it again, so the revocation is not lost to that write.
+        if (deleted || record === undefined || attempt >= limits.maxWriteAttempts) return deleted;
+      }
     },
   };
 }
