@@ -17,6 +17,19 @@ import { judgeTargets, renderChart, renderGrowthChart, renderGrowthTable, render
 const quick = process.argv.includes("--quick");
 /** `--growth`: W1 distinct at 1,000, 10,000 and 100,000 sessions, tessera on node:http in every mode. */
 const growth = process.argv.includes("--growth");
+/**
+ * `--targets`: only what the Targets table judges (the bare frameworks, tessera on Fastify and node:http in its
+ * cookie and store modes, Hono and Express in sealed, memory and SQLite, @fastify/secure-session, @fastify/session).
+ */
+const targetsOnly = process.argv.includes("--targets");
+const judged = (c: Contestant): boolean => {
+  if (c.group === "bare") return true;
+  if (c.group === "peer") return c.name === "@fastify/secure-session" || c.name === "@fastify/session";
+  const mode = c.name.split(" ").at(-1)!;
+  if (c.framework === "node") return true;
+  if (c.framework === "fastify") return ["sealed", "xchacha", "signed", "sqlite"].includes(mode);
+  return ["sealed", "memory", "sqlite"].includes(mode);
+};
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 const settings = quick
   ? { warmupSeconds: 1, seconds: 2, repeats: 3, distinct: 2_000 }
@@ -136,7 +149,7 @@ async function main(): Promise<void> {
   const available = { redis: await reachable(6379), postgres: await reachable(5432) };
   const chosen = growth
     ? contestants.filter((c) => c.framework === "node" && c.group !== "peer" && (!only || c.name.includes(only) || c.group === "bare"))
-    : contestants.filter((c) => (!quick || c.quick) && (!only || c.name.includes(only) || c.group === "bare"));
+    : contestants.filter((c) => (targetsOnly ? judged(c) : !quick || c.quick) && (!only || c.name.includes(only) || c.group === "bare"));
   const skipped = chosen.filter((c) => c.needs && !available[c.needs]);
   for (const c of skipped) console.warn(`skipping ${c.name}: ${c.needs} is not running on 127.0.0.1`);
   const running: Running[] = [];
@@ -193,7 +206,7 @@ async function main(): Promise<void> {
   const table = `${renderTable(summary, { machine, quick, settings, connections, date: new Date().toISOString() })}\n${renderTargets(judgeTargets(summary))}`;
   const resultsDir = join(here, "results");
   mkdirSync(resultsDir, { recursive: true });
-  const stem = quick ? "quick" : "latest";
+  const stem = quick ? "quick" : targetsOnly ? "targets" : "latest";
   writeFileSync(join(resultsDir, `${stem}.json`), JSON.stringify({ machine, settings, connections, quick, measurements, summary }, null, 2));
   writeFileSync(join(resultsDir, `${stem}.md`), table);
   writeFileSync(join(resultsDir, `${stem}.svg`), renderChart(summary));
