@@ -17,6 +17,11 @@ export interface SessionMeta {
    * `false` one that ends when the browser closes. Absent, the `cookie.persistent` option decides.
    */
   persistent?: boolean;
+  /**
+   * Cookie mode with `revocation`: the random id (128 bits, base64url) of a signed-in session, given at sign-in and
+   * kept by every cookie re-issued from it, so one sign-in can be ended on every browser holding a copy.
+   */
+  sessionId?: string;
 }
 
 /** A whole session at rest. */

@@ -7,7 +7,13 @@ import type { SessionMeta, SessionRecord } from "./record.js";
 /** The record format version, written in every cookie and row and checked on the way back. */
 export const recordFormatVersion = 1;
 
-/** Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, p persistent (1 or 0), d data, f flash. */
+/** A session id (`meta.sessionId`): 16 random bytes in unpadded base64url, exactly 22 characters. */
+const sessionIdRegExp = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, p persistent (1 or 0),
+ * i session id, d data, f flash.
+ */
 interface Wire {
   v: number;
   c: number;
@@ -15,6 +21,7 @@ interface Wire {
   u?: string;
   a?: string;
   p?: 0 | 1;
+  i?: string;
   d: unknown;
   f?: unknown;
 }
@@ -30,6 +37,7 @@ export function encodeRecord(record: SessionRecord): string {
   if (record.meta.userId !== undefined) wire.u = record.meta.userId;
   if (record.meta.userAgent !== undefined) wire.a = record.meta.userAgent;
   if (record.meta.persistent !== undefined) wire.p = record.meta.persistent ? 1 : 0;
+  if (record.meta.sessionId !== undefined) wire.i = record.meta.sessionId;
   for (const _key in record.flash) {
     wire.f = record.flash;
     break;
@@ -51,13 +59,14 @@ export function decodeRecord(text: string): SessionRecord {
     throw new CodecError("bad_payload");
   }
   if (wire === null || typeof wire !== "object") throw new CodecError("bad_payload");
-  const { v, c, s, u, a, p, d, f } = wire as Partial<Wire>;
+  const { v, c, s, u, a, p, i, d, f } = wire as Partial<Wire>;
   if (v !== recordFormatVersion) throw new CodecError("unsupported_version");
   if (!Number.isSafeInteger(c) || !Number.isSafeInteger(s)) throw new CodecError("bad_payload");
   if ((u !== undefined && typeof u !== "string") || (a !== undefined && typeof a !== "string")) {
     throw new CodecError("bad_payload");
   }
   if (p !== undefined && p !== 0 && p !== 1) throw new CodecError("bad_payload");
+  if (i !== undefined && (typeof i !== "string" || !sessionIdRegExp.test(i))) throw new CodecError("bad_payload");
   const data = toJsonObject(d);
   const flash = f === undefined ? {} : toJsonObject(f);
   if (data === undefined || flash === undefined) throw new CodecError("bad_payload");
@@ -65,5 +74,6 @@ export function decodeRecord(text: string): SessionRecord {
   if (u !== undefined) meta.userId = u;
   if (a !== undefined) meta.userAgent = a;
   if (p !== undefined) meta.persistent = p === 1;
+  if (i !== undefined) meta.sessionId = i;
   return { data, flash, meta };
 }
