@@ -12,6 +12,21 @@ import { createSealedCodec } from "../codecs/sealed.js";
 import { createSignedCodec } from "../codecs/signed.js";
 import type { SessionEvent } from "./events.js";
 
+/**
+ * Cookie mode's revocation: where each user's revocation record lives, and how long this process trusts the copy it
+ * last read.
+ */
+export interface RevocationOptions {
+  /** Any tessera store (memory for one process; SQLite, Redis, PostgreSQL, memcached, connect shared by many). */
+  store: Store;
+  /**
+   * How long a user's revocation record read from the store is reused before it is read again: a revocation made on
+   * another process is seen here at most this long after. One made on this process takes effect here at once. 0
+   * reads the store on every request of a signed-in session. @default "5s"
+   */
+  cacheFor?: Duration | 0;
+}
+
 /** Options of `createSessions`. */
 export interface SessionsOptions {
   /** Secrets of 32 bytes or more: the first signs and seals, every one verifies. Required; there is no default. */
@@ -55,6 +70,13 @@ export interface SessionsOptions {
    * session and cookie are retired.
    */
   migrate?: readonly Migration[];
+  /**
+   * Cookie mode: a store (or `{ store, cacheFor }`) that makes sign-out final. Each signed-in cookie carries a random
+   * session id; a small record per user there refuses every cookie signed in before `revokeUserSessions` and every
+   * copy of a session that `destroy` or `revokeSession` ended. Anonymous sessions never read it. Not with `store`:
+   * store mode revokes sessions in the store itself.
+   */
+  revocation?: Store | RevocationOptions;
 }
 
 /** The defaults of `createSessions`' options. */
@@ -69,6 +91,8 @@ export const defaults = Object.freeze({
   decodeCacheSize: 1000,
   /** @default 65536 */
   maxRecordBytes: 65536,
+  /** `revocation.cacheFor`. @default "5s" */
+  revocationCacheFor: "5s",
 } as const);
 
 /** @internal Bounds on the work one request can cause; not options, since no application needs to move them. */
@@ -94,6 +118,13 @@ export const limits = Object.freeze({
   maxRejectionEvents: 8,
   /** Compare-and-set attempts before `ERR_SESSION_CONFLICT` (writers in this process queue, so only other processes race). */
   maxWriteAttempts: 32,
+  /** Cookie mode's revocation: users whose revocation record is remembered at most (oldest read first out). */
+  revocationCacheSize: 10_000,
+  /**
+   * Cookie mode's revocation: sessions signed out one by one kept in a user's record at most, until each could no
+   * longer be alive; one more ends all the user's sessions signed in before it, and the list starts again.
+   */
+  maxRevokedSessions: 100,
 } as const);
 
 /** The longest delay setTimeout honours (a signed 32-bit count of ms); a longer one fires after 1 ms. */
@@ -110,6 +141,8 @@ export interface ResolvedOptions {
   trustProxy: number;
   maxRecordBytes: number;
   decodeCacheSize: number;
+  /** Cookie mode's revocation store and `cacheFor` in ms; undefined without the `revocation` option. */
+  revocation: { store: Store; cacheForMs: number } | undefined;
   /** Exactly one of `store` and `codec` is set. */
   store: Store | undefined;
   codec: Codec | undefined;
@@ -153,6 +186,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     throw new TesseraError("ERR_INVALID_OPTION", "`decodeCacheSize` must be a whole number, 0 or more");
   }
   const store = options.store;
+  const revocation = resolveRevocation(options.revocation, store);
   const onEvent = options.onEvent;
   return {
     ring,
@@ -163,6 +197,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     trustProxy: hopsOf(options.trustProxy),
     maxRecordBytes,
     decodeCacheSize,
+    revocation,
     store,
     codec: store ? undefined : pickCodec(options.codec ?? "sealed", ring),
     emit: (event) => {
@@ -190,6 +225,26 @@ export function hopsOf(trustProxy: boolean | number | undefined): number {
     throw new TesseraError("ERR_INVALID_OPTION", "`trustProxy` must be true, false or a number of proxies from 0 to 32");
   }
   return trustProxy;
+}
+
+function resolveRevocation(option: Store | RevocationOptions | undefined, store: Store | undefined): ResolvedOptions["revocation"] {
+  if (option === undefined) return undefined;
+  if (store !== undefined) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`revocation` is for cookie mode: with `store`, sessions are revoked in the store itself (leave `revocation` out)");
+  }
+  const given = isStore(option) ? { store: option } : option;
+  if (given === null || typeof given !== "object" || !isStore(given.store)) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`revocation` must be a tessera store or { store, cacheFor }");
+  }
+  const cacheFor = given.cacheFor ?? defaults.revocationCacheFor;
+  return { store: given.store, cacheForMs: cacheFor === 0 ? 0 : toMilliseconds(cacheFor, "revocation.cacheFor") };
+}
+
+/** Whether `value` has the methods of the Store contract revocation calls. */
+function isStore(value: unknown): value is Store {
+  if (value === null || typeof value !== "object") return false;
+  const candidate = value as Partial<Record<keyof Store, unknown>>;
+  return ["get", "create", "update", "delete", "close"].every((method) => typeof candidate[method as keyof Store] === "function");
 }
 
 function pickCodec(choice: "sealed" | "signed" | Codec, ring: KeyRing): Codec {
