@@ -14,6 +14,7 @@ import {
   type UserIndex,
 } from "../src/index.js";
 import { describeRaces } from "./race-scenarios.js";
+import { describeRevocation } from "./revocation-scenarios.js";
 import { recordView, type RecordWriteOptions } from "./record-store.js";
 
 /** How the suite makes, inspects and tidies up after one kind of store. */
@@ -809,5 +810,6 @@ export function describeStore(name: string, setup: StoreSetup): void {
       }
     });
     describeRaces(make, canList);
+    describeRevocation(make);
   });
 }
