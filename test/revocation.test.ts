@@ -1,7 +1,9 @@
 // Cookie mode with `revocation`: sign-out and revokeUserSessions refuse every copy of a cookie, on this process at
 // once and on others within cacheFor; the options checked at start-up; the store down fails closed.
 
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { jwtCodec } from "../src/codecs/jwt/index.js";
 import { createSessions, TesseraError, type SessionEvent, type SessionsOptions, type Store } from "../src/index.js";
 import { memoryStore } from "../src/stores/memory/index.js";
 import { cookieHeader, manualClock, request, secret } from "./helpers.js";
@@ -259,6 +261,17 @@ describe("cookie mode with revocation", () => {
     await sessions.revokeSession("alice", "BBBBBBBBBBBBBBBBBBBBBB");
     clock.advance(1);
     expect(await userOf(sessions, await signIn(sessions, "alice"))).toBe("alice");
+  });
+
+  it("refuses a copy of a signed-out JWT cookie: the id travels as jti", async () => {
+    const { privateKey } = generateKeyPairSync("ed25519");
+    const { sessions } = setup({ codec: jwtCodec({ alg: "EdDSA", key: privateKey }) });
+    const kept = await signIn(sessions, "alice");
+    const cookie = await signIn(sessions, "alice");
+    expect(sessions.sessionId(await sessions.load(request(cookie)))).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    await signOut(sessions, cookie);
+    expect(await userOf(sessions, cookie)).toBeUndefined();
+    expect(await userOf(sessions, kept)).toBe("alice");
   });
 
   it("cannot list sessions in cookie mode, and says so", async () => {
