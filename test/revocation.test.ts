@@ -83,6 +83,12 @@ describe("cookie mode with revocation", () => {
     const { sessions, clock } = setup();
     const anonymous = await sessions.load(request());
     expect(sessions.sessionId(anonymous)).toBeUndefined();
+    anonymous.set("visits", 1);
+    const guest = cookieHeader(await sessions.commit(anonymous, new Response()));
+    // An anonymous session keeps cookie mode's id of its cookie value (Express's req.sessionID), which revokes nothing.
+    const guestId = sessions.sessionId(await sessions.load(request(guest)))!;
+    expect(guestId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await sessions.revokeSession("alice", guestId)).toBe(false);
     const session = await sessions.load(request());
     await session.signIn("alice");
     const cookie = cookieHeader(await sessions.commit(session, new Response()));

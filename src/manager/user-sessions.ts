@@ -42,8 +42,8 @@ export interface UserSessions<D extends SessionData = DeclaredSessionData> {
   /**
    * A loaded session's id as `userSessions` lists it (a SHA-256, never the cookie's token), or `undefined` for a
    * session not saved yet. It changes when `signIn` or `regenerate` issue a new id, at commit. Cookie mode with
-   * `revocation`: a signed-in session's random id, given at `signIn` (at commit) and kept until sign-out; undefined
-   * for an anonymous session.
+   * `revocation`: a signed-in session's random id, given at `signIn` (at commit) and kept until sign-out; any other
+   * session keeps the SHA-256 of its cookie value, which revokes nothing.
    *
    * @example
    * const id = sessions.sessionId(session); // compare with userSessions(...)[i].id
@@ -66,7 +66,6 @@ export function createUserSessions<D extends SessionData>(
   records: Records | undefined,
   revocation: Revocation | undefined,
 ): UserSessions<D> {
-  if (revocation) return revokingCookieSessions(resolved, revocation);
   const { clock, policy, emit } = resolved;
   const need = (operation: string): Records => {
     if (!records) throw new TesseraError("ERR_NOT_SUPPORTED", `\`${operation}\` needs a store: cookie-mode sessions live only in the browser`);
@@ -91,7 +90,7 @@ export function createUserSessions<D extends SessionData>(
     const token = session?.[sessionState].token;
     return token === undefined ? undefined : hashToken(token);
   };
-  return {
+  const operations: UserSessions<D> = {
     sessionId(session) {
       const token = session[sessionState].token;
       if (token === undefined) return undefined;
@@ -141,15 +140,24 @@ export function createUserSessions<D extends SessionData>(
       return deleted;
     },
   };
+  return revocation ? revokingCookieSessions(resolved, revocation, operations.sessionId) : operations;
 }
 
 /** A cookie session's id as `sessionId` gives it: 22 base64url characters. */
 const cookieSessionIdRegExp = /^[A-Za-z0-9_-]{22}$/;
 
-/** Cookie mode with `revocation`: revoking by user and by id through the revocation records; no listing. */
-function revokingCookieSessions<D extends SessionData>(resolved: ResolvedOptions, revocation: Revocation): UserSessions<D> {
+/**
+ * Cookie mode with `revocation`: revoking by user and by id through the revocation records; no listing. A signed-in
+ * session's id is its random `meta.sessionId`; any other session keeps the id cookie mode gives it without revocation
+ * (`cookieValueId`, the SHA-256 of its cookie value), which names no sign-in and revokes nothing.
+ */
+function revokingCookieSessions<D extends SessionData>(
+  resolved: ResolvedOptions,
+  revocation: Revocation,
+  cookieValueId: (session: Session<D>) => string | undefined,
+): UserSessions<D> {
   const { clock, policy } = resolved;
-  const idOf = (session: Session<D>): string | undefined => {
+  const signedInId = (session: Session<D>): string | undefined => {
     const { meta } = session[sessionState].base;
     return meta.userId === undefined ? undefined : meta.sessionId;
   };
@@ -157,7 +165,7 @@ function revokingCookieSessions<D extends SessionData>(resolved: ResolvedOptions
     if (typeof userId !== "string" || userId.length === 0) throw new TesseraError("ERR_INVALID_OPTION", `\`${operation}\` needs a user id`);
   };
   return {
-    sessionId: idOf,
+    sessionId: (session) => signedInId(session) ?? cookieValueId(session),
     async userSessions() {
       throw new TesseraError(
         "ERR_NOT_SUPPORTED",
@@ -167,7 +175,7 @@ function revokingCookieSessions<D extends SessionData>(resolved: ResolvedOptions
     async revokeUserSessions(userId, options) {
       checkUser(userId, "revokeUserSessions");
       const except = options?.except;
-      await revocation.revokeUser(userId, typeof except === "string" ? except : except && idOf(except), clock());
+      await revocation.revokeUser(userId, typeof except === "string" ? except : except && signedInId(except), clock());
       return 0;
     },
     async revokeSession(userId, id) {

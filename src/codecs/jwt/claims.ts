@@ -9,8 +9,8 @@ import { defaults } from "./options.js";
 /**
  * The claims of a tessera session token. Registered: `iss` and `aud` (when configured), `sub` (the signed-in
  * user), `iat` and `nbf` (when it was issued), `exp` (when the session ends unless renewed: the idle deadline,
- * never past the absolute one), `jti` (the signed-in session's id, with `revocation`). Private: `data` (the session's data), `flash` (messages not yet read; left out when
- * none), and `tessera`, what only tessera reads back.
+ * never past the absolute one), `jti` (the signed-in session's id, with `revocation`). Private: `data` (the
+ * session's data), `flash` (messages not yet read; left out when none), and `tessera`, what only tessera reads back.
  */
 export interface SessionClaims {
   iss?: string;
