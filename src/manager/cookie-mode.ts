@@ -87,7 +87,8 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer, rev
           }
           if (revocation && record.meta.userId !== undefined) {
             // A store that fails throws here, out of load: a signed-in session fails closed, as in store mode.
-            if (await revocation.refuses(record.meta, now)) {
+            const refusing = revocation.refuses(record.meta, now);
+            if (isPromise(refusing) ? await refusing : refusing) {
               reject("revoked");
               continue;
             }

@@ -43,9 +43,10 @@ const recordPurpose = "tessera/revocation\u0000";
 export interface Revocation {
   /**
    * Whether a signed-in cookie session is refused: signed in before its user's epoch (unless it is the one kept), or
-   * signed out by id. Reads the user's record at most once per `cacheFor`. Throws `StoreUnavailableError`.
+   * signed out by id. Reads the user's record at most once per `cacheFor`, answering synchronously from the cache.
+   * Throws (or rejects with) `StoreUnavailableError`.
    */
-  refuses(meta: SessionMeta, now: number): Promise<boolean>;
+  refuses(meta: SessionMeta, now: number): boolean | Promise<boolean>;
   /** Refuses every cookie of `userId` signed in until now, except the session `exceptId`. */
   revokeUser(userId: string, exceptId: string | undefined, now: number): Promise<void>;
   /**
@@ -161,13 +162,9 @@ export function createRevocation(resolved: ResolvedOptions): Revocation {
   };
 
   return {
-    async refuses(meta, now) {
+    refuses(meta, now) {
       const found = current(meta.userId!, now);
-      const revoked = found instanceof Promise ? await found : found;
-      if (revoked === undefined) return false;
-      const id = meta.sessionId;
-      if (id !== undefined && revoked.sessions.has(id)) return true;
-      return meta.createdAt < revoked.epoch && (id === undefined || id !== revoked.except);
+      return found instanceof Promise ? found.then((revoked) => judge(revoked, meta)) : judge(found, meta);
     },
     async revokeUser(userId, exceptId, now) {
       // Epoch one past now: a cookie signed in during this very millisecond, before the call, is refused too.
@@ -195,6 +192,14 @@ export function createRevocation(resolved: ResolvedOptions): Revocation {
       return added;
     },
   };
+}
+
+/** Whether `revoked` refuses the session `meta` describes. */
+function judge(revoked: Revoked | undefined, meta: SessionMeta): boolean {
+  if (revoked === undefined) return false;
+  const id = meta.sessionId;
+  if (id !== undefined && revoked.sessions.has(id)) return true;
+  return meta.createdAt < revoked.epoch && (id === undefined || id !== revoked.except);
 }
 
 /** The id of `userId`'s revocation record: SHA-256 under its own purpose, base64url, shaped like any id at rest. */
