@@ -178,6 +178,19 @@ describe("cookie mode with revocation", () => {
     expect(await userOf(sessions, reissued)).toBeUndefined();
   });
 
+  it("keeps a session signed in by this very request that signs out everywhere else before its commit", async () => {
+    const { sessions } = setup();
+    const phone = await signIn(sessions, "alice", "Safari");
+    const laptop = await sessions.load(request());
+    await laptop.signIn("alice");
+    await sessions.revokeUserSessions("alice", { except: laptop });
+    await sessions.revokeUserSessions("alice", { except: laptop });
+    const cookie = cookieHeader(await sessions.commit(laptop, new Response()));
+    // Same millisecond as the revocation, by the test's clock: the id given early is what keeps it.
+    expect(await userOf(sessions, cookie)).toBe("alice");
+    expect(await userOf(sessions, phone)).toBeUndefined();
+  });
+
   it("revokes one session by the id sessionId gave, once", async () => {
     const { sessions } = setup();
     const laptop = await signIn(sessions, "alice");
@@ -205,10 +218,25 @@ describe("cookie mode with revocation", () => {
     const cookie = await signIn(sessions, "alice");
     const inFlight = await sessions.load(request(cookie));
     await sessions.revokeUserSessions("alice");
-    await inFlight.regenerate();
     inFlight.set("visits", 9);
     const reissued = cookieHeader(await sessions.commit(inFlight, new Response()));
     expect(await userOf(sessions, reissued)).toBeUndefined();
+  });
+
+  it.each(["regenerate", "signIn"] as const)("a revoke during an in-flight %s is final: the request ends anonymous", async (call) => {
+    for (const revoke of ["revokeUserSessions", "sign-out elsewhere"] as const) {
+      const { sessions, events } = setup();
+      const cookie = await signIn(sessions, "alice");
+      const inFlight = await sessions.load(request(cookie));
+      if (revoke === "revokeUserSessions") await sessions.revokeUserSessions("alice");
+      else await signOut(sessions, cookie);
+      if (call === "regenerate") await inFlight.regenerate();
+      else await inFlight.signIn("alice");
+      inFlight.set("visits", 9);
+      const response = await sessions.commit(inFlight, new Response());
+      expect(response.headers.getSetCookie(), revoke).toEqual([expect.stringMatching(/^sid=;/)]);
+      expect(events, revoke).toContainEqual({ type: "session_gone" });
+    }
   });
 
   it("keeps a sign-out done when the request then fails", async () => {

@@ -10,7 +10,7 @@ import type { SessionMode } from "./mode.js";
 import { limits, type ResolvedOptions } from "./options.js";
 import type { CookieIssuer } from "./cookie-issuer.js";
 import { setting, unchanged } from "./changes.js";
-import { createSessionId, type Revocation } from "./revocation.js";
+import { createSessionId, needsSessionId, type Revocation } from "./revocation.js";
 
 /** Reasons a codec gives before any cryptography ran: such values cost nothing and never count as attempts. */
 const refusedBeforeCrypto: ReadonlySet<CodecFailure> = new Set(["malformed", "unsupported_version", "unknown_key"]);
@@ -107,6 +107,15 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer, rev
     },
     async commit(state, now) {
       const ended = signedIn.get(state);
+      if (ended !== undefined && state.rotate && !state.destroyed) {
+        // A lifecycle call (regenerate, signIn) on a session revoked while this request ran ends it anonymous, as in
+        // store mode: revocation is final, and no cookie carrying the revoked user or data goes out.
+        const refusing = revocation!.refuses(ended, now);
+        if (isPromise(refusing) ? await refusing : refusing) {
+          emit({ type: "session_gone" });
+          return setting(cookies.clear(state, now));
+        }
+      }
       // Revoked before any cookie goes out: if the store fails, the sign-out fails visibly (503), never half-done.
       if (ended !== undefined && (state.destroyed || state.signedIn)) await signOut(ended, now);
       const record = currentRecord(state);
@@ -118,7 +127,7 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer, rev
       if (state.staleKey) emit({ type: "cookie_reissued", reason: "key_rotation" });
       let meta: SessionMeta = touch || state.signedIn ? { ...record.meta, lastSeenAt: now } : record.meta;
       if (state.signedIn || state.destroyed) meta.createdAt = now;
-      if (revocation && meta.userId !== undefined && (state.signedIn || meta.sessionId === undefined)) {
+      if (revocation && meta.userId !== undefined && needsSessionId(state, meta)) {
         // A new sign-in gets a new id; one signed in before revocation was turned on gets one on its next write.
         meta = { ...meta, sessionId: createSessionId() };
         state.base = { ...state.base, meta };

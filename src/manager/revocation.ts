@@ -3,6 +3,7 @@
 import { toBase64url } from "../core/bytes.js";
 import { TesseraError } from "../core/errors.js";
 import type { SessionMeta } from "../core/record.js";
+import type { SessionState } from "../core/session.js";
 import type { StoredSession, StoreWriteOptions } from "../core/store.js";
 import { runtimeBackend } from "../crypto/runtime.js";
 import { randomBytes } from "../crypto/tokens.js";
@@ -64,6 +65,35 @@ export interface Revocation {
  */
 export function createSessionId(): string {
   return toBase64url(randomBytes(sessionIdBytes));
+}
+
+/** Requests whose sign-in was given its id before commit (`idOfThisSignIn`): the commit keeps that id. */
+const givenEarly = new WeakSet<SessionState>();
+
+/**
+ * The id a sign-in made in this request will carry, given now rather than at commit, so it can be kept as `except`
+ * by `revokeUserSessions` called before the commit (a login that signs out every other device).
+ *
+ * @example
+ * const exceptId = state.signedIn ? idOfThisSignIn(state) : state.base.meta.sessionId;
+ */
+export function idOfThisSignIn(state: SessionState): string {
+  if (!givenEarly.has(state) || state.base.meta.sessionId === undefined) {
+    state.base = { ...state.base, meta: { ...state.base.meta, sessionId: createSessionId() } };
+    givenEarly.add(state);
+  }
+  return state.base.meta.sessionId!;
+}
+
+/**
+ * Whether the commit must give the session a new id: a sign-in in this request whose id was not given early, or a
+ * signed-in session without one (signed in before revocation was turned on).
+ *
+ * @example
+ * if (needsSessionId(state, meta)) meta = { ...meta, sessionId: createSessionId() };
+ */
+export function needsSessionId(state: SessionState, meta: SessionMeta): boolean {
+  return meta.sessionId === undefined || (state.signedIn && !givenEarly.has(state));
 }
 
 /**

@@ -9,7 +9,7 @@ import { isPromise } from "../crypto/backend.js";
 import { hashToken } from "../crypto/tokens.js";
 import type { ResolvedOptions } from "./options.js";
 import { withCallOptions, type Records } from "./records.js";
-import type { Revocation } from "./revocation.js";
+import { idOfThisSignIn, type Revocation } from "./revocation.js";
 
 /** One of a user's sessions, as `userSessions` lists it. */
 export interface UserSessionInfo {
@@ -175,7 +175,12 @@ function revokingCookieSessions<D extends SessionData>(
     async revokeUserSessions(userId, options) {
       checkUser(userId, "revokeUserSessions");
       const except = options?.except;
-      await revocation.revokeUser(userId, typeof except === "string" ? except : except && signedInId(except), clock());
+      // A session signed in by this very request is kept by the id its commit will give it, chosen now.
+      const keep = (session: Session<D>): string | undefined => {
+        const state = session[sessionState];
+        return state.signedIn && !state.committed ? idOfThisSignIn(state) : signedInId(session);
+      };
+      await revocation.revokeUser(userId, typeof except === "string" ? except : except && keep(except), clock());
       return 0;
     },
     async revokeSession(userId, id) {
