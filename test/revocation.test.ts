@@ -52,6 +52,25 @@ async function signOut(sessions: Sessions, cookie: string): Promise<Response> {
   return sessions.commit(session, new Response("bye"));
 }
 
+describe("sessions_revoked in store mode", () => {
+  it("is reported for revokeUserSessions and for a revokeSession that ended a session", async () => {
+    const events: SessionEvent[] = [];
+    const sessions = createSessions<Data>({ secrets: [secret], store: memoryStore(), onEvent: (e) => events.push(e) });
+    const session = await sessions.load(request());
+    await session.signIn("alice");
+    await sessions.commit(session, new Response());
+    const id = sessions.sessionId(session)!;
+    expect(await sessions.revokeSession("alice", id)).toBe(true);
+    expect(events.filter((e) => e.type === "sessions_revoked")).toEqual([{ type: "sessions_revoked", scope: "session" }]);
+    expect(await sessions.revokeSession("alice", id)).toBe(false);
+    expect(await sessions.revokeUserSessions("alice")).toBe(0);
+    expect(events.filter((e) => e.type === "sessions_revoked")).toEqual([
+      { type: "sessions_revoked", scope: "session" },
+      { type: "sessions_revoked", scope: "user" },
+    ]);
+  });
+});
+
 describe("the revocation option", () => {
   it("refuses revocation together with a store, naming the option", () => {
     const error = errorOf(() => createSessions({ secrets: [secret], store: memoryStore(), revocation: memoryStore() }));
@@ -306,6 +325,14 @@ describe("cookie mode with revocation", () => {
     await signOut(sessions, cookie);
     expect(await userOf(sessions, cookie)).toBeUndefined();
     expect(await userOf(sessions, kept)).toBe("alice");
+  });
+
+  it("refuses a user id no session can be signed in to, with a typed error", async () => {
+    const { sessions } = setup();
+    for (const userId of ["", "x".repeat(257), 42 as unknown as string]) {
+      await expect(sessions.revokeUserSessions(userId)).rejects.toMatchObject({ code: "ERR_INVALID_SESSION_DATA" });
+      await expect(sessions.revokeSession(userId, "AAAAAAAAAAAAAAAAAAAAAA")).rejects.toMatchObject({ code: "ERR_INVALID_SESSION_DATA" });
+    }
   });
 
   it("cannot list sessions in cookie mode, and says so", async () => {

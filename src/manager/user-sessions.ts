@@ -161,8 +161,11 @@ function revokingCookieSessions<D extends SessionData>(
     const { meta } = session[sessionState].base;
     return meta.userId === undefined ? undefined : meta.sessionId;
   };
+  // The rule signIn applies: no cookie can be signed in to any other user id.
   const checkUser = (userId: unknown, operation: string): void => {
-    if (typeof userId !== "string" || userId.length === 0) throw new TesseraError("ERR_INVALID_OPTION", `\`${operation}\` needs a user id`);
+    if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) {
+      throw new TesseraError("ERR_INVALID_SESSION_DATA", `\`${operation}\` needs a user id: a string of 1 to 256 characters`);
+    }
   };
   return {
     sessionId: (session) => signedInId(session) ?? cookieValueId(session),
