@@ -729,8 +729,8 @@ import type { SessionRecord } from "../../core/record.js";
 /**
  * The claims of a tessera session token. Registered: `iss` and `aud` (when configured), `sub` (the signed-in
  * user), `iat` and `nbf` (when it was issued), `exp` (when the session ends unless renewed: the idle deadline,
- * never past the absolute one). Private: `data` (the session's data), `flash` (messages not yet read; left out when
- * none), and `tessera`, what only tessera reads back.
+ * never past the absolute one), `jti` (the signed-in session's id, with `revocation`). Private: `data` (the
+ * session's data), `flash` (messages not yet read; left out when none), and `tessera`, what only tessera reads back.
  */
 export interface SessionClaims {
     iss?: string;
@@ -739,6 +739,7 @@ export interface SessionClaims {
     iat: number;
     nbf: number;
     exp: number;
+    jti?: string;
     data: Record<string, JsonValue>;
     flash?: Record<string, JsonValue>;
     tessera: TesseraClaim;
@@ -1358,6 +1359,11 @@ export interface SessionMeta {
      * once it is `renewAfter` old. Absent on records written without renewal, where `createdAt` stands in.
      */
     issuedAt?: number;
+    /**
+     * Cookie mode with `revocation`: the random id (128 bits, base64url) of a signed-in session, given at sign-in and
+     * kept by every cookie re-issued from it, so one sign-in can be ended on every browser holding a copy.
+     */
+    sessionId?: string;
 }
 /**
  * What is left of a renewed token for `renewalGrace`: it names its successor so requests still in flight with the
@@ -1847,7 +1853,7 @@ export { createSessions, applyChanges, factsOf } from "./adapters/fetch/index.js
 export type { Sessions } from "./adapters/fetch/index.js";
 export { varyWithCookie } from "./adapters/http.js";
 export { defaults } from "./manager/options.js";
-export type { SessionsOptions } from "./manager/options.js";
+export type { SessionsOptions, RevocationOptions } from "./manager/options.js";
 export type { CommitOptions, RequestFacts, SessionManager } from "./manager/sessions.js";
 export type { ResponseChanges } from "./manager/changes.js";
 export type { UserSessionInfo, UserSessions } from "./manager/user-sessions.js";
@@ -1979,12 +1985,16 @@ export declare function setting(header: string): ResponseChanges;
 import type { CodecFailure } from "../core/errors.js";
 import type { MigrationRejection } from "../core/migration.js";
 /** Why a session cookie sent by the client did not give its session back. */
-export type RejectionReason = CodecFailure | "malformed_token" | "unknown_session" | "idle_timeout" | "absolute_timeout" | "not_yet_valid";
+export type RejectionReason = CodecFailure | "malformed_token" | "unknown_session" | "idle_timeout" | "absolute_timeout" | "not_yet_valid"
+/** Cookie mode with `revocation`: the session was signed out (`destroy`, `revokeSession`) or its user's sessions revoked. */
+ | "revoked";
 /**
  * Something worth logging or counting. `session_gone`: a request's session was destroyed, revoked or expired by
  * another request while it ran, so nothing was written back. `record_rejected`: a stored record could not be
  * decoded and was treated as no session. `session_migrated`: a session from another library (the `migrate` option)
- * became a tessera session; `migration_rejected`: a legacy cookie gave none, with the reason. Events are synchronous and must not throw; one that throws is ignored.
+ * became a tessera session; `migration_rejected`: a legacy cookie gave none, with the reason. `sessions_revoked`:
+ * `revokeUserSessions` (scope `user`), or `revokeSession` or, in cookie mode with `revocation`, a sign-out (scope
+ * `session`), ended sessions on every browser. Events are synchronous and must not throw; one that throws is ignored.
  *
  * @example
  * createSessions({ secrets, onEvent: (e) => { if (e.type === "cookie_rejected") metrics.inc(e.reason); } });
@@ -2018,6 +2028,9 @@ export type SessionEvent = {
     type: "store_error";
     operation: string;
     code: string;
+} | {
+    type: "sessions_revoked";
+    scope: "user" | "session";
 } | {
     type: "session_migrated";
     from: string;
@@ -2077,6 +2090,20 @@ import { type Secret } from "../crypto/keyring.js";
 import { type CookieOptions } from "../cookie/options.js";
 import { type SealedCipher } from "../codecs/sealed.js";
 import type { SessionEvent } from "./events.js";
+/**
+ * Cookie mode's revocation: where each user's revocation record lives, and how long this process trusts the copy it
+ * last read.
+ */
+export interface RevocationOptions {
+    /** Any tessera store (memory for one process; SQLite, Redis, PostgreSQL, memcached, connect shared by many). */
+    store: Store;
+    /**
+     * How long a user's revocation record read from the store is reused before it is read again: a revocation made on
+     * another process is seen here at most this long after. One made on this process takes effect here at once. 0
+     * reads the store on every request of a signed-in session. @default "5s"
+     */
+    cacheFor?: Duration | 0;
+}
 /** Options of `createSessions`. */
 export interface SessionsOptions {
     /** Secrets of 32 bytes or more: the first signs and seals, every one verifies. Required; there is no default. */
@@ -2138,6 +2165,13 @@ export interface SessionsOptions {
      * session and cookie are retired.
      */
     migrate?: readonly Migration[];
+    /**
+     * Cookie mode: a store (or `{ store, cacheFor }`) that makes sign-out final. Each signed-in cookie carries a random
+     * session id; a small record per user there refuses every cookie signed in before `revokeUserSessions` and every
+     * copy of a session that `destroy` or `revokeSession` ended. Anonymous sessions never read it. Not with `store`:
+     * store mode revokes sessions in the store itself.
+     */
+    revocation?: Store | RevocationOptions;
 }
 /** The defaults of `createSessions`' options. */
 export declare const defaults: Readonly<{
@@ -2153,6 +2187,8 @@ export declare const defaults: Readonly<{
     readonly maxRecordBytes: 65536;
     /** @default "30s" */
     readonly renewalGrace: "30s";
+    /** `revocation.cacheFor`. @default "5s" */
+    readonly revocationCacheFor: "5s";
 }>;
 
 // ---- dist/manager/sessions.d.ts
@@ -2232,15 +2268,26 @@ export interface UserSessions<D extends SessionData = DeclaredSessionData> {
     userSessions(userId: string, options?: {
         current?: Session<D>;
     }): Promise<UserSessionInfo[]>;
-    /** Ends every session of a user, except the one given as a loaded session or as the id `userSessions` listed (a store with the user index; else `ERR_NOT_SUPPORTED`). Returns how many ended. */
+    /**
+     * Ends every session of a user, except the one given as a loaded session or as its id (`sessionId`, or as
+     * `userSessions` listed it). Store mode: a store with the user index (else `ERR_NOT_SUPPORTED`); returns how many
+     * ended. Cookie mode with `revocation`: every cookie of the user signed in until now is refused (on other processes
+     * within `revocation.cacheFor`); the cookies are in browsers, out of count, so it returns 0.
+     */
     revokeUserSessions(userId: string, options?: {
         except?: Session<D> | string;
     }): Promise<number>;
-    /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
+    /**
+     * Ends one session of a user by its id (`sessionId`, or as `userSessions` listed it). Store mode: returns whether
+     * it existed. Cookie mode with `revocation`: every copy of its cookie is refused; returns whether this call revoked
+     * it (false when it was already, or the id is not one tessera gives).
+     */
     revokeSession(userId: string, id: string): Promise<boolean>;
     /**
      * A loaded session's id as `userSessions` lists it (a SHA-256, never the cookie's token), or `undefined` for a
-     * session not saved yet. It changes when `signIn` or `regenerate` issue a new id, at commit.
+     * session not saved yet. It changes when `signIn` or `regenerate` issue a new id, at commit. Cookie mode with
+     * `revocation`: a signed-in session's random id, given at `signIn` (at commit) and kept until sign-out; any other
+     * session keeps the SHA-256 of its cookie value, which revokes nothing.
      *
      * @example
      * const id = sessions.sessionId(session); // compare with userSessions(...)[i].id

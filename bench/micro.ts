@@ -1,6 +1,10 @@
 // `npm run bench:micro`: the codecs and the cookie parser against the raw node:crypto operations and the `cookie`
-// package they stand on, so the distance to the limit is visible. Prints a table; asserts nothing.
+// package they stand on, so the distance to the limit is visible; then what cookie mode's `revocation` adds to loading
+// a signed-in session. Prints tables; asserts nothing.
 
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes } from "node:crypto";
 import { parseCookie } from "cookie";
 import { createSealedCodec } from "../src/codecs/sealed.js";
@@ -11,6 +15,10 @@ import type { SessionRecord } from "../src/core/record.js";
 import { encodeRecord } from "../src/core/wire.js";
 import { createKeyRing } from "../src/crypto/keyring.js";
 import { sodiumXChaCha } from "../src/crypto/xchacha.js";
+import { createSessionManager, type SessionManager } from "../src/manager/sessions.js";
+import type { SessionsOptions } from "../src/manager/options.js";
+import { memoryStore } from "../src/stores/memory/index.js";
+import { sqliteStore } from "../src/stores/sqlite/index.js";
 
 const ring = createKeyRing(["micro-benchmark-secret-of-at-least-32-bytes"]);
 // On Node the codecs run on node:crypto and answer synchronously, which is what this measures.
@@ -128,3 +136,43 @@ console.log(`| --- | ---: | --- | ---: | ---: |`);
 for (const [name, base, ours, raw] of rows) {
   console.log(`| ${name} | ${ours.toFixed(2)} | ${base} | ${raw.toFixed(2)} | ${(ours / raw).toFixed(2)} |`);
 }
+
+async function measureAsync(fn: () => Promise<unknown>, seconds = 0.5): Promise<number> {
+  for (let i = 0; i < 2000; i++) sink = await fn();
+  let iterations = 0;
+  const start = process.hrtime.bigint();
+  const budget = BigInt(Math.round(seconds * 1e9));
+  let elapsed = 0n;
+  while (elapsed < budget) {
+    for (let i = 0; i < 200; i++) sink = await fn();
+    iterations += 200;
+    elapsed = process.hrtime.bigint() - start;
+  }
+  return Number(elapsed) / iterations / 1000;
+}
+
+/** µs to load a signed-in cookie session (the decode cache warm, as on a repeat visit) under `options`. */
+async function loadSignedIn(options: Partial<SessionsOptions>): Promise<number> {
+  const manager: SessionManager = createSessionManager({ secrets: ["micro-benchmark-secret-of-at-least-32-bytes"], ...options });
+  const session = await manager.loadFrom({ cookie: undefined, secure: false });
+  await session.signIn("alice");
+  const changes = await manager.commitHeaders(session);
+  const cookie = changes.setCookie[0]!.split(";")[0]!;
+  const micros = await measureAsync(() => manager.loadFrom({ cookie, secure: false }));
+  await manager.close();
+  return micros;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "tessera-bench-revocation-"));
+const bare = await loadSignedIn({});
+const revocationRows: [string, number][] = [
+  ["no revocation", bare],
+  ["revocation, record cached (cacheFor 5s)", await loadSignedIn({ revocation: memoryStore() })],
+  ["revocation on memory, cacheFor 0", await loadSignedIn({ revocation: { store: memoryStore(), cacheFor: 0 } })],
+  ["revocation on SQLite, cacheFor 0", await loadSignedIn({ revocation: { store: sqliteStore({ path: join(dir, "revocation.db") }), cacheFor: 0 } })],
+];
+rmSync(dir, { recursive: true, force: true });
+console.log("");
+console.log(`| load a signed-in cookie session | µs | added µs |`);
+console.log(`| --- | ---: | ---: |`);
+for (const [name, micros] of revocationRows) console.log(`| ${name} | ${micros.toFixed(2)} | ${(micros - bare).toFixed(2)} |`);

@@ -30,6 +30,12 @@ export function usernameProblem(username: string): string | undefined {
   return undefined;
 }
 
+/** How `sessions` was made, where the app cannot tell by itself. */
+export interface AppOptions {
+  /** Cookie mode with `revocation`: logging out and signing out everywhere else end every copy of the cookie. */
+  cookieRevocation?: boolean;
+}
+
 /**
  * The demo app on a `sessions` object, with `jar` (made with the same secrets) for the cookies beside the session;
  * `server.ts` serves it.
@@ -37,7 +43,8 @@ export function usernameProblem(username: string): string | undefined {
  * @example
  * serve({ fetch: createApp(sessions, createCookieJar({ secrets })).fetch, port: 3000 });
  */
-export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
+export function createApp(sessions: Sessions<Data>, jar: CookieJar, options: AppOptions = {}) {
+  const copiesEnded = sessions.mode !== "cookie" || options.cookieRevocation === true;
   const app = new Hono<SessionEnv<Data>>();
   /** A page in the visitor's theme: the signed `theme` cookie, when it verifies. */
   const page = async (c: Context, element: JSX.Element, status?: ContentfulStatusCode, headers?: Record<string, string>) => {
@@ -127,13 +134,14 @@ export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
   app.get("/logout", (c) => {
     const username = c.get("session").get("username");
     if (!username) return c.redirect("/login", 303);
-    return page(c, <LogoutPage username={username} copiesEnded={sessions.mode !== "cookie"} />);
+    return page(c, <LogoutPage username={username} copiesEnded={copiesEnded} />);
   });
 
   // Same-origin only: csrf() above refuses a form posted from another site.
   app.post("/logout", async (c) => {
-    // In store mode the record is deleted, so a copy of the old cookie is logged out too. In cookie mode there is
-    // nothing on the server to delete: this clears this browser's cookie, and a copy stays valid until it expires.
+    // In store mode the record is deleted, so a copy of the old cookie is logged out too; in cookie mode with
+    // revocation (SESSION_STORE=cookie), the session's id is revoked, with the same effect. Without revocation
+    // (SESSION_STORE=flask) this clears this browser's cookie, and a copy stays valid until it expires.
     await c.get("session").destroy();
     return c.redirect("/login?logged_out", 303);
   });
@@ -163,14 +171,19 @@ export function createApp(sessions: Sessions<Data>, jar: CookieJar) {
     if (!username || !session.userId) return c.redirect("/login", 303);
     // Cookie mode and memcached cannot list a user's sessions: the page says so instead.
     const list = await sessions.userSessions(session.userId, { current: session }).catch(unlessUnsupported);
-    return page(c, <SessionsPage username={username} mode={sessions.mode} sessions={list} flash={session.readFlash<string>("notice")} />);
+    return page(
+      c,
+      <SessionsPage username={username} mode={sessions.mode} sessions={list} canRevoke={copiesEnded} flash={session.readFlash<string>("notice")} />,
+    );
   });
 
   app.post("/sessions/revoke-others", async (c) => {
     const session = c.get("session");
     if (!session.userId) return c.redirect("/login", 303);
     const count = await sessions.revokeUserSessions(session.userId, { except: session }).catch(unlessUnsupported);
-    if (count !== undefined) session.flash("notice", `Signed out ${count} other ${count === 1 ? "session" : "sessions"}.`);
+    // Cookie mode cannot count the browsers holding a cookie (revokeUserSessions answers 0): it says what it did.
+    if (sessions.mode === "cookie" && count !== undefined) session.flash("notice", "Signed out every other session.");
+    else if (count !== undefined) session.flash("notice", `Signed out ${count} other ${count === 1 ? "session" : "sessions"}.`);
     return c.redirect("/sessions", 303);
   });
 

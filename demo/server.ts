@@ -12,10 +12,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   for (const warning of config.warnings) console.warn(`warning: ${warning}`);
   const store = await openStore(config.store);
+  const inCookie = await cookieSession(config);
   const sessions = createSessions<Data>({
     secrets: config.secrets,
     store,
-    ...(await cookieSession(config)),
+    ...inCookie,
     idleTimeout: config.idleTimeout,
     absoluteTimeout: config.absoluteTimeout,
     // A store-mode session moves to a new token every 15 minutes of use (cookie mode has no token to replace).
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   });
   const problem = store && (await probeStore(store, describeStore(config.store)));
   if (problem) console.warn(`warning: ${problem}`);
-  const app = createApp(sessions, createCookieJar({ secrets: config.secrets }));
+  const app = createApp(sessions, createCookieJar({ secrets: config.secrets }), { cookieRevocation: inCookie.revocation !== undefined });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     console.log(`tessera demo listening on http://${config.host}:${info.port}/ (sessions: ${describeStore(config.store)})`);
   }) as Server;

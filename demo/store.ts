@@ -22,11 +22,21 @@ export async function openStore(spec: string): Promise<Store | undefined> {
   );
 }
 
+/** Where SESSION_STORE=cookie keeps its revocation records: the SQLite file the default store uses. */
+export const revocationDatabase = "data/sessions.db";
+
 /**
- * Cookie mode's codec and cookie for the configuration: with SESSION_STORE=flask the session cookie is the Flask
- * app's own `session` cookie (signed with its SECRET_KEY), so a Flask app beside the demo shares its login.
+ * Cookie mode's codec, cookie and revocation for the configuration. With SESSION_STORE=cookie, each user's
+ * revocation record lives in the demo's SQLite file, so logging out, or signing out everywhere else, refuses every
+ * copy of the cookie. With SESSION_STORE=flask the session cookie is the Flask app's own `session` cookie (signed
+ * with its SECRET_KEY), so a Flask app beside the demo shares its login; that app would not read revocations, so
+ * there are none.
  */
-export async function cookieSession(config: DemoConfig): Promise<Pick<SessionsOptions, "codec" | "cookie">> {
+export async function cookieSession(config: DemoConfig): Promise<Pick<SessionsOptions, "codec" | "cookie" | "revocation">> {
+  if (config.store === "cookie") {
+    privateDatabase(revocationDatabase);
+    return { revocation: (await import("tessera/stores/sqlite")).sqliteStore({ path: revocationDatabase }) };
+  }
   if (config.flask === undefined) return {};
   const { flaskCodec } = await import("tessera/codecs/flask");
   return { codec: flaskCodec({ secretKey: config.flask.secretKey, fallbacks: config.flask.fallbacks }), cookie: { name: "session" } };

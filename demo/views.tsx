@@ -144,8 +144,9 @@ export function LoginPage(props: { flash?: string | undefined; error?: string | 
 
 /**
  * GET /logout: the button that logs out. Logging out is a POST from this origin, so a link or an image on another
- * site cannot do it. `copiesEnded` says whether the server can end copies of the cookie (store mode) or not
- * (cookie mode: the session lives in the cookie, and a copy stays valid until it expires).
+ * site cannot do it. `copiesEnded` says whether the server can end copies of the cookie (store mode, or cookie mode
+ * with revocation) or not (cookie mode without: the session lives in the cookie, and a copy stays valid until it
+ * expires).
  */
 export function LogoutPage(props: { username: string; copiesEnded: boolean }) {
   return (
@@ -186,13 +187,32 @@ export function CookiePage(props: { value: string | undefined }) {
  * The signed-in user's sessions, with "sign out everywhere else". `mode` is `sessions.mode` ("cookie" or the store's
  * name): it says why the list is missing when the sessions cannot be listed.
  */
-export function SessionsPage(props: { username: string; mode: string; sessions: UserSessionInfo[] | undefined; flash?: string | undefined }) {
+export function SessionsPage(props: {
+  username: string;
+  mode: string;
+  sessions: UserSessionInfo[] | undefined;
+  /** Sessions that cannot be listed can still be signed out (cookie mode with revocation). */
+  canRevoke?: boolean;
+  flash?: string | undefined;
+}) {
   const others = props.sessions?.filter((s) => !s.current).length ?? 0;
   return (
     <Layout title="Active sessions">
       <Flash message={props.flash} />
       <h1>Active sessions</h1>
-      {props.sessions === undefined ? (
+      {props.sessions === undefined && props.mode === "cookie" && props.canRevoke === true ? (
+        <>
+          <p class="muted">
+            In cookie mode each session lives in its browser's cookie, so the server cannot list them; it can still sign
+            them out: every other browser's cookie is refused from the next request on.
+          </p>
+          <form method="post" action="/sessions/revoke-others">
+            <p>
+              <button type="submit">Sign out everywhere else</button>
+            </p>
+          </form>
+        </>
+      ) : props.sessions === undefined ? (
         <p class="muted">
           {props.mode === "cookie"
             ? "In cookie mode each session lives only in its browser's cookie, so the server cannot list or revoke them."

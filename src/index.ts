@@ -4,7 +4,7 @@ export { createSessions, applyChanges, factsOf } from "./adapters/fetch/index.js
 export type { Sessions } from "./adapters/fetch/index.js";
 export { varyWithCookie } from "./adapters/http.js";
 export { defaults } from "./manager/options.js";
-export type { SessionsOptions } from "./manager/options.js";
+export type { SessionsOptions, RevocationOptions } from "./manager/options.js";
 export type { CommitOptions, RequestFacts, SessionManager } from "./manager/sessions.js";
 export type { ResponseChanges } from "./manager/changes.js";
 export type { UserSessionInfo, UserSessions } from "./manager/user-sessions.js";

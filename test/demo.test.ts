@@ -719,20 +719,42 @@ describe("the demo's configuration", () => {
     },
   );
 
-  it("cannot log out a copied cookie with SESSION_STORE=cookie, as the logout page says", async () => {
+  it("logs out a copied cookie with SESSION_STORE=cookie too, as the logout page says: revocation in its SQLite file", async () => {
     const demo = await startDemo(dir, { SESSION_STORE: "cookie", SECRET_KEY: secretKey });
     const { login, logout, signedInAs, call } = client(() => demo);
     try {
       const jar = new Jar();
       await login("gus", jar);
       const copy = jar.copy();
-      expect(await (await call("/logout", jar)).text()).toContain("a copy of this cookie stays signed in");
+      expect(await signedInAs(copy)).toBe("gus");
+      expect(await (await call("/logout", jar)).text()).toContain("cookie is logged out too");
       await logout(jar);
       expect(await signedInAs(jar)).toBeUndefined();
-      // Nothing on the server to delete: the sealed cookie is the session until it expires.
-      expect(await signedInAs(copy)).toBe("gus");
+      // The sealed cookie still opens, but its session id is revoked in data/sessions.db.
+      expect(await signedInAs(copy)).toBeUndefined();
     } finally {
-      await demo.stop();
+      expect(await demo.stop()).toBe(0);
+    }
+  });
+
+  it("signs out every other browser with SESSION_STORE=cookie, and keeps this one", async () => {
+    const demo = await startDemo(dir, { SESSION_STORE: "cookie", SECRET_KEY: secretKey });
+    const { login, signedInAs, call } = client(() => demo);
+    try {
+      const laptop = new Jar();
+      const phone = new Jar();
+      await login("hana", laptop);
+      await login("hana", phone);
+      const page = await (await call("/sessions", laptop)).text();
+      expect(page).toContain("cannot list them");
+      expect(page).toContain("Sign out everywhere else");
+      const revoked = await call("/sessions/revoke-others", laptop, { method: "POST", headers: { origin: demo.url } });
+      expect(revoked.status).toBe(303);
+      expect(await (await call("/sessions", laptop)).text()).toContain("Signed out every other session.");
+      expect(await signedInAs(phone)).toBeUndefined();
+      expect(await signedInAs(laptop)).toBe("hana");
+    } finally {
+      expect(await demo.stop()).toBe(0);
     }
   });
 

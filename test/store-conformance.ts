@@ -15,6 +15,7 @@ import {
 } from "../src/index.js";
 import { describeRaces } from "./race-scenarios.js";
 import { describeRenewal } from "./renewal-scenarios.js";
+import { describeRevocation } from "./revocation-scenarios.js";
 import { recordView, type RecordWriteOptions } from "./record-store.js";
 
 /** How the suite makes, inspects and tidies up after one kind of store. */
@@ -811,5 +812,6 @@ export function describeStore(name: string, setup: StoreSetup): void {
     });
     describeRaces(make, canList);
     describeRenewal(make, canList, setup.dump);
+    describeRevocation(make);
   });
 }

@@ -22,6 +22,11 @@ export interface SessionMeta {
    * once it is `renewAfter` old. Absent on records written without renewal, where `createdAt` stands in.
    */
   issuedAt?: number;
+  /**
+   * Cookie mode with `revocation`: the random id (128 bits, base64url) of a signed-in session, given at sign-in and
+   * kept by every cookie re-issued from it, so one sign-in can be ended on every browser holding a copy.
+   */
+  sessionId?: string;
 }
 
 /**

@@ -117,6 +117,18 @@ describe("decodeRecord", () => {
     }
   });
 
+  it("keeps a signed-in session's id as i, exactly 22 base64url characters, and refuses anything else", () => {
+    const withId = { ...record, meta: { ...record.meta, sessionId: "AAECAwQFBgcICQoLDA0ODw" } };
+    expect(encodeRecord(withId)).toBe(
+      '{"v":1,"c":1767225600000,"s":1767227400000,"d":{"username":"alice","cart":["book","pen"]},"u":"u-42","i":"AAECAwQFBgcICQoLDA0ODw","f":{"notice":"Saved"}}',
+    );
+    expect(decodeRecord(encodeRecord(withId))).toEqual(withId);
+    expect(decodeRecord(encodeRecord(record)).meta).not.toHaveProperty("sessionId");
+    for (const i of ['""', "42", '"AAECAwQFBgcICQoLDA0OD"', '"AAECAwQFBgcICQoLDA0ODwA"', '"AAECAwQFBgcICQoLDA0OD+"', "null"]) {
+      expect(reasonFor(`{"v":1,"c":0,"s":0,"d":{},"i":${i}}`), i).toBe("bad_payload");
+    }
+  });
+
   it("ignores unknown fields", () => {
     expect(decodeRecord('{"v":1,"c":1,"s":2,"d":{"a":1},"z":"future"}')).toEqual({ data: { a: 1 }, flash: {}, meta: { createdAt: 1, lastSeenAt: 2 } });
   });

@@ -7,10 +7,14 @@ import type { RenewalForward, SessionMeta, SessionRecord } from "./record.js";
 /** The record format version, written in every cookie and row and checked on the way back. */
 export const recordFormatVersion = 1;
 
+/** A session id (`meta.sessionId`): 16 random bytes in unpadded base64url, exactly 22 characters. */
+const sessionIdRegExp = /^[A-Za-z0-9_-]{22}$/;
+
 /**
- * Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, p persistent (1 or 0), d data,
- * f flash, r renewal (store mode): when the token was issued (epoch ms), or on a renewed token's forwarder
- * `{ t: successor id, x: forwards until (epoch ms), k: successor's cookie value, sealed }`.
+ * Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, p persistent (1 or 0),
+ * i session id (cookie mode with revocation), d data, f flash, r renewal (store mode): when the token was issued
+ * (epoch ms), or on a renewed token's forwarder `{ t: successor id, x: forwards until (epoch ms), k: successor's
+ * cookie value, sealed }`.
  */
 interface Wire {
   v: number;
@@ -19,6 +23,7 @@ interface Wire {
   u?: string;
   a?: string;
   p?: 0 | 1;
+  i?: string;
   d: unknown;
   f?: unknown;
   r?: number | WireForward;
@@ -45,6 +50,7 @@ export function encodeRecord(record: SessionRecord): string {
   if (record.meta.userId !== undefined) wire.u = record.meta.userId;
   if (record.meta.userAgent !== undefined) wire.a = record.meta.userAgent;
   if (record.meta.persistent !== undefined) wire.p = record.meta.persistent ? 1 : 0;
+  if (record.meta.sessionId !== undefined) wire.i = record.meta.sessionId;
   if (record.forward !== undefined) wire.r = { t: record.forward.to, x: record.forward.until, k: record.forward.sealed };
   else if (record.meta.issuedAt !== undefined) wire.r = record.meta.issuedAt;
   for (const _key in record.flash) {
@@ -68,13 +74,14 @@ export function decodeRecord(text: string): SessionRecord {
     throw new CodecError("bad_payload");
   }
   if (wire === null || typeof wire !== "object") throw new CodecError("bad_payload");
-  const { v, c, s, u, a, p, d, f, r } = wire as Partial<Wire>;
+  const { v, c, s, u, a, p, i, d, f, r } = wire as Partial<Wire>;
   if (v !== recordFormatVersion) throw new CodecError("unsupported_version");
   if (!Number.isSafeInteger(c) || !Number.isSafeInteger(s)) throw new CodecError("bad_payload");
   if ((u !== undefined && typeof u !== "string") || (a !== undefined && typeof a !== "string")) {
     throw new CodecError("bad_payload");
   }
   if (p !== undefined && p !== 0 && p !== 1) throw new CodecError("bad_payload");
+  if (i !== undefined && (typeof i !== "string" || !sessionIdRegExp.test(i))) throw new CodecError("bad_payload");
   const data = toJsonObject(d);
   const flash = f === undefined ? {} : toJsonObject(f);
   if (data === undefined || flash === undefined) throw new CodecError("bad_payload");
@@ -82,6 +89,7 @@ export function decodeRecord(text: string): SessionRecord {
   if (u !== undefined) meta.userId = u;
   if (a !== undefined) meta.userAgent = a;
   if (p !== undefined) meta.persistent = p === 1;
+  if (i !== undefined) meta.sessionId = i;
   if (typeof r === "number") {
     if (!Number.isSafeInteger(r)) throw new CodecError("bad_payload");
     meta.issuedAt = r;

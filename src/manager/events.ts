@@ -10,13 +10,17 @@ export type RejectionReason =
   | "unknown_session"
   | "idle_timeout"
   | "absolute_timeout"
-  | "not_yet_valid";
+  | "not_yet_valid"
+  /** Cookie mode with `revocation`: the session was signed out (`destroy`, `revokeSession`) or its user's sessions revoked. */
+  | "revoked";
 
 /**
  * Something worth logging or counting. `session_gone`: a request's session was destroyed, revoked or expired by
  * another request while it ran, so nothing was written back. `record_rejected`: a stored record could not be
  * decoded and was treated as no session. `session_migrated`: a session from another library (the `migrate` option)
- * became a tessera session; `migration_rejected`: a legacy cookie gave none, with the reason. Events are synchronous and must not throw; one that throws is ignored.
+ * became a tessera session; `migration_rejected`: a legacy cookie gave none, with the reason. `sessions_revoked`:
+ * `revokeUserSessions` (scope `user`), or `revokeSession` or, in cookie mode with `revocation`, a sign-out (scope
+ * `session`), ended sessions on every browser. Events are synchronous and must not throw; one that throws is ignored.
  *
  * @example
  * createSessions({ secrets, onEvent: (e) => { if (e.type === "cookie_rejected") metrics.inc(e.reason); } });
@@ -33,6 +37,7 @@ export type SessionEvent =
   | { type: "session_gone" }
   | { type: "record_rejected"; reason: CodecFailure }
   | { type: "store_error"; operation: string; code: string }
+  | { type: "sessions_revoked"; scope: "user" | "session" }
   | { type: "session_migrated"; from: string }
   | { type: "migration_rejected"; from: string; reason: MigrationRejection | MigrationSkip };
 

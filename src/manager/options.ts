@@ -12,6 +12,21 @@ import { createSealedCodec, type SealedCipher } from "../codecs/sealed.js";
 import { createSignedCodec } from "../codecs/signed.js";
 import type { SessionEvent } from "./events.js";
 
+/**
+ * Cookie mode's revocation: where each user's revocation record lives, and how long this process trusts the copy it
+ * last read.
+ */
+export interface RevocationOptions {
+  /** Any tessera store (memory for one process; SQLite, Redis, PostgreSQL, memcached, connect shared by many). */
+  store: Store;
+  /**
+   * How long a user's revocation record read from the store is reused before it is read again: a revocation made on
+   * another process is seen here at most this long after. One made on this process takes effect here at once. 0
+   * reads the store on every request of a signed-in session. @default "5s"
+   */
+  cacheFor?: Duration | 0;
+}
+
 /** Options of `createSessions`. */
 export interface SessionsOptions {
   /** Secrets of 32 bytes or more: the first signs and seals, every one verifies. Required; there is no default. */
@@ -73,6 +88,13 @@ export interface SessionsOptions {
    * session and cookie are retired.
    */
   migrate?: readonly Migration[];
+  /**
+   * Cookie mode: a store (or `{ store, cacheFor }`) that makes sign-out final. Each signed-in cookie carries a random
+   * session id; a small record per user there refuses every cookie signed in before `revokeUserSessions` and every
+   * copy of a session that `destroy` or `revokeSession` ended. Anonymous sessions never read it. Not with `store`:
+   * store mode revokes sessions in the store itself.
+   */
+  revocation?: Store | RevocationOptions;
 }
 
 /** The defaults of `createSessions`' options. */
@@ -89,6 +111,8 @@ export const defaults = Object.freeze({
   maxRecordBytes: 65536,
   /** @default "30s" */
   renewalGrace: "30s",
+  /** `revocation.cacheFor`. @default "5s" */
+  revocationCacheFor: "5s",
 } as const);
 
 /** @internal Bounds on the work one request can cause; not options, since no application needs to move them. */
@@ -123,6 +147,13 @@ export const limits = Object.freeze({
   maxRenewalGraceMs: 5 * 60_000,
   /** The shortest `renewalGrace`: less would fail requests merely slow to arrive. */
   minRenewalGraceMs: 1000,
+  /** Cookie mode's revocation: users whose revocation record is remembered at most (oldest read first out). */
+  revocationCacheSize: 10_000,
+  /**
+   * Cookie mode's revocation: sessions signed out one by one kept in a user's record at most, until each could no
+   * longer be alive; one more ends all the user's sessions signed in before it, and the list starts again.
+   */
+  maxRevokedSessions: 100,
 } as const);
 
 /** The longest delay setTimeout honours (a signed 32-bit count of ms); a longer one fires after 1 ms. */
@@ -147,6 +178,8 @@ export interface ResolvedOptions {
   decodeCacheSize: number;
   /** Store mode's token renewal (`renewAfter`, `renewalGrace`), or undefined when it is off. */
   renewal: RenewalPolicy | undefined;
+  /** Cookie mode's revocation store and `cacheFor` in ms; undefined without the `revocation` option. */
+  revocation: { store: Store; cacheForMs: number } | undefined;
   /** Exactly one of `store` and `codec` is set. */
   store: Store | undefined;
   codec: Codec | undefined;
@@ -191,6 +224,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   }
   const store = options.store;
   const renewal = resolveRenewal(options, store, absoluteMs);
+  const revocation = resolveRevocation(options.revocation, store);
   const onEvent = options.onEvent;
   if (options.cipher !== undefined && (store !== undefined || (options.codec ?? "sealed") !== "sealed")) {
     throw new TesseraError("ERR_INVALID_OPTION", '`cipher` is for cookie mode\'s sealed codec (no `store`, `codec: "sealed"`)');
@@ -205,6 +239,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     maxRecordBytes,
     decodeCacheSize,
     renewal,
+    revocation,
     store,
     codec: store ? undefined : pickCodec(options.codec ?? "sealed", ring, options.cipher),
     emit: (event) => {
@@ -254,6 +289,26 @@ function resolveRenewal(options: SessionsOptions, store: Store | undefined, abso
   }
   if (graceMs >= afterMs) throw new TesseraError("ERR_INVALID_OPTION", "`renewalGrace` must be shorter than `renewAfter`");
   return { afterMs, graceMs };
+}
+
+function resolveRevocation(option: Store | RevocationOptions | undefined, store: Store | undefined): ResolvedOptions["revocation"] {
+  if (option === undefined) return undefined;
+  if (store !== undefined) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`revocation` is for cookie mode: with `store`, sessions are revoked in the store itself (leave `revocation` out)");
+  }
+  const given = isStore(option) ? { store: option } : option;
+  if (given === null || typeof given !== "object" || !isStore(given.store)) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`revocation` must be a tessera store or { store, cacheFor }");
+  }
+  const cacheFor = given.cacheFor ?? defaults.revocationCacheFor;
+  return { store: given.store, cacheForMs: cacheFor === 0 ? 0 : toMilliseconds(cacheFor, "revocation.cacheFor") };
+}
+
+/** Whether `value` has the methods of the Store contract revocation calls. */
+function isStore(value: unknown): value is Store {
+  if (value === null || typeof value !== "object") return false;
+  const candidate = value as Partial<Record<keyof Store, unknown>>;
+  return ["get", "create", "update", "delete", "close"].every((method) => typeof candidate[method as keyof Store] === "function");
 }
 
 function pickCodec(choice: "sealed" | "signed" | Codec, ring: KeyRing, cipher: SealedCipher | undefined): Codec {

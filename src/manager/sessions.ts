@@ -15,6 +15,7 @@ import { storeMode } from "./store-mode.js";
 import { createUserSessions, type UserSessions } from "./user-sessions.js";
 import { expiresAt } from "../core/policy.js";
 import { createMigrator } from "./migration.js";
+import { createRevocation } from "./revocation.js";
 
 /** What a framework adapter knows about a request. */
 export interface RequestFacts {
@@ -74,7 +75,8 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
   const { cookie, clock, emit, store } = resolved;
   const cookies = createCookieIssuer(cookie, resolved.policy);
   const records = store ? createRecords(store, resolved) : undefined;
-  const mode: SessionMode = records ? storeMode(resolved, cookies, records) : cookieMode(resolved, cookies);
+  const revocation = resolved.revocation ? createRevocation(resolved) : undefined;
+  const mode: SessionMode = records ? storeMode(resolved, cookies, records) : cookieMode(resolved, cookies, revocation);
   // Sessions of another library, read once (the `migrate` option); everything the hook reaches is passed here.
   const migrator = createMigrator({
     migrations: options.migrate ?? [],
@@ -165,10 +167,11 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
     trustProxy: resolved.trustProxy,
     loadFrom,
     commitHeaders,
-    ...createUserSessions<D>(resolved, records),
+    ...createUserSessions<D>(resolved, records, revocation),
     expiresAt: (session) => expiresAt(session[sessionState].base.meta, resolved.policy),
     async close() {
       if (store) await store.close();
+      if (resolved.revocation) await resolved.revocation.store.close();
     },
   };
 }

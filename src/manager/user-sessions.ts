@@ -11,6 +11,7 @@ import type { ResolvedOptions } from "./options.js";
 import { withCallOptions, type Records } from "./records.js";
 import { limits } from "./options.js";
 import { deleteForwarded } from "./renewal.js";
+import { idOfThisSignIn, type Revocation } from "./revocation.js";
 
 /** One of a user's sessions, as `userSessions` lists it. */
 export interface UserSessionInfo {
@@ -27,13 +28,24 @@ export interface UserSessionInfo {
 export interface UserSessions<D extends SessionData = DeclaredSessionData> {
   /** A user's live sessions, most recently seen first (a store with the user index, `hasUserIndex(store)`; else `ERR_NOT_SUPPORTED`). */
   userSessions(userId: string, options?: { current?: Session<D> }): Promise<UserSessionInfo[]>;
-  /** Ends every session of a user, except the one given as a loaded session or as the id `userSessions` listed (a store with the user index; else `ERR_NOT_SUPPORTED`). Returns how many ended. */
+  /**
+   * Ends every session of a user, except the one given as a loaded session or as its id (`sessionId`, or as
+   * `userSessions` listed it). Store mode: a store with the user index (else `ERR_NOT_SUPPORTED`); returns how many
+   * ended. Cookie mode with `revocation`: every cookie of the user signed in until now is refused (on other processes
+   * within `revocation.cacheFor`); the cookies are in browsers, out of count, so it returns 0.
+   */
   revokeUserSessions(userId: string, options?: { except?: Session<D> | string }): Promise<number>;
-  /** Ends one session of a user by the id `userSessions` gave. Returns whether it existed. */
+  /**
+   * Ends one session of a user by its id (`sessionId`, or as `userSessions` listed it). Store mode: returns whether
+   * it existed. Cookie mode with `revocation`: every copy of its cookie is refused; returns whether this call revoked
+   * it (false when it was already, or the id is not one tessera gives).
+   */
   revokeSession(userId: string, id: string): Promise<boolean>;
   /**
    * A loaded session's id as `userSessions` lists it (a SHA-256, never the cookie's token), or `undefined` for a
-   * session not saved yet. It changes when `signIn` or `regenerate` issue a new id, at commit.
+   * session not saved yet. It changes when `signIn` or `regenerate` issue a new id, at commit. Cookie mode with
+   * `revocation`: a signed-in session's random id, given at `signIn` (at commit) and kept until sign-out; any other
+   * session keeps the SHA-256 of its cookie value, which revokes nothing.
    *
    * @example
    * const id = sessions.sessionId(session); // compare with userSessions(...)[i].id
@@ -43,15 +55,20 @@ export interface UserSessions<D extends SessionData = DeclaredSessionData> {
 
 /**
  * @internal
- * The user-session operations over `records` (store mode), or, in cookie mode, operations that throw
+ * The user-session operations over `records` (store mode); in cookie mode, over `revocation` (revoking works,
+ * listing throws `ERR_NOT_SUPPORTED`: the sessions live in browsers), or, without it, operations that throw
  * `ERR_NOT_SUPPORTED`: a session that lives only in the browser cannot be listed or ended from the server.
  *
  * @example
- * const users = createUserSessions(resolved, records);
+ * const users = createUserSessions(resolved, records, undefined);
  * await users.revokeUserSessions("u-42");
  */
-export function createUserSessions<D extends SessionData>(resolved: ResolvedOptions, records: Records | undefined): UserSessions<D> {
-  const { clock, policy } = resolved;
+export function createUserSessions<D extends SessionData>(
+  resolved: ResolvedOptions,
+  records: Records | undefined,
+  revocation: Revocation | undefined,
+): UserSessions<D> {
+  const { clock, policy, emit } = resolved;
   const need = (operation: string): Records => {
     if (!records) throw new TesseraError("ERR_NOT_SUPPORTED", `\`${operation}\` needs a store: cookie-mode sessions live only in the browser`);
     return records;
@@ -75,7 +92,7 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
     const token = session?.[sessionState].token;
     return token === undefined ? undefined : hashToken(token);
   };
-  return {
+  const operations: UserSessions<D> = {
     sessionId(session) {
       const token = session[sessionState].token;
       if (token === undefined) return undefined;
@@ -110,7 +127,9 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
     async revokeUserSessions(userId, options) {
       const { records: { call }, index } = needIndex("revokeUserSessions");
       const exceptId = await idOf(options?.except);
-      return call("deleteByUser", (_, io) => index.deleteByUser(userId, exceptId, io));
+      const count = await call("deleteByUser", (_, io) => index.deleteByUser(userId, exceptId, io));
+      emit({ type: "sessions_revoked", scope: "user" });
+      return count;
     },
     async revokeSession(userId, id) {
       const found = need("revokeSession");
@@ -124,9 +143,64 @@ export function createUserSessions<D extends SessionData>(resolved: ResolvedOpti
         // An id listed before its session was renewed (`renewAfter`) now names a forwarder: the session it leads to ends.
         if (record?.forward !== undefined) await deleteForwarded(found, record.forward);
         const deleted = await call("delete", (s, io) => s.delete(id, record === undefined ? io : withCallOptions(io, { expectedVersion: stored.version })));
+        if (deleted) emit({ type: "sessions_revoked", scope: "session" });
         // Written in between (a touch, a renewal): read it again, so the revocation is not lost to that write.
         if (deleted || record === undefined || attempt >= limits.maxWriteAttempts) return deleted;
       }
+    },
+  };
+  return revocation ? revokingCookieSessions(resolved, revocation, operations.sessionId) : operations;
+}
+
+/** A cookie session's id as `sessionId` gives it: 22 base64url characters. */
+const cookieSessionIdRegExp = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * Cookie mode with `revocation`: revoking by user and by id through the revocation records; no listing. A signed-in
+ * session's id is its random `meta.sessionId`; any other session keeps the id cookie mode gives it without revocation
+ * (`cookieValueId`, the SHA-256 of its cookie value), which names no sign-in and revokes nothing.
+ */
+function revokingCookieSessions<D extends SessionData>(
+  resolved: ResolvedOptions,
+  revocation: Revocation,
+  cookieValueId: (session: Session<D>) => string | undefined,
+): UserSessions<D> {
+  const { clock, policy } = resolved;
+  const signedInId = (session: Session<D>): string | undefined => {
+    const { meta } = session[sessionState].base;
+    return meta.userId === undefined ? undefined : meta.sessionId;
+  };
+  // The rule signIn applies: no cookie can be signed in to any other user id.
+  const checkUser = (userId: unknown, operation: string): void => {
+    if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) {
+      throw new TesseraError("ERR_INVALID_SESSION_DATA", `\`${operation}\` needs a user id: a string of 1 to 256 characters`);
+    }
+  };
+  return {
+    sessionId: (session) => signedInId(session) ?? cookieValueId(session),
+    async userSessions() {
+      throw new TesseraError(
+        "ERR_NOT_SUPPORTED",
+        "`userSessions` needs a store: cookie-mode sessions live in browsers, and `revocation` can end them but not list them",
+      );
+    },
+    async revokeUserSessions(userId, options) {
+      checkUser(userId, "revokeUserSessions");
+      const except = options?.except;
+      // A session signed in by this very request is kept by the id its commit will give it, chosen now.
+      const keep = (session: Session<D>): string | undefined => {
+        const state = session[sessionState];
+        return state.signedIn && !state.committed ? idOfThisSignIn(state) : signedInId(session);
+      };
+      await revocation.revokeUser(userId, typeof except === "string" ? except : except && keep(except), clock());
+      return 0;
+    },
+    async revokeSession(userId, id) {
+      checkUser(userId, "revokeSession");
+      if (typeof id !== "string" || !cookieSessionIdRegExp.test(id)) return false;
+      const now = clock();
+      // The id does not say when its session signed in: none signed in before now outlives the absolute timeout.
+      return revocation.revokeSession(userId, id, now + policy.absoluteMs, now);
     },
   };
 }

@@ -9,8 +9,8 @@ import { defaults } from "./options.js";
 /**
  * The claims of a tessera session token. Registered: `iss` and `aud` (when configured), `sub` (the signed-in
  * user), `iat` and `nbf` (when it was issued), `exp` (when the session ends unless renewed: the idle deadline,
- * never past the absolute one). Private: `data` (the session's data), `flash` (messages not yet read; left out when
- * none), and `tessera`, what only tessera reads back.
+ * never past the absolute one), `jti` (the signed-in session's id, with `revocation`). Private: `data` (the
+ * session's data), `flash` (messages not yet read; left out when none), and `tessera`, what only tessera reads back.
  */
 export interface SessionClaims {
   iss?: string;
@@ -19,6 +19,7 @@ export interface SessionClaims {
   iat: number;
   nbf: number;
   exp: number;
+  jti?: string;
   data: Record<string, JsonValue>;
   flash?: Record<string, JsonValue>;
   tessera: TesseraClaim;
@@ -70,6 +71,7 @@ export function encodeClaims(record: SessionRecord, context: CodecContext, rules
   claims.iat = issuedAt;
   claims.nbf = issuedAt;
   claims.exp = Math.floor(expiresAt / 1000);
+  if (meta.sessionId !== undefined) claims.jti = meta.sessionId;
   claims.data = record.data;
   for (const _key in record.flash) {
     claims.flash = record.flash;
@@ -98,7 +100,7 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
     throw new CodecError("bad_payload");
   }
   if (!isObject(claims) || !isObject(claims.tessera)) throw new CodecError("bad_payload");
-  const { iss, sub, aud, iat, nbf, exp, data, flash } = claims;
+  const { iss, sub, aud, iat, nbf, exp, jti, data, flash } = claims;
   const { v, cookie, created, seen, ua, persistent } = claims.tessera;
   if (v !== defaults.claimsVersion) throw new CodecError("unsupported_version");
   if (
@@ -109,6 +111,7 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
     !Number.isSafeInteger(seen) ||
     typeof cookie !== "string" ||
     (sub !== undefined && typeof sub !== "string") ||
+    (jti !== undefined && (typeof jti !== "string" || !sessionIdRegExp.test(jti))) ||
     (ua !== undefined && typeof ua !== "string") ||
     (persistent !== undefined && typeof persistent !== "boolean")
   ) {
@@ -126,9 +129,13 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
   if (sub !== undefined) meta.userId = sub as string;
   if (ua !== undefined) meta.userAgent = ua as string;
   if (persistent !== undefined) meta.persistent = persistent as boolean;
+  if (jti !== undefined) meta.sessionId = jti as string;
   // Refused as expired from exp on (RFC 7519 §4.1.4), whoever remembers the decoded token.
   return { record: { data: dataObject, flash: flashObject, meta }, expiresAt: (exp as number) * 1000 };
 }
+
+/** A session id as tessera gives one (`meta.sessionId`): 22 base64url characters. */
+const sessionIdRegExp = /^[A-Za-z0-9_-]{22}$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);

@@ -135,6 +135,14 @@ describe.each(variants)("jwt codec ($alg)", (variant) => {
     expect(codec.decode(token, sid).record.meta).not.toHaveProperty("persistent");
   });
 
+  it("keeps a signed-in session's id (revocation) as the registered jti claim", () => {
+    const withId = { ...record, meta: { ...record.meta, sessionId: "AAECAwQFBgcICQoLDA0ODw" } };
+    const issued = codec.encode(withId, sid);
+    expect(codec.decode(issued, sid).record.meta.sessionId).toBe("AAECAwQFBgcICQoLDA0ODw");
+    if (alg !== "dir") expect(jose.decodeJwt(issued).jti).toBe("AAECAwQFBgcICQoLDA0ODw");
+    expect(codec.decode(token, sid).record.meta).not.toHaveProperty("sessionId");
+  });
+
   it("is verified by another service with jose and the " + (alg === "HS256" || alg === "dir" ? "shared key" : "public key alone"), async () => {
     const expectations = { issuer, audience, typ: "session+jwt", currentDate: new Date(now) };
     const { payload } =
@@ -258,6 +266,8 @@ describe.each(variants)("jwt codec ($alg)", (variant) => {
       { iat: undefined },
       { nbf: 1.5 },
       { sub: 42 },
+      { jti: 42 },
+      { jti: "not a session id" },
       { tessera: undefined },
       { tessera: [] },
       { tessera: { ...tessera, created: "yesterday" } },
