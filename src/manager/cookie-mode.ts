@@ -72,6 +72,7 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): Se
             reject(verdict);
             continue;
           }
+          resolved.keyOpened?.(keyIndex);
           return { record, token: value, version: undefined, staleKey: keyIndex > 0 };
         } catch (error) {
           if (!(error instanceof CodecError)) throw error;
