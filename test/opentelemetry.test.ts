@@ -16,6 +16,7 @@ import { memoryStore } from "../src/stores/memory/index.js";
 import { redisStore } from "../src/stores/redis/index.js";
 import { sqliteStore } from "../src/stores/sqlite/index.js";
 import { openTelemetry } from "../src/opentelemetry/index.js";
+import { observedApp } from "../examples/opentelemetry.js";
 import { nextCookie, oldSecret, request, secret } from "./helpers.js";
 
 type Data = { cart?: string[]; card?: string };
@@ -395,5 +396,30 @@ describe("the entry points without tessera/opentelemetry", () => {
     }
     // The walk does see imports: the opentelemetry entry's own.
     expect(specifiersFrom(join(root, "src/opentelemetry/index.ts"))).toContain("@opentelemetry/api");
+  });
+});
+
+describe("examples/opentelemetry.ts", () => {
+  it("counts visits, with a span for each store call and the counters in the exporter", async () => {
+    const app = observedApp([secret, oldSecret]);
+    try {
+      const first = await app.fetch(request());
+      expect(await first.text()).toBe("visit 1");
+      const second = await app.fetch(request(nextCookie(first, undefined)));
+      expect(await second.text()).toBe("visit 2");
+
+      expect(app.spans().map((span) => span.name)).toEqual(["tessera.store.create", "tessera.store.get", "tessera.store.update"]);
+      const exported = (await app.metrics()).at(-1)!.scopeMetrics.flatMap((scope) => scope.metrics);
+      const valueOf = (name: string) => exported.find((metric) => metric.descriptor.name === name)?.dataPoints.map((point) => [point.attributes, point.value]);
+      expect(valueOf("tessera.sessions.created")).toEqual([[{ "tessera.store.name": "memory" }, 1]]);
+      expect(valueOf("tessera.sessions.loaded")).toEqual([[{ "tessera.key_id": keyIdOf(secret) }, 1]]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("is shown in the README as it is tested", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    expect(readme).toContain(readFileSync(new URL("../examples/opentelemetry.ts", import.meta.url), "utf8").trim());
   });
 });
