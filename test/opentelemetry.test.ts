@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { metrics, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { context, metrics, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type ContextManager } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -330,6 +331,59 @@ describe("without an SDK, and with one started later", () => {
     expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(["tessera.store.create"]);
     const { resourceMetrics } = await reader.collect();
     expect(resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.map((metric) => metric.descriptor.name))).toEqual(["tessera.sessions.created"]);
+  });
+});
+
+/** The context manager an SDK registers on Node (NodeSDK's is on AsyncLocalStorage too), reduced to what spans need. */
+class AsyncContextManager implements ContextManager {
+  private readonly storage = new AsyncLocalStorage<Context>();
+  active(): Context {
+    return this.storage.getStore() ?? ROOT_CONTEXT;
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    return this.storage.run(ctx, () => fn.call(thisArg, ...args));
+  }
+  bind<T>(_ctx: Context, target: T): T {
+    return target;
+  }
+  enable(): this {
+    return this;
+  }
+  disable(): this {
+    this.storage.disable();
+    return this;
+  }
+}
+
+describe("spans in a trace", () => {
+  afterEach(() => context.disable());
+
+  it("are children of the request's span, and parents of what the store does meanwhile", async () => {
+    context.setGlobalContextManager(new AsyncContextManager());
+    const exporter = new InMemorySpanExporter();
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const tracer = tracerProvider.getTracer("app");
+    // A store whose every read starts a span of its own, as a driver's instrumentation (pg, redis) does.
+    const store = memoryStore();
+    const get = store.get.bind(store);
+    const traced: Store = Object.assign(Object.create(store) as Store, {
+      get: (id: string) => tracer.startActiveSpan("driver.read", (span) => {
+        const found = get(id);
+        span.end();
+        return found;
+      }),
+    });
+    const sessions = createSessions<Data>({ secrets: [secret], store: traced, telemetry: openTelemetry({ tracerProvider }) });
+    const cookie = await visit(sessions, undefined, (s) => s.set("cart", []));
+    await tracer.startActiveSpan("GET /", async (span) => {
+      await sessions.load(request(cookie));
+      span.end();
+    });
+
+    const byName = new Map(exporter.getFinishedSpans().map((span) => [span.name, span]));
+    const parentOf = (name: string) => byName.get(name)!.parentSpanContext?.spanId;
+    expect(parentOf("tessera.store.get")).toBe(byName.get("GET /")!.spanContext().spanId);
+    expect(parentOf("driver.read")).toBe(byName.get("tessera.store.get")!.spanContext().spanId);
   });
 });
 

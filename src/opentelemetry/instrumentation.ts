@@ -45,7 +45,7 @@ const outcomes: Readonly<Record<string, (result: unknown) => string>> = {
  * when it fails), a counter for each kind of event (`tessera.sessions.created`, `tessera.sessions.rejected` by
  * `tessera.reason`, `tessera.write_conflicts`, `tessera.store.errors`, ...) and `tessera.sessions.loaded` by
  * `tessera.key_id`, the key that opened each session's cookie: when an old secret's count stays at zero for an
- * `absoluteTimeout`, no live session needs it and it can leave `secrets`. No span or metric carries a token, a cookie
+ * `idleTimeout`, no live session needs it and it can leave `secrets`. No span or metric carries a token, a cookie
  * value, a session id, a user id or a secret.
  *
  * @example
