@@ -394,6 +394,13 @@ describe("the telemetry option", () => {
     }
   });
 
+  it("leaves an event type it has no counter for uncounted, and counts the next known one", async () => {
+    const { telemetry, points } = instrumented();
+    telemetry.event({ type: "sessions_rebalanced", shards: 3 } as never);
+    telemetry.event({ type: "write_conflict", attempt: 1 });
+    expect((await points()).map((point) => [point.name, point.value])).toEqual([["tessera.write_conflicts", 1]]);
+  });
+
   it("keeps requests working when a Telemetry's counting throws", async () => {
     let storeCalls = 0;
     const telemetry: Telemetry = {

@@ -3,11 +3,13 @@
 import type { Attributes } from "@opentelemetry/api";
 import type { SessionEvent } from "../manager/events.js";
 
-/** A counter an event adds to: its name, what it counts, and the event's attributes (bounded sets of values only). */
+/** A counter an event adds to: its name, what it counts, the event's attributes (bounded sets of values only), and how much it adds (1 unless said). */
 export interface EventCounter<E> {
   name: string;
   description: string;
   attributes?: (event: E) => Attributes;
+  /** For an event that stands for several things at once, such as a revocation ending n sessions. */
+  value?: (event: E) => number;
 }
 
 type EventOf<T extends SessionEvent["type"]> = Extract<SessionEvent, { type: T }>;

@@ -79,7 +79,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Telemetry {
       // An event type this version does not know of (none, unless one is added without its line) is not counted.
       const spec = eventCounters[event.type] as EventCounter<SessionEvent> | undefined;
       if (spec === undefined) return;
-      counter(spec).add(1, spec.attributes?.(event));
+      counter(spec).add(spec.value?.(event) ?? 1, spec.attributes?.(event));
     },
     storeCall<T>(info: StoreCallInfo, call: () => Promise<T>): Promise<T> {
       const span = tracer.startSpan(`tessera.store.${info.operation}`, {
