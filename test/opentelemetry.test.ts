@@ -188,6 +188,19 @@ describe.each(Object.keys(stores))("on the %s store", (name) => {
   });
 });
 
+describe("a hostile Cookie header", () => {
+  it("adds at most as many rejections as the manager reports, and costs no store call", async () => {
+    const { telemetry, spans, count } = instrumented();
+    const sessions = createSessions<Data>({ secrets: [secret], store: memoryStore(), telemetry });
+    // A thousand values shaped like tokens, none tagged by this app's secrets.
+    const forged = Array.from({ length: 1000 }, () => `sid=${randomBytes(32).toString("base64url")}.${randomBytes(16).toString("base64url")}`).join("; ");
+    await visit(sessions, forged);
+
+    expect(await count("tessera.sessions.rejected", { "tessera.reason": "malformed_token" })).toBe(8);
+    expect(spans()).toEqual([]);
+  });
+});
+
 describe("a store that fails", () => {
   it("ends its span with an error status and counts the store error", async () => {
     const { telemetry, spans, count } = instrumented();
@@ -392,6 +405,12 @@ describe("the telemetry option", () => {
     for (const telemetry of [{}, { event() {} }, "otel", 1]) {
       expect(() => createSessions({ secrets: [secret], telemetry: telemetry as never })).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION", message: expect.stringContaining("`telemetry`") }));
     }
+  });
+
+  it("refuses providers that are not OpenTelemetry's, naming the option", () => {
+    expect(() => openTelemetry({ tracerProvider: {} as never })).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION", message: expect.stringContaining("`tracerProvider`") }));
+    expect(() => openTelemetry({ meterProvider: "otel" as never })).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION", message: expect.stringContaining("`meterProvider`") }));
+    expect(() => openTelemetry(null as never)).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
   });
 
   it("leaves an event type it has no counter for uncounted, and counts the next known one", async () => {

@@ -12,7 +12,7 @@ import {
   type Span,
   type TracerProvider,
 } from "@opentelemetry/api";
-import { isTesseraError } from "../core/errors.js";
+import { isTesseraError, TesseraError } from "../core/errors.js";
 import type { SessionEvent } from "../manager/events.js";
 import type { StoreCallInfo, Telemetry } from "../manager/telemetry.js";
 import { eventCounters, loadedCounter, type EventCounter } from "./counters.js";
@@ -53,6 +53,13 @@ const outcomes: Readonly<Record<string, (result: unknown) => string>> = {
  * const sessions = createSessions({ secrets, store, telemetry: openTelemetry() });
  */
 export function openTelemetry(options: OpenTelemetryOptions = {}): Telemetry {
+  if (options === null || typeof options !== "object") throw new TesseraError("ERR_INVALID_OPTION", "`openTelemetry` takes an options object, or nothing");
+  if (options.tracerProvider !== undefined && typeof options.tracerProvider?.getTracer !== "function") {
+    throw new TesseraError("ERR_INVALID_OPTION", "`tracerProvider` must be an OpenTelemetry TracerProvider (with `getTracer`)");
+  }
+  if (options.meterProvider !== undefined && typeof options.meterProvider?.getMeter !== "function") {
+    throw new TesseraError("ERR_INVALID_OPTION", "`meterProvider` must be an OpenTelemetry MeterProvider (with `getMeter`)");
+  }
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(scope);
   let counters: Map<string, Counter> | undefined;
 
