@@ -14,6 +14,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createKeyRing, createSessions, hashToken, isTesseraError, type Sessions, type SessionsOptions, type Store, type Telemetry } from "../src/index.js";
 import { jwtCodec } from "../src/codecs/jwt/index.js";
 import { memoryStore } from "../src/stores/memory/index.js";
+import pg from "pg";
+import { createClient } from "redis";
+import { postgresStore } from "../src/stores/postgres/index.js";
 import { redisStore } from "../src/stores/redis/index.js";
 import { sqliteStore } from "../src/stores/sqlite/index.js";
 import { openTelemetry } from "../src/opentelemetry/index.js";
@@ -75,16 +78,34 @@ async function visit(sessions: Sessions<Data>, cookie: string | undefined, chang
 }
 
 const redisPrefix = `tessera-test:otel:${randomBytes(6).toString("hex")}:`;
+const postgresUrl = process.env.TESSERA_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+/** Tables of this run, named so no other run or test uses them; dropped after the file. */
+const tables: string[] = [];
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "tessera-otel-"));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  const redis = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
+  for await (const keys of redis.scanIterator({ MATCH: `${redisPrefix}*`, COUNT: 500 })) if (keys.length > 0) await redis.del(keys);
+  redis.destroy();
+  if (tables.length === 0) return;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`DROP TABLE IF EXISTS ${tables.join(", ")}`);
+  await admin.end();
+});
 
 const stores: Record<string, () => Store> = {
   memory: () => memoryStore(),
   sqlite: () => sqliteStore({ path: join(dir, `${randomBytes(4).toString("hex")}.db`), gcInterval: false }),
   redis: () => redisStore({ url: "redis://127.0.0.1:6379", prefix: `${redisPrefix}${randomBytes(4).toString("hex")}:` }),
+  postgres: () => {
+    const table = `tessera_otel_${randomBytes(6).toString("hex")}`;
+    tables.push(table);
+    return postgresStore({ url: postgresUrl, table, gcInterval: false });
+  },
 };
 
 describe.each(Object.keys(stores))("on the %s store", (name) => {
