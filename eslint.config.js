@@ -15,6 +15,7 @@ const layers = {
   adapters: ["core", "manager"],
   migrate: ["core", "crypto", "cookie", "manager"],
   jar: ["core", "crypto", "cookie"],
+  opentelemetry: ["core", "manager"],
 };
 
 /** The layers whose folders are siblings that never import each other: no `stores/redis` -> `stores/sqlite`. */
@@ -26,10 +27,18 @@ const foldersOf = (layer) =>
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name);
 
-const layerPatterns = (layer) =>
-  Object.keys(layers)
+/** The optional peer only `tessera/opentelemetry` loads: the rest of tessera never imports it. */
+const openTelemetryPattern = {
+  group: ["@opentelemetry/*"],
+  message: "only src/opentelemetry imports @opentelemetry/api, so an app that does not import tessera/opentelemetry never loads it",
+};
+
+const layerPatterns = (layer) => [
+  ...Object.keys(layers)
     .filter((other) => other !== layer && !layers[layer].includes(other))
-    .map((other) => ({ group: [`**/${other}/**`, `**/${other}/*`], message: `src/${layer} may not import src/${other} (see DESIGN.md)` }));
+    .map((other) => ({ group: [`**/${other}/**`, `**/${other}/*`], message: `src/${layer} may not import src/${other} (see DESIGN.md)` })),
+  ...(layer === "opentelemetry" ? [] : [openTelemetryPattern]),
+];
 
 const restrict = (files, patterns) => ({
   files,

@@ -16,6 +16,7 @@
 // entry "tessera/migrate": ./dist/migrate/index.d.ts
 // entry "tessera/next": ./dist/adapters/next/index.d.ts
 // entry "tessera/react-router": ./dist/adapters/react-router/index.d.ts
+// entry "tessera/opentelemetry": ./dist/opentelemetry/index.d.ts
 
 // ---- dist/adapters/express/index.d.ts
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -1858,6 +1859,7 @@ export type { CommitOptions, RequestFacts, SessionManager } from "./manager/sess
 export type { ResponseChanges } from "./manager/changes.js";
 export type { UserSessionInfo, UserSessions } from "./manager/user-sessions.js";
 export type { SessionEvent, RejectionReason, MigrationSkip } from "./manager/events.js";
+export type { Telemetry, StoreCallInfo, SessionLoad } from "./manager/telemetry.js";
 export type { Migration, MigrationFactory, MigrationCallOptions, LegacySession, LegacyLookup, MigrationRejection } from "./core/migration.js";
 export { Session } from "./core/session.js";
 export { TesseraError, StoreUnavailableError, CodecError, isTesseraError, isStoreUnavailable } from "./core/errors.js";
@@ -2090,6 +2092,7 @@ import { type Secret } from "../crypto/keyring.js";
 import { type CookieOptions } from "../cookie/options.js";
 import { type SealedCipher } from "../codecs/sealed.js";
 import type { SessionEvent } from "./events.js";
+import { type Telemetry } from "./telemetry.js";
 /**
  * Cookie mode's revocation: where each user's revocation record lives, and how long this process trusts the copy it
  * last read.
@@ -2172,6 +2175,11 @@ export interface SessionsOptions {
      * store mode revokes sessions in the store itself.
      */
     revocation?: Store | RevocationOptions;
+    /**
+     * Spans around store calls and counters of what sessions do: `openTelemetry()` from `tessera/opentelemetry`, or
+     * your own `Telemetry`. Left out, the manager reports nothing and pays nothing.
+     */
+    telemetry?: Telemetry;
 }
 /** The defaults of `createSessions`' options. */
 export declare const defaults: Readonly<{
@@ -2248,6 +2256,46 @@ export interface SessionManager<D extends SessionData = DeclaredSessionData> ext
  * const session = await manager.loadFrom({ cookie: req.headers.cookie, secure: false });
  */
 export declare function createSessionManager<D extends SessionData = DeclaredSessionData>(options: SessionsOptions): SessionManager<D>;
+
+// ---- dist/manager/telemetry.d.ts
+import type { SessionEvent } from "./events.js";
+/** One store call, as `Telemetry.storeCall` is told of it: never an id, a token or a user. */
+export interface StoreCallInfo {
+    /** The store's name, such as `"redis"`. */
+    store: string;
+    /** The Store method called: `get`, `create`, `update`, `delete`, `listByUser` or `deleteByUser`. */
+    operation: string;
+}
+/** A session loaded from a request's cookie, and which key opened it. */
+export interface SessionLoad {
+    /**
+     * The key that verified the cookie: for a secret of `secrets` (store mode, and the `"sealed"` and `"signed"`
+     * codecs) its public 4-byte id as 8 hex digits, the id a sealed or signed cookie carries in the clear; for a codec
+     * with keys of its own (`jwtCodec`, `flaskCodec`, your own), the codec's name and the key's position, `"jwt#1"`.
+     */
+    keyId: string;
+}
+/**
+ * What the `telemetry` option takes: `openTelemetry()` from `tessera/opentelemetry`, or your own. The manager calls
+ * it only when it is given, so an app without it pays nothing. None of what it is handed holds a token, a cookie
+ * value, a session id or a secret. Its methods must not throw; `event` and `sessionLoaded` that throw are ignored.
+ *
+ * @example
+ * const telemetry: Telemetry = {
+ *   event: (event) => counts.set(event.type, (counts.get(event.type) ?? 0) + 1),
+ *   storeCall: (info, call) => call(),
+ *   sessionLoaded: ({ keyId }) => loadsByKey.set(keyId, (loadsByKey.get(keyId) ?? 0) + 1),
+ * };
+ * createSessions({ secrets, store, telemetry });
+ */
+export interface Telemetry {
+    /** Every event, as `onEvent` receives it. */
+    event(event: SessionEvent): void;
+    /** Runs one store call (`call`, already under `storeTimeout`), with whatever it wraps around it; answers what `call` answers. */
+    storeCall<T>(info: StoreCallInfo, call: () => Promise<T>): Promise<T>;
+    /** A request's cookie gave a live session. */
+    sessionLoaded(load: SessionLoad): void;
+}
 
 // ---- dist/manager/user-sessions.d.ts
 import type { DeclaredSessionData, SessionData } from "../core/data.js";
@@ -2537,6 +2585,39 @@ export interface LegacyCookieOptions {
  * clear(true); // ["connect.sid=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax"]
  */
 export declare function legacyCookieClearer(name: string, options: LegacyCookieOptions | undefined, option: string): (secure: boolean) => string[];
+
+// ---- dist/opentelemetry/index.d.ts
+export { openTelemetry } from "./instrumentation.js";
+export type { OpenTelemetryOptions } from "./instrumentation.js";
+export type { Telemetry, StoreCallInfo, SessionLoad } from "../manager/telemetry.js";
+
+// ---- dist/opentelemetry/instrumentation.d.ts
+import { type MeterProvider, type TracerProvider } from "@opentelemetry/api";
+import type { Telemetry } from "../manager/telemetry.js";
+/** Options of `openTelemetry`. */
+export interface OpenTelemetryOptions {
+    /** Where spans go. @default the global tracer provider, the one the OpenTelemetry SDK registers */
+    tracerProvider?: TracerProvider;
+    /**
+     * Where counters go. The meter is taken at the first event, so an SDK started after `openTelemetry()` but before the
+     * first request is found. @default the global meter provider
+     */
+    meterProvider?: MeterProvider;
+}
+/**
+ * Telemetry for `createSessions({ telemetry })` on OpenTelemetry: a client span `tessera.store.<operation>` around
+ * every store call (attributes `tessera.store.name`, `tessera.store.operation`, `tessera.store.outcome`, and `error.type`
+ * when it fails), a counter for each kind of event (`tessera.sessions.created`, `tessera.sessions.rejected` by
+ * `tessera.reason`, `tessera.write_conflicts`, `tessera.store.errors`, ...) and `tessera.sessions.loaded` by
+ * `tessera.key_id`, the key that opened each session's cookie: when an old secret's count stays at zero for an
+ * `idleTimeout`, no live session needs it and it can leave `secrets`. No span or metric carries a token, a cookie
+ * value, a session id, a user id or a secret.
+ *
+ * @example
+ * import { openTelemetry } from "tessera/opentelemetry";
+ * const sessions = createSessions({ secrets, store, telemetry: openTelemetry() });
+ */
+export declare function openTelemetry(options?: OpenTelemetryOptions): Telemetry;
 
 // ---- dist/stores/connect/index.d.ts
 import type { Store, StoreFactory, UserIndex } from "../../core/store.js";

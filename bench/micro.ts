@@ -1,12 +1,16 @@
 // `npm run bench:micro`: the codecs and the cookie parser against the raw node:crypto operations and the `cookie`
 // package they stand on, so the distance to the limit is visible; then what cookie mode's `revocation` adds to loading
-// a signed-in session. Prints tables; asserts nothing.
+// a signed-in session, and what the `telemetry` option costs a request. Prints tables; asserts nothing.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes } from "node:crypto";
 import { parseCookie } from "cookie";
+import { BatchSpanProcessor, BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { createSessions, type Sessions, type SessionsOptions } from "../src/index.js";
+import { openTelemetry } from "../src/opentelemetry/index.js";
 import { createSealedCodec } from "../src/codecs/sealed.js";
 import { createSignedCodec } from "../src/codecs/signed.js";
 import { readCookieValues } from "../src/cookie/parse.js";
@@ -16,7 +20,6 @@ import { encodeRecord } from "../src/core/wire.js";
 import { createKeyRing } from "../src/crypto/keyring.js";
 import { sodiumXChaCha } from "../src/crypto/xchacha.js";
 import { createSessionManager, type SessionManager } from "../src/manager/sessions.js";
-import type { SessionsOptions } from "../src/manager/options.js";
 import { memoryStore } from "../src/stores/memory/index.js";
 import { sqliteStore } from "../src/stores/sqlite/index.js";
 
@@ -137,15 +140,16 @@ for (const [name, base, ours, raw] of rows) {
   console.log(`| ${name} | ${ours.toFixed(2)} | ${base} | ${raw.toFixed(2)} | ${(ours / raw).toFixed(2)} |`);
 }
 
+/** An async operation's mean time in µs: each call awaited before the next, as one request after another. */
 async function measureAsync(fn: () => Promise<unknown>, seconds = 0.5): Promise<number> {
-  for (let i = 0; i < 2000; i++) sink = await fn();
+  for (let i = 0; i < 500; i++) sink = await fn();
   let iterations = 0;
   const start = process.hrtime.bigint();
   const budget = BigInt(Math.round(seconds * 1e9));
   let elapsed = 0n;
   while (elapsed < budget) {
-    for (let i = 0; i < 200; i++) sink = await fn();
-    iterations += 200;
+    for (let i = 0; i < 100; i++) sink = await fn();
+    iterations += 100;
     elapsed = process.hrtime.bigint() - start;
   }
   return Number(elapsed) / iterations / 1000;
@@ -176,3 +180,67 @@ console.log("");
 console.log(`| load a signed-in cookie session | µs | added µs |`);
 console.log(`| --- | ---: | ---: |`);
 for (const [name, micros] of revocationRows) console.log(`| ${name} | ${micros.toFixed(2)} | ${(micros - bare).toFixed(2)} |`);
+
+/** A metric reader nobody collects from: the SDK still aggregates every counter added to. */
+class IdleReader extends MetricReader {
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** An SDK as an app runs one: spans batched to an exporter (this one drops them), counters aggregated. */
+const withSdk = () =>
+  openTelemetry({
+    tracerProvider: new BasicTracerProvider({
+      spanProcessors: [new BatchSpanProcessor({ export: (_spans, done) => done({ code: 0 }), shutdown: () => Promise.resolve() })],
+    }),
+    meterProvider: new MeterProvider({ readers: [new IdleReader()] }),
+  });
+
+type Data = { visits?: number };
+/** One request that loads its session and changes it: store mode reads and compare-and-sets, cookie mode re-seals. */
+async function requestLoop(options: Omit<SessionsOptions, "secrets">): Promise<() => Promise<unknown>> {
+  const sessions: Sessions<Data> = createSessions<Data>({ secrets: ["micro-benchmark-secret-of-at-least-32-bytes"], ...options });
+  const first = await sessions.load(new Request("http://app.test/"));
+  first.set("visits", 1);
+  const cookie = (await sessions.commit(first, new Response(null))).headers.getSetCookie()[0]!.split(";")[0]!;
+  const request = new Request("http://app.test/", { headers: { cookie } });
+  return async () => {
+    const session = await sessions.load(request);
+    session.update("visits", (visits) => (visits ?? 0) + 1);
+    return sessions.commit(session, new Response(null));
+  };
+}
+
+const telemetryCases: [string, (telemetry: SessionsOptions["telemetry"]) => Promise<() => Promise<unknown>>][] = [
+  ["store mode (memory store: get + update)", (telemetry) => requestLoop({ store: memoryStore(), telemetry })],
+  ["cookie mode (sealed)", (telemetry) => requestLoop({ telemetry })],
+];
+const variants: [string, () => SessionsOptions["telemetry"]][] = [
+  ["off", () => undefined],
+  // No SDK is registered in this process: openTelemetry() gets the API's no-op providers.
+  ["API, no SDK", () => openTelemetry()],
+  ["SDK", withSdk],
+];
+// Seven rounds, the variants interleaved in each, and each variant's fastest round kept: a busy machine's drift hits
+// all alike, and the fastest round is the one least disturbed by other work.
+const timings = new Map<string, number[]>();
+for (let round = 0; round < 7; round++) {
+  for (const [name, make] of telemetryCases) {
+    for (const [variant, telemetry] of variants) {
+      const key = `${name}\0${variant}`;
+      timings.set(key, [...(timings.get(key) ?? []), await measureAsync(await make(telemetry()), 0.2)]);
+    }
+  }
+}
+console.log();
+console.log(`| load + commit, one request | telemetry off µs | API, no SDK µs | × | SDK µs | × |`);
+console.log(`| --- | ---: | ---: | ---: | ---: | ---: |`);
+for (const [name] of telemetryCases) {
+  const [off, api, sdk] = variants.map(([variant]) => Math.min(...timings.get(`${name}\0${variant}`)!));
+  console.log(`| ${name} | ${off!.toFixed(2)} | ${api!.toFixed(2)} | ${(api! / off!).toFixed(2)} | ${sdk!.toFixed(2)} | ${(sdk! / off!).toFixed(2)} |`);
+}
+void sink;

@@ -33,7 +33,8 @@ for (const [subpath, target] of Object.entries(pkg.exports)) {
   }
 }
 
-// The core entry point must not pull in a database driver (DESIGN.md): import it alone in a fresh process.
+// The core entry point must not pull in a database driver (DESIGN.md), nor @opentelemetry/api, which only
+// tessera/opentelemetry loads: import it alone in a fresh process.
 const probe = spawnSync(
   process.execPath,
   [
@@ -41,13 +42,13 @@ const probe = spawnSync(
     "-e",
     `import "${pkg.name}"; import { createRequire } from "node:module";
      const cache = createRequire(import.meta.url).cache;
-     process.stdout.write(Object.keys(cache).filter((p) => /better-sqlite3|[\\/](pg|redis|memjs)[\\/]/.test(p)).join(","));`,
+     process.stdout.write(Object.keys(cache).filter((p) => /better-sqlite3|[\\/](pg|redis|memjs)[\\/]|@opentelemetry/.test(p)).join(","));`,
   ],
   { encoding: "utf8" },
 );
 if (probe.status !== 0 || probe.stdout !== "") {
-  console.error(`${pkg.name}: the core entry point loaded a driver: ${probe.stdout}${probe.stderr}`);
+  console.error(`${pkg.name}: the core entry point loaded a driver or @opentelemetry/api: ${probe.stdout}${probe.stderr}`);
   failed++;
 }
 if (failed > 0) process.exit(1);
-console.log(`exports: ${Object.keys(pkg.exports).length - 1} subpaths resolve with types; the core loads no driver`);
+console.log(`exports: ${Object.keys(pkg.exports).length - 1} subpaths resolve with types; the core loads no driver and no @opentelemetry/api`);

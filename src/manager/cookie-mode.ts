@@ -94,6 +94,7 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer, rev
             }
             signedIn.set(state, record.meta);
           }
+          resolved.keyOpened?.(keyIndex);
           return { record, token: value, version: undefined, staleKey: keyIndex > 0 };
         } catch (error) {
           if (!(error instanceof CodecError)) throw error;

@@ -11,6 +11,7 @@ import { resolveCookieOptions, type CookieOptions, type CookieSettings } from ".
 import { createSealedCodec, type SealedCipher } from "../codecs/sealed.js";
 import { createSignedCodec } from "../codecs/signed.js";
 import type { SessionEvent } from "./events.js";
+import { isTelemetry, reportKeys, type Telemetry } from "./telemetry.js";
 
 /**
  * Cookie mode's revocation: where each user's revocation record lives, and how long this process trusts the copy it
@@ -95,6 +96,11 @@ export interface SessionsOptions {
    * store mode revokes sessions in the store itself.
    */
   revocation?: Store | RevocationOptions;
+  /**
+   * Spans around store calls and counters of what sessions do: `openTelemetry()` from `tessera/opentelemetry`, or
+   * your own `Telemetry`. Left out, the manager reports nothing and pays nothing.
+   */
+  telemetry?: Telemetry;
 }
 
 /** The defaults of `createSessions`' options. */
@@ -183,8 +189,12 @@ export interface ResolvedOptions {
   /** Exactly one of `store` and `codec` is set. */
   store: Store | undefined;
   codec: Codec | undefined;
-  /** Reports an event to `onEvent`; a listener that throws is ignored. */
+  /** Reports an event to `onEvent` and `telemetry`; a listener that throws is ignored. */
   emit: (event: SessionEvent) => void;
+  /** The `telemetry` option: store calls go through it. */
+  telemetry: Telemetry | undefined;
+  /** With `telemetry`: a mode calls it with the index of the key that opened a session it loads. */
+  keyOpened: ((keyIndex: number) => void) | undefined;
 }
 
 /**
@@ -229,6 +239,12 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   if (options.cipher !== undefined && (store !== undefined || (options.codec ?? "sealed") !== "sealed")) {
     throw new TesseraError("ERR_INVALID_OPTION", '`cipher` is for cookie mode\'s sealed codec (no `store`, `codec: "sealed"`)');
   }
+  const telemetry = options.telemetry;
+  if (telemetry !== undefined && !isTelemetry(telemetry)) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`telemetry` must be what `openTelemetry()` returns, or an object with `event`, `storeCall` and `sessionLoaded` functions");
+  }
+  // The codec's own keys (jwt, flask, yours) are not the ring's: its key index is named by the codec instead.
+  const codecOwnsKeys = store === undefined && typeof options.codec === "object";
   return {
     ring,
     cookie,
@@ -243,13 +259,20 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     store,
     codec: store ? undefined : pickCodec(options.codec ?? "sealed", ring, options.cipher),
     emit: (event) => {
-      if (!onEvent) return;
       try {
-        onEvent(event);
+        onEvent?.(event);
       } catch {
         // A listener's failure must not turn into a failed request.
       }
+      if (telemetry === undefined) return;
+      try {
+        telemetry.event(event);
+      } catch {
+        // Nor may counting.
+      }
     },
+    telemetry,
+    keyOpened: telemetry && reportKeys(telemetry, ring, codecOwnsKeys ? (options.codec as Codec).name : undefined),
   };
 }
 

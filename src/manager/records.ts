@@ -40,13 +40,17 @@ export interface Records {
  * const found = await records.read(await hashToken(token));
  */
 export function createRecords(store: Store, resolved: ResolvedOptions): Records {
-  const { storeTimeoutMs, emit, policy, clock, maxRecordBytes } = resolved;
+  const { storeTimeoutMs, emit, policy, clock, maxRecordBytes, telemetry } = resolved;
 
-  const call = <T>(operation: string, fn: (store: Store, io: StoreCallOptions) => T | Promise<T>): Promise<T> =>
+  const guarded = <T>(operation: string, fn: (store: Store, io: StoreCallOptions) => T | Promise<T>): Promise<T> =>
     guard(operation, storeTimeoutMs, (io) => fn(store, io)).catch((error: unknown) => {
       if (isStoreUnavailable(error)) emit({ type: "store_error", operation, code: error.code });
       throw error;
     });
+  // Chosen once: without `telemetry` a store call costs exactly what it did before there was any.
+  const call: Records["call"] = telemetry === undefined
+    ? guarded
+    : (operation, fn) => telemetry.storeCall({ store: store.name, operation }, () => guarded(operation, fn));
 
   const decode = (stored: StoredSession): SessionRecord | undefined => {
     try {

@@ -331,6 +331,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
           reject(verdict);
           continue;
         }
+        resolved.keyOpened?.(keyIndex);
         // Tagged under an older secret: the session moves to a token tagged under the first one at commit.
         return { record: found.record, token: value, version: found.version, staleKey: keyIndex > 0 };
       }
