@@ -17,6 +17,11 @@ export interface SessionMeta {
    * `false` one that ends when the browser closes. Absent, the `cookie.persistent` option decides.
    */
   persistent?: boolean;
+  /**
+   * The `dataVersion` the data was written under (wire key `n`); absent means 1. A record older than the app's
+   * `dataVersion` goes through its `migrate` when read.
+   */
+  dataVersion?: number;
 }
 
 /** A whole session at rest. */

@@ -7,7 +7,10 @@ import type { SessionMeta, SessionRecord } from "./record.js";
 /** The record format version, written in every cookie and row and checked on the way back. */
 export const recordFormatVersion = 1;
 
-/** Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, p persistent (1 or 0), d data, f flash. */
+/**
+ * Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, p persistent (1 or 0), n the
+ * app's `dataVersion` (absent: 1), d data, f flash.
+ */
 interface Wire {
   v: number;
   c: number;
@@ -15,6 +18,7 @@ interface Wire {
   u?: string;
   a?: string;
   p?: 0 | 1;
+  n?: number;
   d: unknown;
   f?: unknown;
 }
@@ -30,6 +34,8 @@ export function encodeRecord(record: SessionRecord): string {
   if (record.meta.userId !== undefined) wire.u = record.meta.userId;
   if (record.meta.userAgent !== undefined) wire.a = record.meta.userAgent;
   if (record.meta.persistent !== undefined) wire.p = record.meta.persistent ? 1 : 0;
+  // Version 1, every record before `dataVersion` existed, is the absent key: those bytes stay out of every cookie.
+  if (record.meta.dataVersion !== undefined && record.meta.dataVersion !== 1) wire.n = record.meta.dataVersion;
   for (const _key in record.flash) {
     wire.f = record.flash;
     break;
@@ -51,13 +57,14 @@ export function decodeRecord(text: string): SessionRecord {
     throw new CodecError("bad_payload");
   }
   if (wire === null || typeof wire !== "object") throw new CodecError("bad_payload");
-  const { v, c, s, u, a, p, d, f } = wire as Partial<Wire>;
+  const { v, c, s, u, a, p, n, d, f } = wire as Partial<Wire>;
   if (v !== recordFormatVersion) throw new CodecError("unsupported_version");
   if (!Number.isSafeInteger(c) || !Number.isSafeInteger(s)) throw new CodecError("bad_payload");
   if ((u !== undefined && typeof u !== "string") || (a !== undefined && typeof a !== "string")) {
     throw new CodecError("bad_payload");
   }
   if (p !== undefined && p !== 0 && p !== 1) throw new CodecError("bad_payload");
+  if (n !== undefined && (!Number.isSafeInteger(n) || n < 1)) throw new CodecError("bad_payload");
   const data = toJsonObject(d);
   const flash = f === undefined ? {} : toJsonObject(f);
   if (data === undefined || flash === undefined) throw new CodecError("bad_payload");
@@ -65,5 +72,6 @@ export function decodeRecord(text: string): SessionRecord {
   if (u !== undefined) meta.userId = u;
   if (a !== undefined) meta.userAgent = a;
   if (p !== undefined) meta.persistent = p === 1;
+  if (n !== undefined && n !== 1) meta.dataVersion = n;
   return { data, flash, meta };
 }

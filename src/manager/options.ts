@@ -1,19 +1,22 @@
 // createSessions' options: their types, their defaults, and the one place they are checked and resolved.
 
 import type { Codec } from "../core/codec.js";
+import type { DeclaredSessionData, SessionData } from "../core/data.js";
 import { toMilliseconds, type Duration } from "../core/duration.js";
 import { TesseraError } from "../core/errors.js";
 import type { TimeoutPolicy } from "../core/policy.js";
 import type { Migration } from "../core/migration.js";
+import type { StandardSchemaV1 } from "../core/standard-schema.js";
 import type { Store } from "../core/store.js";
 import { createKeyRing, type KeyRing, type Secret } from "../crypto/keyring.js";
 import { resolveCookieOptions, type CookieOptions, type CookieSettings } from "../cookie/options.js";
 import { createSealedCodec } from "../codecs/sealed.js";
 import { createSignedCodec } from "../codecs/signed.js";
+import { createDataRules, type DataMigration, type DataRules } from "./data-schema.js";
 import type { SessionEvent } from "./events.js";
 
-/** Options of `createSessions`. */
-export interface SessionsOptions {
+/** Options of `createSessions`; `D` is the session data, inferred from `schema` when there is one. */
+export interface SessionsOptions<D extends SessionData = DeclaredSessionData> {
   /** Secrets of 32 bytes or more: the first signs and seals, every one verifies. Required; there is no default. */
   secrets: readonly Secret[];
   /** Where sessions live. Leave out for cookie mode: the whole session sealed (or signed) in the cookie. */
@@ -54,7 +57,23 @@ export interface SessionsOptions {
    * `tessera/migrate`): a request with its cookie and no tessera session is signed in from it once, and the old
    * session and cookie are retired.
    */
-  migrate?: readonly Migration[];
+  migrateFrom?: readonly Migration[];
+  /**
+   * A Standard Schema (zod, valibot, arktype, ...) for the session data: a stored session whose data fails it is no
+   * session (a `data_rejected` event and a fresh anonymous one), and data that fails it at commit is
+   * `ERR_INVALID_SESSION_DATA`, with nothing written. The schema's output is what the session holds and what is
+   * stored, so its transforms must accept their own output (defaults, trimming, dropping unknown keys). The session's
+   * type is inferred from it.
+   */
+  schema?: StandardSchemaV1<unknown, D>;
+  /** The version of the data's shape, written in every record; raise it with a `migrate` step. @default 1 */
+  dataVersion?: number;
+  /**
+   * `migrate(data, fromVersion)`: data written under an older `dataVersion`, turned into the current shape on read
+   * (then checked by `schema`) and written back under the new version at commit. May be async; if it throws, the
+   * session is `data_rejected`. Migrations from another library's sessions are `migrateFrom`.
+   */
+  migrate?: DataMigration;
 }
 
 /** The defaults of `createSessions`' options. */
@@ -115,6 +134,8 @@ export interface ResolvedOptions {
   codec: Codec | undefined;
   /** Reports an event to `onEvent`; a listener that throws is ignored. */
   emit: (event: SessionEvent) => void;
+  /** `schema`, `dataVersion` and `migrate`; undefined when none is set. */
+  data: DataRules | undefined;
 }
 
 /**
@@ -125,7 +146,7 @@ export interface ResolvedOptions {
  * @example
  * const resolved = resolveOptions({ secrets: [process.env.SECRET_KEY!] });
  */
-export function resolveOptions(options: SessionsOptions): ResolvedOptions {
+export function resolveOptions(options: SessionsOptions<SessionData>): ResolvedOptions {
   if (options === null || typeof options !== "object") {
     throw new TesseraError("ERR_INVALID_OPTION", "`createSessions` needs an options object with `secrets`");
   }
@@ -152,6 +173,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   if (!Number.isSafeInteger(decodeCacheSize) || decodeCacheSize < 0) {
     throw new TesseraError("ERR_INVALID_OPTION", "`decodeCacheSize` must be a whole number, 0 or more");
   }
+  const data = createDataRules(options);
   const store = options.store;
   const onEvent = options.onEvent;
   return {
@@ -173,6 +195,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
         // A listener's failure must not turn into a failed request.
       }
     },
+    data,
   };
 }
 

@@ -4,7 +4,7 @@ import { TesseraError } from "../core/errors.js";
 import { checkTimeouts, isTouchDue } from "../core/policy.js";
 import type { SessionMeta, SessionRecord } from "../core/record.js";
 import type { Awaitable } from "../core/store.js";
-import { currentRecord, isEmptyRecord, replayChanges, type SessionState } from "../core/session.js";
+import { currentRecord, isEmptyRecord, type SessionState } from "../core/session.js";
 import { isPromise } from "../crypto/backend.js";
 import { openTaggedToken, tagToken } from "../crypto/token-tag.js";
 import { createToken, hashToken } from "../crypto/tokens.js";
@@ -14,6 +14,7 @@ import { withCallOptions, type Records, type VersionedRecord } from "./records.j
 import type { CookieIssuer } from "./cookie-issuer.js";
 import { setting, unchanged, type ResponseChanges } from "./changes.js";
 import { createWriteQueue } from "./write-queue.js";
+import { replayChecked } from "./data-schema.js";
 
 /** What a writer leaves for the next writer of the same session in this process: the record as written, or its end. */
 type Written = VersionedRecord | "gone";
@@ -27,7 +28,7 @@ type Written = VersionedRecord | "gone";
  * const mode = storeMode(resolved, cookies, createRecords(store, resolved));
  */
 export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, records: Records): SessionMode {
-  const { ring, policy, emit, maxRecordBytes } = resolved;
+  const { ring, policy, emit, maxRecordBytes, data: rules } = resolved;
   const { call, store } = records;
   const inTurn = createWriteQueue<Written>();
 
@@ -100,7 +101,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         // An earlier request of this process wrote the session after this one loaded it: build on what it wrote.
         touch = isTouchDue(newer.record.meta, now, policy);
         if (!changed && !touch) return unchanged;
-        record = replayChanges(newer.record, state.changes);
+        record = await replayChecked(rules, newer.record, state.changes);
         version = newer.version;
       }
       for (let attempt = 1; ; attempt++) {
@@ -124,7 +125,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         }
         if (!changed) return unchanged;
         checkAttempts(attempt);
-        record = replayChanges(fresh.record, state.changes);
+        record = await replayChecked(rules, fresh.record, state.changes);
         version = fresh.version;
         await backOff(attempt);
       }
@@ -153,7 +154,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
       const newer = newerThanLoaded(turn.last, state);
       if (newer === "gone") return endAnonymous();
       if (newer !== undefined) {
-        record = withSignIn(replayChanges(newer.record, state.changes), state);
+        record = withSignIn(await replayChecked(rules, newer.record, state.changes), state);
         version = newer.version;
       }
       for (let attempt = 1; ; attempt++) {
@@ -181,7 +182,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         // Another request wrote the session meanwhile: carry its changes and ours to the new id.
         emit({ type: "write_conflict", attempt });
         checkAttempts(attempt);
-        record = withSignIn(replayChanges(fresh.record, state.changes), state);
+        record = withSignIn(await replayChecked(rules, fresh.record, state.changes), state);
         version = fresh.version;
         await backOff(attempt);
       }
