@@ -13,6 +13,7 @@ import {
   type Store,
   type UserIndex,
 } from "../src/index.js";
+import { z } from "zod";
 import { describeRaces } from "./race-scenarios.js";
 import { recordView, type RecordWriteOptions } from "./record-store.js";
 
@@ -641,6 +642,48 @@ export function describeStore(name: string, setup: StoreSetup): void {
         expect(await sessions.revokeSession("alice", id)).toBe(true);
         expect(await store.get(id)).toBeUndefined();
         for (const event of events) expect(JSON.stringify(event)).not.toContain(token);
+      });
+
+      it("migrates a record of an older dataVersion on read and writes it back once, under the new version at rest", async () => {
+        const store = await make();
+        const token = await seed(open(store), { name: "x" });
+        let migrations = 0;
+        const migrate = (data: Record<string, JsonValue>) => (migrations++, { ...data, name: `${String(data.name)}!` });
+        const sessions = open(store, { dataVersion: 2, migrate });
+        const session = await sessions.load(request(token));
+        expect([session.get("name"), migrations]).toEqual(["x!", 1]);
+        await sessions.commit(session, new Response("ok"));
+        expect(JSON.parse((await store.get(sha256(token)))!.text)).toMatchObject({ n: 2, d: { name: "x!" } });
+        expect((await open(store, { dataVersion: 2, migrate }).load(request(token))).get("name")).toBe("x!");
+        expect(migrations).toBe(1);
+      });
+
+      it("treats a record whose data fails the schema as no session, with data_rejected, and neither deletes nor overwrites it", async () => {
+        const store = await make();
+        const token = await seed(open(store), { name: "x", count: 1 });
+        const before = (await store.get(sha256(token)))!;
+        const events: SessionEvent[] = [];
+        const sessions = open(store, { schema: z.object({ name: z.string().min(2) }), onEvent: (event) => events.push(event) });
+        const session = await sessions.load(request(token));
+        expect([session.isNew, session.get("name")]).toEqual([true, undefined]);
+        expect(events).toEqual([{ type: "data_rejected", reason: "invalid" }]);
+        expect(setCookies(await sessions.commit(session, new Response("ok")))).toEqual([]);
+        expect(await store.get(sha256(token))).toEqual(before);
+      });
+
+      it("checks what two requests wrote together against the schema: the second commit that would break it throws, and the first stays", async () => {
+        const store = await make();
+        const notBoth = z.object({ name: z.string(), a: z.string().optional(), b: z.string().optional() }).refine((data) => !(data.a && data.b));
+        const sessions = open(store, { schema: notBoth as never });
+        const token = await seed(sessions, { name: "x" });
+        const [one, two] = await Promise.all([sessions.load(request(token)), sessions.load(request(token))]);
+        one.set("a", "from one");
+        two.set("b", "from two");
+        const results = await Promise.allSettled([sessions.commit(one, new Response("ok")), sessions.commit(two, new Response("ok"))]);
+        expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected"]);
+        expect(((results[1] as PromiseRejectedResult).reason as TesseraError).code).toBe("ERR_INVALID_SESSION_DATA");
+        const after = await sessions.load(request(token));
+        expect([after.get("name"), after.get("a"), after.get("b")]).toEqual(["x", "from one", undefined]);
       });
 
       it("gives a fresh session for malformed tokens without asking the store", async () => {
