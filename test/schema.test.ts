@@ -160,7 +160,7 @@ describe.each(modes)("%s", (_mode, makeStore) => {
 
   it("rejects what migrate returns when it is not plain JSON as not_json", async () => {
     const { cookie, store } = await seeded({}, { cart: ["book"] });
-    for (const migrated of [{ when: new Date() }, { n: Number.NaN }, JSON.parse('{"__proto__":{"admin":true}}') as object]) {
+    for (const migrated of [{ when: new Date() }, { n: Number.NaN }, JSON.parse('{"__proto__":{"admin":true}}') as object] as Record<string, unknown>[]) {
       const events: SessionEvent[] = [];
       const sessions = createSessions({ secrets: [secret], store, dataVersion: 2, migrate: () => migrated, onEvent: (e) => events.push(e) });
       expect((await sessions.load(request(cookie))).isNew).toBe(true);

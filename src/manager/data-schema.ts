@@ -202,11 +202,15 @@ const dataChanges: ReadonlySet<Change["kind"]> = new Set(["set", "delete", "clea
  * @example
  * await validateForWrite(rules, session[sessionState]);
  */
-export async function validateForWrite(rules: DataRules, state: SessionState): Promise<void> {
-  if (writesData(state.changes)) state.data = await rules.write(state.data);
+export function validateForWrite(rules: DataRules, state: SessionState): Promise<void> | undefined {
   if (rules.version !== 1 && state.base.meta.dataVersion !== rules.version) {
     state.base = { ...state.base, meta: { ...state.base.meta, dataVersion: rules.version } };
   }
+  // A commit that changed no data (a read, a flash message, a sliding renewal) takes no extra turn of the event loop.
+  if (!writesData(state.changes)) return undefined;
+  return Promise.resolve(rules.write(state.data)).then((data) => {
+    state.data = data;
+  });
 }
 
 /**

@@ -9,6 +9,7 @@ import type { RejectionReason } from "./events.js";
 import type { SessionMode } from "./mode.js";
 import { limits, resolveOptions, type SessionsOptions } from "./options.js";
 import { validateForWrite } from "./data-schema.js";
+import { isPromise } from "../crypto/backend.js";
 import { createRecords } from "./records.js";
 import { createCookieIssuer } from "./cookie-issuer.js";
 import type { ResponseChanges } from "./changes.js";
@@ -133,7 +134,9 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
       let migrated = false;
       if (loaded !== undefined && rules !== undefined) {
         // `schema`, `dataVersion` and `migrate`: data that fails them is no session, and the request goes on anonymous.
-        const verdict = await rules.read(loaded.record);
+        // A verdict the cookie cache remembers comes back synchronously, and takes no extra turn of the event loop.
+        const reading = rules.read(loaded.record);
+        const verdict = isPromise(reading) ? await reading : reading;
         if (typeof verdict === "string") {
           emit({ type: "data_rejected", reason: verdict });
           loaded = undefined;
@@ -161,7 +164,8 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
     if (state.committed) throw new TesseraError("ERR_SESSION_COMMITTED", "the session was already committed");
     // Checked before the session counts as committed: data the schema refuses throws, nothing is written, and the
     // app may correct it and commit again.
-    if (rules !== undefined && commitOptions?.failed !== true) await validateForWrite(rules, state);
+    const validating = rules === undefined || commitOptions?.failed === true ? undefined : validateForWrite(rules, state);
+    if (validating !== undefined) await validating;
     state.committed = true;
     if (commitOptions?.failed === true) {
       if (!state.destroyed) return { setCookie: [], vary: true, noStore: true };
