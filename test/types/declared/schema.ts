@@ -24,7 +24,7 @@ export async function withZod(request: Request): Promise<Response> {
   session.set("theme", "dark");
   // @ts-expect-error TS2345 a key the schema does not have
   session.set("username", "alice");
-  // @ts-expect-error TS2322 a value the schema's type refuses
+  // @ts-expect-error TS2345 a value the schema's type refuses
   session.set("theme", "blue");
   // @ts-expect-error TS2322 the schema's output type, not any JSON
   const count: number | undefined = session.get("cart");
@@ -36,7 +36,7 @@ const valibotSessions = createSessions({ secrets, schema: v.object({ visits: v.n
 export async function withValibot(request: Request): Promise<Response> {
   const session: Session<{ visits: number }> = await valibotSessions.load(request);
   session.update("visits", (n) => (n ?? 0) + 1);
-  // @ts-expect-error TS2345 valibot's output type reaches `update`
+  // @ts-expect-error TS2322 valibot's output type reaches `update`
   session.update("visits", () => "many");
   return valibotSessions.commit(session, new Response("ok"));
 }
