@@ -757,6 +757,8 @@ export interface TesseraClaim {
     ua?: string;
     /** `meta.persistent`, when the session chose its cookie's lifetime ("remember me"). */
     persistent?: boolean;
+    /** `meta.dataVersion`, the app's `dataVersion` the data was written under, when above 1. */
+    dataVersion?: number;
 }
 /** What every token read must carry, as configured. */
 export interface ClaimRules {

@@ -38,6 +38,8 @@ export interface TesseraClaim {
   ua?: string;
   /** `meta.persistent`, when the session chose its cookie's lifetime ("remember me"). */
   persistent?: boolean;
+  /** `meta.dataVersion`, the app's `dataVersion` the data was written under, when above 1. */
+  dataVersion?: number;
 }
 
 /** What every token read must carry, as configured. */
@@ -63,6 +65,7 @@ export function encodeClaims(record: SessionRecord, context: CodecContext, rules
   const tessera: TesseraClaim = { v: defaults.claimsVersion, cookie: context.cookieName, created: meta.createdAt, seen: meta.lastSeenAt };
   if (meta.userAgent !== undefined) tessera.ua = meta.userAgent;
   if (meta.persistent !== undefined) tessera.persistent = meta.persistent;
+  if (meta.dataVersion !== undefined && meta.dataVersion !== 1) tessera.dataVersion = meta.dataVersion;
   const claims: Partial<SessionClaims> = {};
   if (rules.issuer !== undefined) claims.iss = rules.issuer;
   if (meta.userId !== undefined) claims.sub = meta.userId;
@@ -99,7 +102,7 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
   }
   if (!isObject(claims) || !isObject(claims.tessera)) throw new CodecError("bad_payload");
   const { iss, sub, aud, iat, nbf, exp, data, flash } = claims;
-  const { v, cookie, created, seen, ua, persistent } = claims.tessera;
+  const { v, cookie, created, seen, ua, persistent, dataVersion } = claims.tessera;
   if (v !== defaults.claimsVersion) throw new CodecError("unsupported_version");
   if (
     !Number.isSafeInteger(iat) ||
@@ -110,7 +113,8 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
     typeof cookie !== "string" ||
     (sub !== undefined && typeof sub !== "string") ||
     (ua !== undefined && typeof ua !== "string") ||
-    (persistent !== undefined && typeof persistent !== "boolean")
+    (persistent !== undefined && typeof persistent !== "boolean") ||
+    (dataVersion !== undefined && (!Number.isSafeInteger(dataVersion) || (dataVersion as number) < 1))
   ) {
     throw new CodecError("bad_payload");
   }
@@ -126,6 +130,7 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
   if (sub !== undefined) meta.userId = sub as string;
   if (ua !== undefined) meta.userAgent = ua as string;
   if (persistent !== undefined) meta.persistent = persistent as boolean;
+  if (dataVersion !== undefined && dataVersion !== 1) meta.dataVersion = dataVersion as number;
   // Refused as expired from exp on (RFC 7519 §4.1.4), whoever remembers the decoded token.
   return { record: { data: dataObject, flash: flashObject, meta }, expiresAt: (exp as number) * 1000 };
 }
