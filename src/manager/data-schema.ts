@@ -135,8 +135,9 @@ export function createDataRules(options: { schema?: unknown; dataVersion?: unkno
       let result: StandardSchemaResult<unknown>;
       try {
         result = await validate(data);
-      } catch (error) {
-        throw new TesseraError("ERR_INVALID_SESSION_DATA", "session data could not be validated: `schema` threw", { cause: error });
+      } catch {
+        // Not passed on as the cause: a validator's own error may quote the data.
+        throw new TesseraError("ERR_INVALID_SESSION_DATA", "session data could not be validated: `schema` threw");
       }
       if (result.issues !== undefined) {
         throw new TesseraError("ERR_INVALID_SESSION_DATA", `session data does not match \`schema\` at ${describePaths(result.issues)}`);
