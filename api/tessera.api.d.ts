@@ -194,7 +194,7 @@ export interface Sessions<D extends SessionData = DeclaredSessionData> extends S
  * session.set("username", "alice");
  * return sessions.commit(session, new Response("ok"));
  */
-export declare function createSessions<D extends SessionData = DeclaredSessionData>(options: SessionsOptions): Sessions<D>;
+export declare function createSessions<D extends SessionData = DeclaredSessionData>(options: SessionsOptions<D>): Sessions<D>;
 export { applyChanges, factsOf } from "../fetch-api.js";
 
 // ---- dist/adapters/hono/index.d.ts
@@ -759,6 +759,8 @@ export interface TesseraClaim {
     ua?: string;
     /** `meta.persistent`, when the session chose its cookie's lifetime ("remember me"). */
     persistent?: boolean;
+    /** `meta.dataVersion`, the app's `dataVersion` the data was written under, when above 1. */
+    dataVersion?: number;
 }
 /** What every token read must carry, as configured. */
 export interface ClaimRules {
@@ -1282,7 +1284,7 @@ export interface MigrationCallOptions extends StoreCallOptions {
  * A migration throws (or rejects) when its backend fails; the manager turns that into `ERR_STORE_UNAVAILABLE`.
  *
  * @example
- * createSessions({ secrets, store, migrate: [expressSessionMigration({ store: legacyStore, secrets: ["keyboard cat"] })] });
+ * createSessions({ secrets, store, migrateFrom: [expressSessionMigration({ store: legacyStore, secrets: ["keyboard cat"] })] });
  */
 export interface Migration {
     /** A short name for events, such as `"express-session"`. */
@@ -1365,6 +1367,11 @@ export interface SessionMeta {
      * kept by every cookie re-issued from it, so one sign-in can be ended on every browser holding a copy.
      */
     sessionId?: string;
+    /**
+     * The `dataVersion` the data was written under (wire key `n`); absent means 1. A record older than the app's
+     * `dataVersion` goes through its `migrate` when read.
+     */
+    dataVersion?: number;
 }
 /**
  * What is left of a renewed token for `renewalGrace`: it names its successor so requests still in flight with the
@@ -1483,6 +1490,60 @@ export declare class Session<D extends SessionData = DeclaredSessionData> {
      */
     destroy(): Promise<void>;
 }
+
+// ---- dist/core/standard-schema.d.ts
+/**
+ * A validator that implements Standard Schema v1: zod 3.24+ and 4, valibot 1, arktype 2, and others. tessera calls
+ * only `~standard.validate` and reads its types.
+ *
+ * @example
+ * import { z } from "zod";
+ * const schema: StandardSchemaV1<unknown, { cart: string[] }> = z.object({ cart: z.array(z.string()) });
+ */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+    readonly "~standard": StandardSchemaProps<Input, Output>;
+}
+/** The `~standard` properties of a Standard Schema. */
+export interface StandardSchemaProps<Input = unknown, Output = Input> {
+    /** The version of the standard: 1. */
+    readonly version: 1;
+    /** The schema library's name (`"zod"`, `"valibot"`, `"arktype"`). */
+    readonly vendor: string;
+    /** Validates a value: its output, or the issues found. May answer with a Promise (async refinements). */
+    readonly validate: (value: unknown, options?: StandardSchemaOptions | undefined) => StandardSchemaResult<Output> | Promise<StandardSchemaResult<Output>>;
+    /** The schema's input and output types, for inference only. */
+    readonly types?: StandardSchemaTypes<Input, Output> | undefined;
+}
+/** Options a validator may take; tessera passes none. */
+export interface StandardSchemaOptions {
+    readonly libraryOptions?: Record<string, unknown> | undefined;
+}
+/** What `validate` answers: the output, or the issues. */
+export type StandardSchemaResult<Output> = {
+    readonly value: Output;
+    readonly issues?: undefined;
+} | {
+    readonly issues: ReadonlyArray<StandardSchemaIssue>;
+};
+/** One thing a validator found wrong. tessera reports its `path` and never its `message`, which may quote the value. */
+export interface StandardSchemaIssue {
+    readonly message: string;
+    readonly path?: ReadonlyArray<PropertyKey | {
+        readonly key: PropertyKey;
+    }> | undefined;
+}
+/** A schema's input and output types. */
+export interface StandardSchemaTypes<Input = unknown, Output = Input> {
+    readonly input: Input;
+    readonly output: Output;
+}
+/**
+ * The type a schema's successful validation gives.
+ *
+ * @example
+ * type Data = InferSchemaOutput<typeof schema>;
+ */
+export type InferSchemaOutput<Schema extends StandardSchemaV1> = NonNullable<Schema["~standard"]["types"]>["output"];
 
 // ---- dist/core/store.d.ts
 /** A value now, or a promise of it: embedded stores answer synchronously, networked ones asynchronously. */
@@ -1860,6 +1921,8 @@ export type { ResponseChanges } from "./manager/changes.js";
 export type { UserSessionInfo, UserSessions } from "./manager/user-sessions.js";
 export type { SessionEvent, RejectionReason, MigrationSkip } from "./manager/events.js";
 export type { Telemetry, StoreCallInfo, SessionLoad } from "./manager/telemetry.js";
+export type { DataRejection, DataMigration } from "./manager/data-schema.js";
+export type { StandardSchemaV1, StandardSchemaProps, StandardSchemaResult, StandardSchemaIssue, StandardSchemaOptions, StandardSchemaTypes, InferSchemaOutput } from "./core/standard-schema.js";
 export type { Migration, MigrationFactory, MigrationCallOptions, LegacySession, LegacyLookup, MigrationRejection } from "./core/migration.js";
 export { Session } from "./core/session.js";
 export { TesseraError, StoreUnavailableError, CodecError, isTesseraError, isStoreUnavailable } from "./core/errors.js";
@@ -1983,9 +2046,36 @@ export declare const unchanged: ResponseChanges;
  */
 export declare function setting(header: string): ResponseChanges;
 
+// ---- dist/manager/data-schema.d.ts
+import { type JsonValue } from "../core/data.js";
+import type { SessionRecord } from "../core/record.js";
+/**
+ * Why a stored session's data was refused (the `data_rejected` event): `invalid` the schema refused it;
+ * `migrate_failed` `migrate` threw or returned something that is not an object; `not_json` what `migrate` or the
+ * schema returned is not plain JSON (a Date, a class instance, a cycle); `newer_version` the record was written under
+ * a higher `dataVersion` than this app's (a newer deploy wrote it during a rolling deploy).
+ */
+export type DataRejection = "invalid" | "migrate_failed" | "not_json" | "newer_version";
+/**
+ * `migrate(data, fromVersion)`: turns data written under an older `dataVersion` into data of the current one. `data`
+ * is a copy whose values are frozen: return new data rather than change it. May be async; what it throws or rejects
+ * with makes the session `data_rejected` (reason `migrate_failed`), never a failed request.
+ *
+ * @example
+ * const migrate: DataMigration = (data, from) => (from < 2 ? { ...data, cart: data.items ?? [] } : data);
+ */
+export type DataMigration = (data: Record<string, JsonValue>, fromVersion: number) => Record<string, unknown> | Promise<Record<string, unknown>>;
+/** A record accepted on read: its data as the schema gave it, stamped with the current `dataVersion`. */
+export interface AcceptedRecord {
+    record: SessionRecord;
+    /** It came from an older `dataVersion`: the commit writes it back under the current one. */
+    migrated: boolean;
+}
+
 // ---- dist/manager/events.d.ts
 import type { CodecFailure } from "../core/errors.js";
 import type { MigrationRejection } from "../core/migration.js";
+import type { DataRejection } from "./data-schema.js";
 /** Why a session cookie sent by the client did not give its session back. */
 export type RejectionReason = CodecFailure | "malformed_token" | "unknown_session" | "idle_timeout" | "absolute_timeout" | "not_yet_valid"
 /** Cookie mode with `revocation`: the session was signed out (`destroy`, `revokeSession`) or its user's sessions revoked. */
@@ -1993,10 +2083,12 @@ export type RejectionReason = CodecFailure | "malformed_token" | "unknown_sessio
 /**
  * Something worth logging or counting. `session_gone`: a request's session was destroyed, revoked or expired by
  * another request while it ran, so nothing was written back. `record_rejected`: a stored record could not be
- * decoded and was treated as no session. `session_migrated`: a session from another library (the `migrate` option)
+ * decoded and was treated as no session. `session_migrated`: a session from another library (the `migrateFrom` option)
  * became a tessera session; `migration_rejected`: a legacy cookie gave none, with the reason. `sessions_revoked`:
  * `revokeUserSessions` (scope `user`), or `revokeSession` or, in cookie mode with `revocation`, a sign-out (scope
- * `session`), ended sessions on every browser. Events are synchronous and must not throw; one that throws is ignored.
+ * `session`), ended sessions on every browser. `data_rejected`: a session's data failed `schema`, `migrate` or its
+ * `dataVersion` on read, and the request went on with a fresh anonymous session (the reason is a code, never the
+ * data or a path). Events are synchronous and must not throw; one that throws is ignored.
  *
  * @example
  * createSessions({ secrets, onEvent: (e) => { if (e.type === "cookie_rejected") metrics.inc(e.reason); } });
@@ -2040,8 +2132,11 @@ export type SessionEvent = {
     type: "migration_rejected";
     from: string;
     reason: MigrationRejection | MigrationSkip;
+} | {
+    type: "data_rejected";
+    reason: DataRejection;
 };
-/** Why a legacy cookie (see `migrate`) was left unused, beyond the migration's own reasons. */
+/** Why a legacy cookie (see `migrateFrom`) was left unused, beyond the migration's own reasons. */
 export type MigrationSkip = 
 /** The request carried a valid tessera session, which wins; the legacy cookie is deleted, its store not read. */
 "tessera_session"
@@ -2085,12 +2180,15 @@ export declare function sessionExpiry(meta: Pick<SessionMeta, "createdAt" | "las
 
 // ---- dist/manager/options.d.ts
 import type { Codec } from "../core/codec.js";
+import type { DeclaredSessionData, SessionData } from "../core/data.js";
 import { type Duration } from "../core/duration.js";
 import type { Migration } from "../core/migration.js";
+import type { StandardSchemaV1 } from "../core/standard-schema.js";
 import type { Store } from "../core/store.js";
 import { type Secret } from "../crypto/keyring.js";
 import { type CookieOptions } from "../cookie/options.js";
 import { type SealedCipher } from "../codecs/sealed.js";
+import { type DataMigration } from "./data-schema.js";
 import type { SessionEvent } from "./events.js";
 import { type Telemetry } from "./telemetry.js";
 /**
@@ -2107,8 +2205,8 @@ export interface RevocationOptions {
      */
     cacheFor?: Duration | 0;
 }
-/** Options of `createSessions`. */
-export interface SessionsOptions {
+/** Options of `createSessions`; `D` is the session data, inferred from `schema` when there is one. */
+export interface SessionsOptions<D extends SessionData = DeclaredSessionData> {
     /** Secrets of 32 bytes or more: the first signs and seals, every one verifies. Required; there is no default. */
     secrets: readonly Secret[];
     /** Where sessions live. Leave out for cookie mode: the whole session sealed (or signed) in the cookie. */
@@ -2167,7 +2265,23 @@ export interface SessionsOptions {
      * `tessera/migrate`): a request with its cookie and no tessera session is signed in from it once, and the old
      * session and cookie are retired.
      */
-    migrate?: readonly Migration[];
+    migrateFrom?: readonly Migration[];
+    /**
+     * A Standard Schema (zod, valibot, arktype, ...) for the session data: a stored session whose data fails it is no
+     * session (a `data_rejected` event and a fresh anonymous one), and data that fails it at commit is
+     * `ERR_INVALID_SESSION_DATA`, with nothing written. The schema's output is what the session holds and what is
+     * stored, so its transforms must accept their own output (defaults, trimming, dropping unknown keys). The session's
+     * type is inferred from it.
+     */
+    schema?: StandardSchemaV1<unknown, D>;
+    /** The version of the data's shape, written in every record; raise it with a `migrate` step. @default 1 */
+    dataVersion?: number;
+    /**
+     * `migrate(data, fromVersion)`: data written under an older `dataVersion`, turned into the current shape on read
+     * (then checked by `schema`) and written back under the new version at commit. May be async; if it throws, the
+     * session is `data_rejected`. Migrations from another library's sessions are `migrateFrom`.
+     */
+    migrate?: DataMigration;
     /**
      * Cookie mode: a store (or `{ store, cacheFor }`) that makes sign-out final. Each signed-in cookie carries a random
      * session id; a small record per user there refuses every cookie signed in before `revokeUserSessions` and every
@@ -2255,7 +2369,7 @@ export interface SessionManager<D extends SessionData = DeclaredSessionData> ext
  * const manager = createSessionManager<{ username?: string }>({ secrets: [process.env.SECRET_KEY!] });
  * const session = await manager.loadFrom({ cookie: req.headers.cookie, secure: false });
  */
-export declare function createSessionManager<D extends SessionData = DeclaredSessionData>(options: SessionsOptions): SessionManager<D>;
+export declare function createSessionManager<D extends SessionData = DeclaredSessionData>(options: SessionsOptions<D>): SessionManager<D>;
 
 // ---- dist/manager/telemetry.d.ts
 import type { SessionEvent } from "./events.js";
@@ -2391,7 +2505,7 @@ export declare const defaults: Readonly<{
  * const sessions = createSessions({
  *   secrets: [process.env.SECRET_KEY!],
  *   store: redisStore({ url: process.env.REDIS_URL! }),
- *   migrate: [expressSessionMigration({ store: new RedisStore({ client }), secrets: ["keyboard cat"] })],
+ *   migrateFrom: [expressSessionMigration({ store: new RedisStore({ client }), secrets: ["keyboard cat"] })],
  * });
  */
 export declare const expressSessionMigration: MigrationFactory<ExpressSessionMigrationOptions>;
@@ -2549,7 +2663,7 @@ export declare const defaults: Readonly<{
  * @example
  * import { createClient } from "redis";
  * const redis = await createClient({ url: process.env.FLASK_REDIS_URL }).connect();
- * createSessions({ secrets, store, migrate: [flaskSessionMigration({ redis, secretKey: process.env.FLASK_SECRET_KEY, useSigner: true })] });
+ * createSessions({ secrets, store, migrateFrom: [flaskSessionMigration({ redis, secretKey: process.env.FLASK_SECRET_KEY, useSigner: true })] });
  */
 export declare const flaskSessionMigration: MigrationFactory<FlaskSessionMigrationOptions>;
 

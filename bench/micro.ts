@@ -1,6 +1,7 @@
 // `npm run bench:micro`: the codecs and the cookie parser against the raw node:crypto operations and the `cookie`
 // package they stand on, so the distance to the limit is visible; then what cookie mode's `revocation` adds to loading
-// a signed-in session, and what the `telemetry` option costs a request. Prints tables; asserts nothing.
+// a signed-in session, what the `telemetry` option costs a request, and what a `schema` (zod) adds to a load and a
+// commit. Prints tables; asserts nothing.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +23,7 @@ import { sodiumXChaCha } from "../src/crypto/xchacha.js";
 import { createSessionManager, type SessionManager } from "../src/manager/sessions.js";
 import { memoryStore } from "../src/stores/memory/index.js";
 import { sqliteStore } from "../src/stores/sqlite/index.js";
+import { z } from "zod";
 
 const ring = createKeyRing(["micro-benchmark-secret-of-at-least-32-bytes"]);
 // On Node the codecs run on node:crypto and answer synchronously, which is what this measures.
@@ -244,3 +246,62 @@ for (const [name] of telemetryCases) {
   console.log(`| ${name} | ${off!.toFixed(2)} | ${api!.toFixed(2)} | ${(api! / off!).toFixed(2)} | ${sdk!.toFixed(2)} | ${(sdk! / off!).toFixed(2)} |`);
 }
 void sink;
+
+/** The two measured in turn, five times each (a shared machine drifts), and the median of each. */
+async function interleaved(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number, number]> {
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    as.push(await measureAsync(a, 0.2));
+    bs.push(await measureAsync(b, 0.2));
+  }
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[2]!;
+  return [median(as), median(bs)];
+}
+
+// The same session (a user name and a small cart) loaded, and changed and committed, without and with a zod schema.
+const schema = z.object({ username: z.string().optional(), cart: z.array(z.object({ sku: z.string(), quantity: z.number().int() })).default([]) });
+const cart = [
+  { sku: "book", quantity: 1 },
+  { sku: "pen", quantity: 2 },
+];
+const secrets = ["micro-benchmark-secret-of-at-least-32-bytes"];
+
+/** A manager over `options` and the Cookie header of a session it wrote holding `cart`. */
+async function seeded(options: Partial<SessionsOptions>): Promise<{ manager: SessionManager; cookie: string }> {
+  const manager = createSessionManager({ secrets, ...options });
+  const session = await manager.loadFrom({ cookie: undefined, secure: false });
+  session.set("username", "alice");
+  session.set("cart", cart);
+  const changes = await manager.commitHeaders(session);
+  return { manager, cookie: changes.setCookie[0]!.split(";")[0]! };
+}
+
+const scenarios: [string, Partial<SessionsOptions>][] = [
+  ["cookie mode, decode cache hit", {}],
+  ["cookie mode, decodeCacheSize 0", { decodeCacheSize: 0 }],
+  ["store mode (memory)", { store: memoryStore() }],
+];
+const schemaRows: [string, number, number][] = [];
+for (const [name, options] of scenarios) {
+  const plain = await seeded(options);
+  const checked = await seeded({ ...options, schema });
+  const load = (s: typeof plain) => () => s.manager.loadFrom({ cookie: s.cookie, secure: false });
+  const change = (s: typeof plain) => async () => {
+    const session = await s.manager.loadFrom({ cookie: s.cookie, secure: false });
+    session.set("cart", cart);
+    return s.manager.commitHeaders(session);
+  };
+  schemaRows.push([`load, ${name}`, ...(await interleaved(load(plain), load(checked)))]);
+  schemaRows.push([`load, set, commit, ${name}`, ...(await interleaved(change(plain), change(checked)))]);
+}
+const data = { username: "alice", cart };
+schemaRows.push(["zod validate alone (reference)", 0, measure(() => schema["~standard"].validate(data))]);
+
+void sink;
+console.log("");
+console.log(`| operation | µs, no schema | µs, zod schema | added µs |`);
+console.log(`| --- | ---: | ---: | ---: |`);
+for (const [name, without, withSchema] of schemaRows) {
+  console.log(`| ${name} | ${without ? without.toFixed(2) : "-"} | ${withSchema.toFixed(2)} | ${without ? (withSchema - without).toFixed(2) : "-"} |`);
+}

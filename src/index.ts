@@ -10,6 +10,8 @@ export type { ResponseChanges } from "./manager/changes.js";
 export type { UserSessionInfo, UserSessions } from "./manager/user-sessions.js";
 export type { SessionEvent, RejectionReason, MigrationSkip } from "./manager/events.js";
 export type { Telemetry, StoreCallInfo, SessionLoad } from "./manager/telemetry.js";
+export type { DataRejection, DataMigration } from "./manager/data-schema.js";
+export type { StandardSchemaV1, StandardSchemaProps, StandardSchemaResult, StandardSchemaIssue, StandardSchemaOptions, StandardSchemaTypes, InferSchemaOutput } from "./core/standard-schema.js";
 export type { Migration, MigrationFactory, MigrationCallOptions, LegacySession, LegacyLookup, MigrationRejection } from "./core/migration.js";
 export { Session } from "./core/session.js";
 export { TesseraError, StoreUnavailableError, CodecError, isTesseraError, isStoreUnavailable } from "./core/errors.js";

@@ -13,7 +13,8 @@ import { fastifyApp } from "../examples/fastify.js";
 import { fetchHandler } from "../examples/fetch.js";
 import { honoApp } from "../examples/hono.js";
 import { nodeServer } from "../examples/node.js";
-import { secret } from "./helpers.js";
+import { cartHandler, cartSessions } from "../examples/schema.js";
+import { request, secret } from "./helpers.js";
 
 type Data = { views?: number; username?: string };
 type Started = { url: string; close(): Promise<void> };
@@ -84,6 +85,43 @@ describe.each(Object.keys(examples))("the %s example", (name) => {
   it("is shown in the README as it is tested", () => {
     const source = readFileSync(new URL(`../examples/${name}.ts`, import.meta.url), "utf8").trim();
     expect(readme).toContain(source);
+  });
+});
+
+describe("the schema example", () => {
+  let running: Started | undefined;
+  afterEach(async () => running?.close());
+
+  it.each(["cookie mode", "store mode"])("keeps a valid cart, refuses a bad item with 400 saving nothing, and migrates a version 1 cart (%s)", async (mode) => {
+    const store = mode === "store mode" ? memoryStore() : undefined;
+    const sessions = cartSessions([secret], store);
+    running = await new Promise<Started>((resolve) => {
+      const server = serve({ fetch: cartHandler(sessions), port: 0, hostname: "127.0.0.1" }, (info) =>
+        resolve({ url: `http://127.0.0.1:${info.port}`, close: () => new Promise((done) => server.close(() => done())) }),
+      );
+    });
+    const call = (cookie: string | undefined, query = "", method = "GET") => fetch(`${running!.url}/${query}`, { method, headers: cookie ? { cookie } : {} });
+    const cookieOf = (response: Response, previous?: string) => response.headers.getSetCookie().find((h) => h.startsWith("sid="))?.split(";")[0] ?? previous;
+
+    const added = await call(undefined, "?add=book", "POST");
+    expect(await added.text()).toBe("book x1");
+    const cookie = cookieOf(added)!;
+    const refused = await call(cookie, "?add=", "POST");
+    expect([refused.status, await refused.text()]).toEqual([400, "bad item"]);
+    expect(await (await call(cookie)).text()).toBe("book x1");
+
+    // A session saved before the cart held quantities (version 1, a list of SKUs), by the app as it was then.
+    const before = createSessions<{ cart: string[] }>({ secrets: [secret], store });
+    const old = await before.load(request());
+    old.set("cart", ["pen", "ink"]);
+    const oldCookie = cookieOf(await before.commit(old, new Response("ok")))!;
+    const migrated = await call(oldCookie);
+    expect(await migrated.text()).toBe("pen x1, ink x1");
+    expect(await (await call(cookieOf(migrated, oldCookie))).text()).toBe("pen x1, ink x1");
+  });
+
+  it("is shown in the README as it is tested", () => {
+    expect(readme).toContain(readFileSync(new URL("../examples/schema.ts", import.meta.url), "utf8").trim());
   });
 });
 

@@ -142,7 +142,7 @@ describe("moving a running express-session app to tessera", () => {
       secrets: [secret],
       store: redisStore({ url: redisUrl, prefix: `${run}:tessera:` }),
       onEvent: (event) => events.push(event),
-      migrate: [expressSessionMigration({ store: behindBarrier(new RedisStore({ client, prefix: legacyPrefix })), secrets: [legacySecret], cookieName: "connect.sid" })],
+      migrateFrom: [expressSessionMigration({ store: behindBarrier(new RedisStore({ client, prefix: legacyPrefix })), secrets: [legacySecret], cookieName: "connect.sid" })],
     });
     managers.push(sessions);
     return expressSessions(sessions) as RequestHandler;

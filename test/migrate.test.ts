@@ -1,4 +1,4 @@
-// createSessions({ migrate }) with express-session's MemoryStore and connect-redis as the old store: what a migrated
+// createSessions({ migrateFrom }) with express-session's MemoryStore and connect-redis as the old store: what a migrated
 // request sees and writes, and what a planted cookie, a replay, a race, a huge record or a failing old store can do.
 
 import { RedisStore } from "connect-redis";
@@ -72,7 +72,7 @@ function setup(
     clock: options.clock,
     storeTimeout: "1s",
     onEvent: (event) => events.push(event),
-    migrate: [expressSessionMigration({ store: countedLegacy, secrets: [legacySecret], ...options.migration })],
+    migrateFrom: [expressSessionMigration({ store: countedLegacy, secrets: [legacySecret], ...options.migration })],
   });
   return { sessions, legacy, calls, events, store };
 }
@@ -432,8 +432,8 @@ describe("express-session migration (store mode)", () => {
     expect(await sessions.userSessions("u1")).toHaveLength(1);
   });
 
-  it("refuses a migrate entry that is not a migration, naming it", () => {
-    expect(() => createSessions({ secrets: [secret], migrate: [{} as never] })).toThrow(/migrate\[0\]/);
+  it("refuses a migrateFrom entry that is not a migration, naming it", () => {
+    expect(() => createSessions({ secrets: [secret], migrateFrom: [{} as never] })).toThrow(/migrateFrom\[0\]/);
     expect(() => expressSessionMigration({ store: {} as never, secrets: [legacySecret] })).toThrow(TesseraError);
     expect(() => expressSessionMigration({ store: new session.MemoryStore(), secrets: [] })).toThrow(/secrets/);
     expect(() => expressSessionMigration({ store: new session.MemoryStore(), secrets: "x", cookieName: "bad name" })).toThrow(/cookieName/);

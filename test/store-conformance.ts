@@ -13,6 +13,7 @@ import {
   type Store,
   type UserIndex,
 } from "../src/index.js";
+import { z } from "zod";
 import { describeRaces } from "./race-scenarios.js";
 import { describeRenewal } from "./renewal-scenarios.js";
 import { describeRevocation } from "./revocation-scenarios.js";
@@ -643,6 +644,52 @@ export function describeStore(name: string, setup: StoreSetup): void {
         expect(await sessions.revokeSession("alice", id)).toBe(true);
         expect(await store.get(id)).toBeUndefined();
         for (const event of events) expect(JSON.stringify(event)).not.toContain(token);
+      });
+
+      it("migrates a record of an older dataVersion on read and writes it back once, under the new version at rest", async () => {
+        const store = await make();
+        const token = await seed(open(store), { name: "x" });
+        let migrations = 0;
+        const migrate = (data: Record<string, JsonValue>) => (migrations++, { ...data, name: `${String(data.name)}!` });
+        const sessions = open(store, { dataVersion: 2, migrate });
+        const session = await sessions.load(request(token));
+        expect([session.get("name"), migrations]).toEqual(["x!", 1]);
+        await sessions.commit(session, new Response("ok"));
+        expect(JSON.parse((await store.get(sha256(token)))!.text)).toMatchObject({ n: 2, d: { name: "x!" } });
+        expect((await open(store, { dataVersion: 2, migrate }).load(request(token))).get("name")).toBe("x!");
+        expect(migrations).toBe(1);
+      });
+
+      it("treats a record whose data fails the schema as no session, with data_rejected, and neither deletes nor overwrites it", async () => {
+        const store = await make();
+        const token = await seed(open(store), { name: "x", count: 1 });
+        const before = (await store.get(sha256(token)))!;
+        const events: SessionEvent[] = [];
+        const sessions = open(store, { schema: z.object({ name: z.string().min(2) }), onEvent: (event) => events.push(event) });
+        const session = await sessions.load(request(token));
+        expect([session.isNew, session.get("name")]).toEqual([true, undefined]);
+        expect(events).toEqual([{ type: "data_rejected", reason: "invalid" }]);
+        expect(setCookies(await sessions.commit(session, new Response("ok")))).toEqual([]);
+        expect(await store.get(sha256(token))).toEqual(before);
+      });
+
+      it.each(["one process", "two processes"])("checks what two requests wrote together against the schema: the second commit that would break it throws, and the first stays (%s)", async (processes) => {
+        const store = await make();
+        const notBoth = z.object({ name: z.string(), a: z.string().optional(), b: z.string().optional() }).refine((data) => !(data.a && data.b));
+        const sessions = open(store, { schema: notBoth as never });
+        // Two managers on one store are two processes: the second write loses a compare-and-set and is replayed.
+        const conflicts: SessionEvent[] = [];
+        const other = processes === "one process" ? sessions : open(store, { schema: notBoth as never, onEvent: (event) => conflicts.push(event) });
+        const token = await seed(sessions, { name: "x" });
+        const [one, two] = await Promise.all([sessions.load(request(token)), other.load(request(token))]);
+        one.set("a", "from one");
+        two.set("b", "from two");
+        // One after the other, so which one commits first is certain; both loaded before either wrote.
+        await sessions.commit(one, new Response("ok"));
+        await expect(other.commit(two, new Response("ok"))).rejects.toMatchObject({ code: "ERR_INVALID_SESSION_DATA" });
+        if (other !== sessions) expect(conflicts).toContainEqual({ type: "write_conflict", attempt: 1 });
+        const after = await sessions.load(request(token));
+        expect([after.get("name"), after.get("a"), after.get("b")]).toEqual(["x", "from one", undefined]);
       });
 
       it("gives a fresh session for malformed tokens without asking the store", async () => {

@@ -51,7 +51,7 @@ export interface MigrationCallOptions extends StoreCallOptions {
  * A migration throws (or rejects) when its backend fails; the manager turns that into `ERR_STORE_UNAVAILABLE`.
  *
  * @example
- * createSessions({ secrets, store, migrate: [expressSessionMigration({ store: legacyStore, secrets: ["keyboard cat"] })] });
+ * createSessions({ secrets, store, migrateFrom: [expressSessionMigration({ store: legacyStore, secrets: ["keyboard cat"] })] });
  */
 export interface Migration {
   /** A short name for events, such as `"express-session"`. */

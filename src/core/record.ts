@@ -27,6 +27,11 @@ export interface SessionMeta {
    * kept by every cookie re-issued from it, so one sign-in can be ended on every browser holding a copy.
    */
   sessionId?: string;
+  /**
+   * The `dataVersion` the data was written under (wire key `n`); absent means 1. A record older than the app's
+   * `dataVersion` goes through its `migrate` when read.
+   */
+  dataVersion?: number;
 }
 
 /**

@@ -13,7 +13,9 @@ export type Change =
   | { kind: "update"; key: string; fn: (current: unknown) => unknown }
   | { kind: "flash"; key: string; value: JsonValue }
   | { kind: "readFlash"; key: string }
-  | { kind: "persistent"; value: boolean };
+  | { kind: "persistent"; value: boolean }
+  /** The loaded data came from an older `dataVersion`: it is written back under the current one at commit. */
+  | { kind: "migrated" };
 
 /** @internal The state of a request's session, read by the manager through the `sessionState` symbol. */
 export interface SessionState {
@@ -350,6 +352,7 @@ export function replayChanges(record: SessionRecord, changes: readonly Change[])
         break;
       case "flash":
       case "readFlash":
+      case "migrated":
         break;
     }
   }

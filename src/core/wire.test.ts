@@ -30,6 +30,12 @@ describe("encodeRecord", () => {
     expect(encodeRecord({ data: {}, flash: {}, meta: { createdAt: 0, lastSeenAt: 0 } })).toBe('{"v":1,"c":0,"s":0,"d":{}}');
   });
 
+  it("writes the data version as n when it is above 1, and leaves it out for 1", () => {
+    const bare = { data: {}, flash: {}, meta: { createdAt: 0, lastSeenAt: 0 } };
+    expect(encodeRecord({ ...bare, meta: { ...bare.meta, dataVersion: 3 } })).toBe('{"v":1,"c":0,"s":0,"d":{},"n":3}');
+    expect(encodeRecord({ ...bare, meta: { ...bare.meta, dataVersion: 1 } })).toBe('{"v":1,"c":0,"s":0,"d":{}}');
+  });
+
   it("writes the format version 1", () => {
     expect(recordFormatVersion).toBe(1);
     expect(JSON.parse(encodeRecord(record)).v).toBe(1);
@@ -64,6 +70,14 @@ describe("decodeRecord", () => {
       expect(reasonFor(`{"v":1,"c":${c},"s":${s},"d":{}}`), `${c} ${s}`).toBe("bad_payload");
     }
     expect(reasonFor('{"v":1,"s":1,"d":{}}')).toBe("bad_payload");
+  });
+
+  it("reads the data version n back, absent or 1 as no version, and rejects one that is not a whole number from 1", () => {
+    const record = decodeRecord('{"v":1,"c":1,"s":1,"d":{},"n":2}');
+    expect(record.meta.dataVersion).toBe(2);
+    expect(decodeRecord(encodeRecord(record))).toEqual(record);
+    expect(decodeRecord('{"v":1,"c":1,"s":1,"d":{},"n":1}').meta).toEqual({ createdAt: 1, lastSeenAt: 1 });
+    for (const n of ["0", "-1", "1.5", '"2"', "null", "9007199254740992"]) expect(reasonFor(`{"v":1,"c":1,"s":1,"d":{},"n":${n}}`), n).toBe("bad_payload");
   });
 
   it("rejects a user or user agent that is not a string as bad_payload", () => {

@@ -12,7 +12,8 @@ const sessionIdRegExp = /^[A-Za-z0-9_-]{22}$/;
 
 /**
  * Short keys keep cookies small: v version, c created, s last seen, u user, a user agent, p persistent (1 or 0),
- * i session id (cookie mode with revocation), d data, f flash, r renewal (store mode): when the token was issued
+ * i session id (cookie mode with revocation), n the
+ * app's `dataVersion` (absent: 1), d data, f flash, r renewal (store mode): when the token was issued
  * (epoch ms), or on a renewed token's forwarder `{ t: successor id, x: forwards until (epoch ms), k: successor's
  * cookie value, sealed }`.
  */
@@ -24,6 +25,7 @@ interface Wire {
   a?: string;
   p?: 0 | 1;
   i?: string;
+  n?: number;
   d: unknown;
   f?: unknown;
   r?: number | WireForward;
@@ -53,6 +55,8 @@ export function encodeRecord(record: SessionRecord): string {
   if (record.meta.sessionId !== undefined) wire.i = record.meta.sessionId;
   if (record.forward !== undefined) wire.r = { t: record.forward.to, x: record.forward.until, k: record.forward.sealed };
   else if (record.meta.issuedAt !== undefined) wire.r = record.meta.issuedAt;
+  // Version 1, every record before `dataVersion` existed, is the absent key: those bytes stay out of every cookie.
+  if (record.meta.dataVersion !== undefined && record.meta.dataVersion !== 1) wire.n = record.meta.dataVersion;
   for (const _key in record.flash) {
     wire.f = record.flash;
     break;
@@ -74,7 +78,7 @@ export function decodeRecord(text: string): SessionRecord {
     throw new CodecError("bad_payload");
   }
   if (wire === null || typeof wire !== "object") throw new CodecError("bad_payload");
-  const { v, c, s, u, a, p, i, d, f, r } = wire as Partial<Wire>;
+  const { v, c, s, u, a, p, i, n, d, f, r } = wire as Partial<Wire>;
   if (v !== recordFormatVersion) throw new CodecError("unsupported_version");
   if (!Number.isSafeInteger(c) || !Number.isSafeInteger(s)) throw new CodecError("bad_payload");
   if ((u !== undefined && typeof u !== "string") || (a !== undefined && typeof a !== "string")) {
@@ -82,6 +86,7 @@ export function decodeRecord(text: string): SessionRecord {
   }
   if (p !== undefined && p !== 0 && p !== 1) throw new CodecError("bad_payload");
   if (i !== undefined && (typeof i !== "string" || !sessionIdRegExp.test(i))) throw new CodecError("bad_payload");
+  if (n !== undefined && (!Number.isSafeInteger(n) || n < 1)) throw new CodecError("bad_payload");
   const data = toJsonObject(d);
   const flash = f === undefined ? {} : toJsonObject(f);
   if (data === undefined || flash === undefined) throw new CodecError("bad_payload");
@@ -89,6 +94,7 @@ export function decodeRecord(text: string): SessionRecord {
   if (u !== undefined) meta.userId = u;
   if (a !== undefined) meta.userAgent = a;
   if (p !== undefined) meta.persistent = p === 1;
+  if (n !== undefined && n !== 1) meta.dataVersion = n;
   if (i !== undefined) meta.sessionId = i;
   if (typeof r === "number") {
     if (!Number.isSafeInteger(r)) throw new CodecError("bad_payload");

@@ -271,9 +271,9 @@ export function createMigrator(host: MigrationHost): Migrator | undefined {
   };
 }
 
-/** The `migrate` option, checked at start-up. */
+/** The `migrateFrom` option, checked at start-up. */
 function checkMigrations(migrations: unknown): readonly Migration[] {
-  if (!Array.isArray(migrations)) throw new TesseraError("ERR_INVALID_OPTION", "`migrate` must be a list of migrations");
+  if (!Array.isArray(migrations)) throw new TesseraError("ERR_INVALID_OPTION", "`migrateFrom` must be a list of migrations");
   migrations.forEach((migration: Partial<Migration> | null, index) => {
     const valid =
       migration !== null &&
@@ -284,7 +284,7 @@ function checkMigrations(migrations: unknown): readonly Migration[] {
       typeof migration.retire === "function" &&
       typeof migration.clearCookies === "function";
     if (!valid) {
-      throw new TesseraError("ERR_INVALID_OPTION", `\`migrate[${index}]\` must be a migration, such as expressSessionMigration(...) from tessera/migrate`);
+      throw new TesseraError("ERR_INVALID_OPTION", `\`migrateFrom[${index}]\` must be a migration, such as expressSessionMigration(...) from tessera/migrate`);
     }
   });
   return migrations as readonly Migration[];

@@ -1,15 +1,18 @@
 // createSessions' options: their types, their defaults, and the one place they are checked and resolved.
 
 import type { Codec } from "../core/codec.js";
+import type { DeclaredSessionData, SessionData } from "../core/data.js";
 import { toMilliseconds, type Duration } from "../core/duration.js";
 import { TesseraError } from "../core/errors.js";
 import type { TimeoutPolicy } from "../core/policy.js";
 import type { Migration } from "../core/migration.js";
+import type { StandardSchemaV1 } from "../core/standard-schema.js";
 import type { Store } from "../core/store.js";
 import { createKeyRing, type KeyRing, type Secret } from "../crypto/keyring.js";
 import { resolveCookieOptions, type CookieOptions, type CookieSettings } from "../cookie/options.js";
 import { createSealedCodec, type SealedCipher } from "../codecs/sealed.js";
 import { createSignedCodec } from "../codecs/signed.js";
+import { createDataRules, type DataMigration, type DataRules } from "./data-schema.js";
 import type { SessionEvent } from "./events.js";
 import { isTelemetry, reportKeys, type Telemetry } from "./telemetry.js";
 
@@ -28,8 +31,8 @@ export interface RevocationOptions {
   cacheFor?: Duration | 0;
 }
 
-/** Options of `createSessions`. */
-export interface SessionsOptions {
+/** Options of `createSessions`; `D` is the session data, inferred from `schema` when there is one. */
+export interface SessionsOptions<D extends SessionData = DeclaredSessionData> {
   /** Secrets of 32 bytes or more: the first signs and seals, every one verifies. Required; there is no default. */
   secrets: readonly Secret[];
   /** Where sessions live. Leave out for cookie mode: the whole session sealed (or signed) in the cookie. */
@@ -88,7 +91,23 @@ export interface SessionsOptions {
    * `tessera/migrate`): a request with its cookie and no tessera session is signed in from it once, and the old
    * session and cookie are retired.
    */
-  migrate?: readonly Migration[];
+  migrateFrom?: readonly Migration[];
+  /**
+   * A Standard Schema (zod, valibot, arktype, ...) for the session data: a stored session whose data fails it is no
+   * session (a `data_rejected` event and a fresh anonymous one), and data that fails it at commit is
+   * `ERR_INVALID_SESSION_DATA`, with nothing written. The schema's output is what the session holds and what is
+   * stored, so its transforms must accept their own output (defaults, trimming, dropping unknown keys). The session's
+   * type is inferred from it.
+   */
+  schema?: StandardSchemaV1<unknown, D>;
+  /** The version of the data's shape, written in every record; raise it with a `migrate` step. @default 1 */
+  dataVersion?: number;
+  /**
+   * `migrate(data, fromVersion)`: data written under an older `dataVersion`, turned into the current shape on read
+   * (then checked by `schema`) and written back under the new version at commit. May be async; if it throws, the
+   * session is `data_rejected`. Migrations from another library's sessions are `migrateFrom`.
+   */
+  migrate?: DataMigration;
   /**
    * Cookie mode: a store (or `{ store, cacheFor }`) that makes sign-out final. Each signed-in cookie carries a random
    * session id; a small record per user there refuses every cookie signed in before `revokeUserSessions` and every
@@ -195,6 +214,8 @@ export interface ResolvedOptions {
   telemetry: Telemetry | undefined;
   /** With `telemetry`: a mode calls it with the index of the key that opened a session it loads. */
   keyOpened: ((keyIndex: number) => void) | undefined;
+  /** `schema`, `dataVersion` and `migrate`; undefined when none is set. */
+  data: DataRules | undefined;
 }
 
 /**
@@ -205,7 +226,7 @@ export interface ResolvedOptions {
  * @example
  * const resolved = resolveOptions({ secrets: [process.env.SECRET_KEY!] });
  */
-export function resolveOptions(options: SessionsOptions): ResolvedOptions {
+export function resolveOptions(options: SessionsOptions<SessionData>): ResolvedOptions {
   if (options === null || typeof options !== "object") {
     throw new TesseraError("ERR_INVALID_OPTION", "`createSessions` needs an options object with `secrets`");
   }
@@ -232,6 +253,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   if (!Number.isSafeInteger(decodeCacheSize) || decodeCacheSize < 0) {
     throw new TesseraError("ERR_INVALID_OPTION", "`decodeCacheSize` must be a whole number, 0 or more");
   }
+  const data = createDataRules(options);
   const store = options.store;
   const renewal = resolveRenewal(options, store, absoluteMs);
   const revocation = resolveRevocation(options.revocation, store);
@@ -273,6 +295,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     },
     telemetry,
     keyOpened: telemetry && reportKeys(telemetry, ring, codecOwnsKeys ? (options.codec as Codec).name : undefined),
+    data,
   };
 }
 

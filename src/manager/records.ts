@@ -40,7 +40,7 @@ export interface Records {
  * const found = await records.read(await hashToken(token));
  */
 export function createRecords(store: Store, resolved: ResolvedOptions): Records {
-  const { storeTimeoutMs, emit, policy, clock, maxRecordBytes, telemetry } = resolved;
+  const { storeTimeoutMs, emit, policy, clock, maxRecordBytes, telemetry, data: rules } = resolved;
 
   const guarded = <T>(operation: string, fn: (store: Store, io: StoreCallOptions) => T | Promise<T>): Promise<T> =>
     guard(operation, storeTimeoutMs, (io) => fn(store, io)).catch((error: unknown) => {
@@ -83,7 +83,13 @@ export function createRecords(store: Store, resolved: ResolvedOptions): Records 
     read,
     async readLive(id, now) {
       const fresh = await read(id);
-      return fresh === undefined || fresh.record.forward !== undefined || checkTimeouts(fresh.record.meta, now, policy) !== "valid" ? undefined : fresh;
+      if (fresh === undefined || fresh.record.forward !== undefined || checkTimeouts(fresh.record.meta, now, policy) !== "valid") return undefined;
+      if (rules === undefined) return fresh;
+      // A record another request wrote meanwhile meets `schema`, `dataVersion` and `migrate` like one loaded.
+      const verdict = await rules.read(fresh.record);
+      if (typeof verdict !== "string") return { record: verdict.record, version: fresh.version };
+      emit({ type: "data_rejected", reason: verdict });
+      return undefined;
     },
     writeOptions(meta, io) {
       const at = expiresAt(meta, policy);

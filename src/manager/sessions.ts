@@ -8,6 +8,8 @@ import { cookieMode } from "./cookie-mode.js";
 import type { RejectionReason } from "./events.js";
 import type { SessionMode } from "./mode.js";
 import { limits, resolveOptions, type SessionsOptions } from "./options.js";
+import { validateForWrite } from "./data-schema.js";
+import { isPromise } from "../crypto/backend.js";
 import { createRecords } from "./records.js";
 import { createCookieIssuer } from "./cookie-issuer.js";
 import type { ResponseChanges } from "./changes.js";
@@ -70,16 +72,16 @@ export interface SessionManager<D extends SessionData = DeclaredSessionData> ext
  * const manager = createSessionManager<{ username?: string }>({ secrets: [process.env.SECRET_KEY!] });
  * const session = await manager.loadFrom({ cookie: req.headers.cookie, secure: false });
  */
-export function createSessionManager<D extends SessionData = DeclaredSessionData>(options: SessionsOptions): SessionManager<D> {
+export function createSessionManager<D extends SessionData = DeclaredSessionData>(options: SessionsOptions<D>): SessionManager<D> {
   const resolved = resolveOptions(options);
-  const { cookie, clock, emit, store } = resolved;
+  const { cookie, clock, emit, store, data: rules } = resolved;
   const cookies = createCookieIssuer(cookie, resolved.policy);
   const records = store ? createRecords(store, resolved) : undefined;
   const revocation = resolved.revocation ? createRevocation(resolved) : undefined;
   const mode: SessionMode = records ? storeMode(resolved, cookies, records) : cookieMode(resolved, cookies, revocation);
-  // Sessions of another library, read once (the `migrate` option); everything the hook reaches is passed here.
+  // Sessions of another library, read once (the `migrateFrom` option); everything the hook reaches is passed here.
   const migrator = createMigrator({
-    migrations: options.migrate ?? [],
+    migrations: options.migrateFrom ?? [],
     storeMode: records !== undefined,
     storeTimeoutMs: resolved.storeTimeoutMs,
     emit,
@@ -131,13 +133,29 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
       const reject = (reason: RejectionReason): void => {
         if (++rejections <= limits.maxRejectionEvents) emit({ type: "cookie_rejected", reason });
       };
-      const loaded = await mode.load(values, state, now, reject);
+      let loaded = await mode.load(values, state, now, reject);
+      let migrated = false;
+      if (loaded !== undefined && rules !== undefined) {
+        // `schema`, `dataVersion` and `migrate`: data that fails them is no session, and the request goes on anonymous.
+        // A verdict the cookie cache remembers comes back synchronously, and takes no extra turn of the event loop.
+        const reading = rules.read(loaded.record);
+        const verdict = isPromise(reading) ? await reading : reading;
+        if (typeof verdict === "string") {
+          emit({ type: "data_rejected", reason: verdict });
+          loaded = undefined;
+        } else {
+          loaded = { ...loaded, record: verdict.record };
+          migrated = verdict.migrated;
+        }
+      }
       if (loaded !== undefined) {
         state.base = loaded.record;
         state.data = { ...loaded.record.data };
         state.token = loaded.token;
         state.version = loaded.version;
         state.staleKey = loaded.staleKey;
+        // Written back under the current `dataVersion` at commit, as a change is.
+        if (migrated) state.changes.push({ kind: "migrated" });
       }
     }
     if (migrator) await migrator.load(state, facts, now);
@@ -147,6 +165,10 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
   const commitHeaders = async (session: Session<D>, commitOptions?: CommitOptions): Promise<ResponseChanges> => {
     const state = session[sessionState];
     if (state.committed) throw new TesseraError("ERR_SESSION_COMMITTED", "the session was already committed");
+    // Checked before the session counts as committed: data the schema refuses throws, nothing is written, and the
+    // app may correct it and commit again.
+    const validating = rules === undefined || commitOptions?.failed === true ? undefined : validateForWrite(rules, state);
+    if (validating !== undefined) await validating;
     state.committed = true;
     if (commitOptions?.failed === true) {
       if (!state.destroyed) return { setCookie: [], vary: true, noStore: true };

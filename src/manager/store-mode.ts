@@ -15,6 +15,7 @@ import type { CookieIssuer } from "./cookie-issuer.js";
 import { setting, unchanged, type ResponseChanges } from "./changes.js";
 import { createWriteQueue } from "./write-queue.js";
 import { createRenewals, type Successor } from "./renewal.js";
+import { replayChecked } from "./data-schema.js";
 
 /** What a writer leaves for the next writer of the same session in this process: the record as written, or its end. */
 type Written = VersionedRecord | "gone";
@@ -34,7 +35,7 @@ const following = Symbol("following");
  * const mode = storeMode(resolved, cookies, createRecords(store, resolved));
  */
 export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, records: Records): SessionMode {
-  const { ring, policy, emit, maxRecordBytes, renewal } = resolved;
+  const { ring, policy, emit, maxRecordBytes, renewal, data: rules } = resolved;
   const { call, store } = records;
   const inTurn = createWriteQueue<Written>();
   const renewals = createRenewals(resolved, records, renewal);
@@ -150,7 +151,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         // An earlier request of this process wrote the session after this one loaded it: build on what it wrote.
         touch = isTouchDue(newer.record.meta, now, policy);
         if (!changed && !touch) return unchanged;
-        record = replayChanges(newer.record, state.changes);
+        record = await replayChecked(rules, newer.record, state.changes);
         version = newer.version;
       }
       for (let attempt = 1; ; attempt++) {
@@ -180,7 +181,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         const fresh = current.found;
         if (!changed) return unchanged;
         checkAttempts(attempt);
-        record = replayChanges(fresh.record, state.changes);
+        record = await replayChecked(rules, fresh.record, state.changes);
         version = fresh.version;
         await backOff(attempt);
       }
@@ -202,7 +203,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
       const newer = newerThanLoaded(turn.last, state);
       if (newer === "gone") return endAnonymous(state);
       if (newer !== undefined) {
-        record = withSignIn(replayChanges(newer.record, state.changes), state);
+        record = withSignIn(await replayChecked(rules, newer.record, state.changes), state);
         version = newer.version;
       }
       for (let attempt = 1; ; attempt++) {
@@ -236,7 +237,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         // Another request wrote the session meanwhile: carry its changes and ours to the new id.
         emit({ type: "write_conflict", attempt });
         checkAttempts(attempt);
-        record = withSignIn(replayChanges(fresh.record, state.changes), state);
+        record = withSignIn(await replayChecked(rules, fresh.record, state.changes), state);
         version = fresh.version;
         await backOff(attempt);
       }
@@ -259,7 +260,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
       const newer = newerThanLoaded(turn.last, state);
       if (newer === "gone") return endAnonymous(state);
       if (newer !== undefined) {
-        record = replayChanges(newer.record, state.changes);
+        record = await replayChecked(rules, newer.record, state.changes);
         version = newer.version;
       }
       for (let attempt = 1; ; attempt++) {
@@ -286,7 +287,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
         }
         emit({ type: "write_conflict", attempt });
         checkAttempts(attempt);
-        record = replayChanges(current.found.record, state.changes);
+        record = await replayChecked(rules, current.found.record, state.changes);
         version = current.found.version;
         await backOff(attempt);
       }

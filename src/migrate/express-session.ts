@@ -55,7 +55,7 @@ export const defaults = Object.freeze({
  * const sessions = createSessions({
  *   secrets: [process.env.SECRET_KEY!],
  *   store: redisStore({ url: process.env.REDIS_URL! }),
- *   migrate: [expressSessionMigration({ store: new RedisStore({ client }), secrets: ["keyboard cat"] })],
+ *   migrateFrom: [expressSessionMigration({ store: new RedisStore({ client }), secrets: ["keyboard cat"] })],
  * });
  */
 export const expressSessionMigration: MigrationFactory<ExpressSessionMigrationOptions> = (options) => {

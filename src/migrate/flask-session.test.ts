@@ -133,7 +133,7 @@ describe("flaskSessionMigration on the real Redis, with the vectors' records", (
       secrets: [secret],
       store: memoryStore(),
       onEvent: (event) => events.push(event),
-      migrate: [
+      migrateFrom: [
         flaskSessionMigration({
           redis: {
             get: (key) => (counted.gets++, base.withTypeMapping({ 36: Buffer }).get(key)),

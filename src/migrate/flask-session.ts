@@ -63,7 +63,7 @@ const sessionIdRegExp = /^[A-Za-z0-9_-]{16,256}$/;
  * @example
  * import { createClient } from "redis";
  * const redis = await createClient({ url: process.env.FLASK_REDIS_URL }).connect();
- * createSessions({ secrets, store, migrate: [flaskSessionMigration({ redis, secretKey: process.env.FLASK_SECRET_KEY, useSigner: true })] });
+ * createSessions({ secrets, store, migrateFrom: [flaskSessionMigration({ redis, secretKey: process.env.FLASK_SECRET_KEY, useSigner: true })] });
  */
 export const flaskSessionMigration: MigrationFactory<FlaskSessionMigrationOptions> = (options) => {
   if (options === null || typeof options !== "object") throw new TesseraError("ERR_INVALID_OPTION", "`flaskSessionMigration` needs options: { redis, secretKey }");

@@ -32,6 +32,7 @@ export const eventCounters: { readonly [T in SessionEvent["type"]]: EventCounter
   session_migrated: { name: "tessera.sessions.migrated", description: "Sessions of another library that became tessera sessions", attributes: (e) => ({ "tessera.migration.from": e.from }) },
   session_renewed: { name: "tessera.sessions.renewed", description: "Session tokens replaced by renewAfter, the old one forwarding for renewalGrace" },
   sessions_revoked: { name: "tessera.sessions.revoked", description: "Revocations: every session of a user, or one session by its id", attributes: (e) => ({ "tessera.scope": e.scope }) },
+  data_rejected: { name: "tessera.data.rejected", description: "Stored session data that schema, migrate or dataVersion refused, by reason", attributes: (e) => ({ "tessera.reason": e.reason }) },
   migration_rejected: { name: "tessera.migrations.rejected", description: "Legacy sessions that gave no tessera session, by reason", attributes: (e) => ({ "tessera.migration.from": e.from, "tessera.reason": e.reason }) },
 };
 

@@ -28,7 +28,7 @@ export interface Sessions<D extends SessionData = DeclaredSessionData> extends S
  * session.set("username", "alice");
  * return sessions.commit(session, new Response("ok"));
  */
-export function createSessions<D extends SessionData = DeclaredSessionData>(options: SessionsOptions): Sessions<D> {
+export function createSessions<D extends SessionData = DeclaredSessionData>(options: SessionsOptions<D>): Sessions<D> {
   const manager = createSessionManager<D>(options);
   return Object.assign(manager, {
     load: (request: Request) => manager.loadFrom(factsOf(request, manager.trustProxy)),

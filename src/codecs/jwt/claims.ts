@@ -39,6 +39,8 @@ export interface TesseraClaim {
   ua?: string;
   /** `meta.persistent`, when the session chose its cookie's lifetime ("remember me"). */
   persistent?: boolean;
+  /** `meta.dataVersion`, the app's `dataVersion` the data was written under, when above 1. */
+  dataVersion?: number;
 }
 
 /** What every token read must carry, as configured. */
@@ -64,6 +66,7 @@ export function encodeClaims(record: SessionRecord, context: CodecContext, rules
   const tessera: TesseraClaim = { v: defaults.claimsVersion, cookie: context.cookieName, created: meta.createdAt, seen: meta.lastSeenAt };
   if (meta.userAgent !== undefined) tessera.ua = meta.userAgent;
   if (meta.persistent !== undefined) tessera.persistent = meta.persistent;
+  if (meta.dataVersion !== undefined && meta.dataVersion !== 1) tessera.dataVersion = meta.dataVersion;
   const claims: Partial<SessionClaims> = {};
   if (rules.issuer !== undefined) claims.iss = rules.issuer;
   if (meta.userId !== undefined) claims.sub = meta.userId;
@@ -101,7 +104,7 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
   }
   if (!isObject(claims) || !isObject(claims.tessera)) throw new CodecError("bad_payload");
   const { iss, sub, aud, iat, nbf, exp, jti, data, flash } = claims;
-  const { v, cookie, created, seen, ua, persistent } = claims.tessera;
+  const { v, cookie, created, seen, ua, persistent, dataVersion } = claims.tessera;
   if (v !== defaults.claimsVersion) throw new CodecError("unsupported_version");
   if (
     !Number.isSafeInteger(iat) ||
@@ -113,7 +116,8 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
     (sub !== undefined && typeof sub !== "string") ||
     (jti !== undefined && (typeof jti !== "string" || !sessionIdRegExp.test(jti))) ||
     (ua !== undefined && typeof ua !== "string") ||
-    (persistent !== undefined && typeof persistent !== "boolean")
+    (persistent !== undefined && typeof persistent !== "boolean") ||
+    (dataVersion !== undefined && (!Number.isSafeInteger(dataVersion) || (dataVersion as number) < 1))
   ) {
     throw new CodecError("bad_payload");
   }
@@ -130,6 +134,7 @@ export function decodeClaims(bytes: Uint8Array, context: CodecContext, rules: Cl
   if (ua !== undefined) meta.userAgent = ua as string;
   if (persistent !== undefined) meta.persistent = persistent as boolean;
   if (jti !== undefined) meta.sessionId = jti as string;
+  if (dataVersion !== undefined && dataVersion !== 1) meta.dataVersion = dataVersion as number;
   // Refused as expired from exp on (RFC 7519 §4.1.4), whoever remembers the decoded token.
   return { record: { data: dataObject, flash: flashObject, meta }, expiresAt: (exp as number) * 1000 };
 }

@@ -129,6 +129,12 @@ describe.each(variants)("jwt codec ($alg)", (variant) => {
     expect(jose.decodeProtectedHeader(token)).toEqual(headerOf(variant));
   });
 
+  it("keeps the data version (dataVersion above 1) in tessera.dataVersion, and none for version 1", () => {
+    const versioned = { ...record, meta: { ...record.meta, dataVersion: 3 } };
+    expect(codec.decode(codec.encode(versioned, sid), sid).record.meta.dataVersion).toBe(3);
+    expect(codec.decode(codec.encode({ ...record, meta: { ...record.meta, dataVersion: 1 } }, sid), sid).record.meta).not.toHaveProperty("dataVersion");
+  });
+
   it("keeps a session's own cookie lifetime (remember me) in tessera.persistent", () => {
     const forgotten = { ...record, meta: { ...record.meta, persistent: false } };
     expect(codec.decode(codec.encode(forgotten, sid), sid).record.meta.persistent).toBe(false);
@@ -274,6 +280,8 @@ describe.each(variants)("jwt codec ($alg)", (variant) => {
       { tessera: { ...tessera, seen: undefined } },
       { tessera: { ...tessera, ua: 7 } },
       { tessera: { ...tessera, persistent: "yes" } },
+      { tessera: { ...tessera, dataVersion: 0 } },
+      { tessera: { ...tessera, dataVersion: "2" } },
     ]) {
       expect(reasonFor(codec, forged({}, changes)), JSON.stringify(changes)).toBe("bad_payload");
     }
