@@ -17,6 +17,9 @@ describeCodec("signed", (secrets) => createSignedCodec(createKeyRing(secrets)));
 const webCrypto = webCryptoBackend();
 describeCodec("sealed on Web Crypto", (secrets) => createSealedCodec(createKeyRing(secrets, webCrypto)));
 describeCodec("signed on Web Crypto", (secrets) => createSignedCodec(createKeyRing(secrets, webCrypto)));
+// With `compress` (the suite's records are small, so this mostly proves nothing changes for them).
+describeCodec("sealed, compress", (secrets) => createSealedCodec(createKeyRing(secrets), undefined, { compress: true }));
+describeCodec("signed, compress", (secrets) => createSignedCodec(createKeyRing(secrets), undefined, { compress: true }));
 
 /**
  * A jwt codec as createSessions drives it: every call carries the manager's time, and every encode the session's
