@@ -9,19 +9,21 @@ import { currentRecord, isEmptyRecord } from "../core/session.js";
 import type { SessionMode } from "./mode.js";
 import { limits, type ResolvedOptions } from "./options.js";
 import type { CookieIssuer } from "./cookie-issuer.js";
-import { setting, unchanged } from "./changes.js";
+import { unchanged } from "./changes.js";
+import { singleCookie, type SessionCookie } from "./cookie-chunks.js";
 
 /** Reasons a codec gives before any cryptography ran: such values cost nothing and never count as attempts. */
 const refusedBeforeCrypto: ReadonlySet<CodecFailure> = new Set(["malformed", "unsupported_version", "unknown_key"]);
 
 /**
  * Cookie mode. A cookie value that opens is remembered by its exact text (`decodeCacheSize`), frozen, since every
- * request that sends the same value shares it; timeouts are still judged on every request.
+ * request that sends the same value shares it; timeouts are still judged on every request. `out` writes the value
+ * (as one cookie, or in chunks with `cookie.chunks`).
  *
  * @example
  * const mode = cookieMode(resolved, createCookieIssuer(resolved.cookie, resolved.policy));
  */
-export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): SessionMode {
+export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer, out: SessionCookie = singleCookie(cookies)): SessionMode {
   const { cookie, policy, decodeCacheSize, emit } = resolved;
   const codec = resolved.codec!;
   const contexts = { secure: { cookieName: cookie.name }, plain: { cookieName: cookie.plainName } };
@@ -86,17 +88,17 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer): Se
     async commit(state, now) {
       const record = currentRecord(state);
       const loaded = state.token !== undefined;
-      if (isEmptyRecord(record)) return state.hadCookie && (loaded || state.destroyed) ? setting(cookies.clear(state, now)) : unchanged;
+      if (isEmptyRecord(record)) return state.hadCookie && (loaded || state.destroyed) ? out.clear(state, now) : unchanged;
       const changed = state.changes.length > 0 || state.signedIn || state.rotate;
       const touch = !loaded || isTouchDue(record.meta, now, policy);
-      if (!changed && !touch && !state.staleKey) return unchanged;
+      if (!changed && !touch && !state.staleKey) return out.keep(state, now);
       if (state.staleKey) emit({ type: "cookie_reissued", reason: "key_rotation" });
       const meta: SessionMeta = touch || state.signedIn ? { ...record.meta, lastSeenAt: now } : record.meta;
       if (state.signedIn || state.destroyed) meta.createdAt = now;
       const context = cookies.isSecure(state.secure) ? contexts.secure : contexts.plain;
       const encoding = codec.encode({ ...record, meta }, { cookieName: context.cookieName, now, expiresAt: expiresAt(meta, policy) });
       const value = isPromise(encoding) ? await encoding : encoding;
-      return setting(cookies.set(state, value, meta, now));
+      return out.set(state, value, meta, now);
     },
   };
 }

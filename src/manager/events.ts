@@ -10,7 +10,9 @@ export type RejectionReason =
   | "unknown_session"
   | "idle_timeout"
   | "absolute_timeout"
-  | "not_yet_valid";
+  | "not_yet_valid"
+  /** `cookie.chunks`: a chunk its count calls for was not sent, or chunks came without chunk 0. */
+  | "missing_chunk";
 
 /**
  * Something worth logging or counting. `session_gone`: a request's session was destroyed, revoked or expired by

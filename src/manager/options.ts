@@ -10,6 +10,8 @@ import { createKeyRing, type KeyRing, type Secret } from "../crypto/keyring.js";
 import { resolveCookieOptions, type CookieOptions, type CookieSettings } from "../cookie/options.js";
 import { createSealedCodec } from "../codecs/sealed.js";
 import { createSignedCodec } from "../codecs/signed.js";
+import { jsonSerializer } from "../codecs/json.js";
+import type { CompressionOptions } from "../codecs/deflate.js";
 import type { SessionEvent } from "./events.js";
 
 /** Options of `createSessions`. */
@@ -20,6 +22,14 @@ export interface SessionsOptions {
   store?: Store;
   /** Cookie mode's codec. @default "sealed" */
   codec?: "sealed" | "signed" | Codec;
+  /**
+   * Cookie mode, sealed or signed codec: the session is compressed (raw DEFLATE) before it is sealed or signed, when
+   * that makes it smaller. Off by default, because the cookie's length then tells an observer how well the session
+   * compresses: data an attacker can put in the session beside a secret leaks the secret a guess at a time (as in
+   * CRIME and BREACH). Compressed or not, cookies are read either way, and never inflated past `maxRecordBytes`.
+   * @default false
+   */
+  compress?: boolean;
   cookie?: CookieOptions;
   /** A session unused this long ends. @default "24h" */
   idleTimeout?: Duration;
@@ -35,7 +45,8 @@ export interface SessionsOptions {
   trustProxy?: boolean | number;
   /**
    * Store mode: the largest a session record may be, as stored (data, flash messages and metadata, in bytes).
-   * A value over it is refused at `set` and a record over it at commit, with `ERR_SESSION_TOO_LARGE`. @default 65536
+   * A value over it is refused at `set` and a record over it at commit, with `ERR_SESSION_TOO_LARGE`. Cookie mode:
+   * the most a compressed cookie inflates to (see `compress`). @default 65536
    */
   maxRecordBytes?: number;
   /**
@@ -90,6 +101,13 @@ export const limits = Object.freeze({
    * refuses as malformed before any cryptography never count.
    */
   maxOpenAttempts: 32,
+  /**
+   * Cookie mode with `cookie.chunks`: values read for each chunk name at most (a browser sends one per path and
+   * domain that set it), and values joined from them and tried at most, so a chunk planted beside the real one does
+   * not hide it and a header of chunk names costs little.
+   */
+  maxChunkValues: 4,
+  maxChunkJoins: 8,
   /** Rejection events per request at most, so a header stuffed with junk is not as many log lines. */
   maxRejectionEvents: 8,
   /** Compare-and-set attempts before `ERR_SESSION_CONFLICT` (writers in this process queue, so only other processes race). */
@@ -153,6 +171,17 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     throw new TesseraError("ERR_INVALID_OPTION", "`decodeCacheSize` must be a whole number, 0 or more");
   }
   const store = options.store;
+  const compress = options.compress ?? false;
+  if (typeof compress !== "boolean") throw new TesseraError("ERR_INVALID_OPTION", "`compress` must be true or false");
+  if (store !== undefined && compress) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`compress` is for cookie mode: with a `store`, the cookie holds only a token");
+  }
+  if (store !== undefined && cookie.chunks) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`cookie.chunks` is for cookie mode: with a `store`, the cookie holds only a token");
+  }
+  if (compress && options.codec !== undefined && typeof options.codec !== "string") {
+    throw new TesseraError("ERR_INVALID_OPTION", '`compress` works with the "sealed" and "signed" codecs; another service reading a codec of its own (JWT, Flask) would not expect it');
+  }
   const onEvent = options.onEvent;
   return {
     ring,
@@ -164,7 +193,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     maxRecordBytes,
     decodeCacheSize,
     store,
-    codec: store ? undefined : pickCodec(options.codec ?? "sealed", ring),
+    codec: store ? undefined : pickCodec(options.codec ?? "sealed", ring, { compress, maxInflatedBytes: maxRecordBytes }),
     emit: (event) => {
       if (!onEvent) return;
       try {
@@ -192,9 +221,9 @@ export function hopsOf(trustProxy: boolean | number | undefined): number {
   return trustProxy;
 }
 
-function pickCodec(choice: "sealed" | "signed" | Codec, ring: KeyRing): Codec {
-  if (choice === "sealed") return createSealedCodec(ring);
-  if (choice === "signed") return createSignedCodec(ring);
+function pickCodec(choice: "sealed" | "signed" | Codec, ring: KeyRing, compression: CompressionOptions): Codec {
+  if (choice === "sealed") return createSealedCodec(ring, jsonSerializer, compression);
+  if (choice === "signed") return createSignedCodec(ring, jsonSerializer, compression);
   if (choice && typeof choice.encode === "function" && typeof choice.decode === "function") return choice;
   throw new TesseraError("ERR_INVALID_OPTION", '`codec` must be "sealed", "signed" or a Codec');
 }

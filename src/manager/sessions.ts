@@ -2,7 +2,7 @@
 
 import type { DeclaredSessionData, SessionData } from "../core/data.js";
 import { TesseraError } from "../core/errors.js";
-import { Session, endSession, sessionState, type SessionState } from "../core/session.js";
+import { Session, endSession, sessionState, type SentCookies, type SessionState } from "../core/session.js";
 import { readCookieValues } from "../cookie/parse.js";
 import { cookieMode } from "./cookie-mode.js";
 import type { RejectionReason } from "./events.js";
@@ -10,6 +10,7 @@ import type { SessionMode } from "./mode.js";
 import { limits, resolveOptions, type SessionsOptions } from "./options.js";
 import { createRecords } from "./records.js";
 import { createCookieIssuer } from "./cookie-issuer.js";
+import { chunkedCookie, singleCookie } from "./cookie-chunks.js";
 import type { ResponseChanges } from "./changes.js";
 import { storeMode } from "./store-mode.js";
 import { createUserSessions, type UserSessions } from "./user-sessions.js";
@@ -74,7 +75,10 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
   const { cookie, clock, emit, store } = resolved;
   const cookies = createCookieIssuer(cookie, resolved.policy);
   const records = store ? createRecords(store, resolved) : undefined;
-  const mode: SessionMode = records ? storeMode(resolved, cookies, records) : cookieMode(resolved, cookies);
+  // Cookie mode's cookie, split over several when `cookie.chunks` allows and the session needs it.
+  const chunked = cookie.chunks ? chunkedCookie(cookie, cookies) : undefined;
+  const sessionCookie = chunked ?? singleCookie(cookies);
+  const mode: SessionMode = records ? storeMode(resolved, cookies, records) : cookieMode(resolved, cookies, sessionCookie);
   // Sessions of another library, read once (the `migrate` option); everything the hook reaches is passed here.
   const migrator = createMigrator({
     migrations: options.migrate ?? [],
@@ -87,7 +91,7 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
         return;
       }
       const value = await resolved.codec!.encode(record, { cookieName: cookies.nameFor(state), now, expiresAt: expiresAt(record.meta, resolved.policy) });
-      cookies.set(state, value, record.meta, now);
+      sessionCookie.set(state, value, record.meta, now);
     },
     createRecord: (id, record) => records!.call("create", (s, io) => s.create(id, records!.encode(record), records!.writeOptions(record.meta, io))),
     deleteRecord: (id) => records!.call("delete", (s, io) => s.delete(id, io)),
@@ -95,7 +99,7 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
   });
   const commit = migrator ? migrator.commit : mode.commit;
 
-  const newState = (facts: RequestFacts, hadCookie: boolean, now: number): SessionState => ({
+  const newState = (facts: RequestFacts, hadCookie: boolean, sentCookies: SentCookies | undefined, now: number): SessionState => ({
     base: { data: {}, flash: {}, meta: { createdAt: now, lastSeenAt: now } },
     data: {},
     flashRead: new Set(),
@@ -113,6 +117,7 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
     userAgent: facts.userAgent ?? undefined,
     maxValueBytes: mode.maxValueBytes,
     persistentByDefault: cookie.persistent,
+    sentCookies,
   });
 
   const loadFrom = async (facts: RequestFacts): Promise<Session<D>> => {
@@ -120,14 +125,17 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
     const name = cookies.isSecure(facts.secure) ? cookie.name : cookie.plainName;
     // Every value under the session cookie's name (a browser sends every cookie whose domain and path match, longest
     // path first), tried in the order sent: the first that gives a live session wins.
-    const values = readCookieValues(facts.cookie, name, limits.maxCandidates);
-    const state = newState(facts, values.length > 0, now);
+    // With `cookie.chunks`, the values sent whole come first, then those joined from chunks.
+    const read = chunked?.read(facts.cookie, name);
+    const values = read?.values ?? readCookieValues(facts.cookie, name, limits.maxCandidates);
+    const state = newState(facts, values.length > 0 || (read?.sent.chunks.length ?? 0) > 0, read?.sent, now);
+    // A header stuffed with junk must not turn into as many events (and log lines) as it has values.
+    let rejections = 0;
+    const reject = (reason: RejectionReason): void => {
+      if (++rejections <= limits.maxRejectionEvents) emit({ type: "cookie_rejected", reason });
+    };
+    read?.rejections.forEach(reject);
     if (values.length > 0) {
-      // A header stuffed with junk must not turn into as many events (and log lines) as it has values.
-      let rejections = 0;
-      const reject = (reason: RejectionReason): void => {
-        if (++rejections <= limits.maxRejectionEvents) emit({ type: "cookie_rejected", reason });
-      };
       const loaded = await mode.load(values, state, now, reject);
       if (loaded !== undefined) {
         state.base = loaded.record;
