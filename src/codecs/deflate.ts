@@ -56,7 +56,7 @@ export function inflateRaw(bytes: Uint8Array, maxBytes: number): Awaitable<Uint8
  * const smaller = await webDeflateRaw(bytes);
  */
 export async function webDeflateRaw(bytes: Uint8Array): Promise<Uint8Array> {
-  const reader = streamOf(bytes).pipeThrough(new CompressionStream("deflate-raw")).getReader();
+  const reader = readThrough(bytes, new CompressionStream("deflate-raw"));
   const parts: Uint8Array[] = [];
   for (;;) {
     const { done, value } = await reader.read();
@@ -74,7 +74,7 @@ export async function webDeflateRaw(bytes: Uint8Array): Promise<Uint8Array> {
  * const bytes = await webInflateRaw(deflated, 65536);
  */
 export async function webInflateRaw(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array | undefined> {
-  const reader = streamOf(bytes).pipeThrough(new DecompressionStream("deflate-raw")).getReader();
+  const reader = readThrough(bytes, new DecompressionStream("deflate-raw"));
   const parts: Uint8Array[] = [];
   let total = 0;
   try {
@@ -94,13 +94,21 @@ export async function webInflateRaw(bytes: Uint8Array, maxBytes: number): Promis
   }
 }
 
-function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
+/** A transform stream of bytes, as (De)CompressionStream is; the DOM and Node typings spell its chunk types apart. */
+interface ByteTransform {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+/** A reader of `bytes` put through `transform`. */
+function readThrough(bytes: Uint8Array, transform: CompressionStream | DecompressionStream): ReadableStreamDefaultReader<Uint8Array> {
+  const source = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(bytes);
       controller.close();
     },
   });
+  return source.pipeThrough(transform as unknown as ByteTransform).getReader();
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
