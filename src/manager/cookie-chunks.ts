@@ -13,6 +13,9 @@ import type { CookieIssuer } from "./cookie-issuer.js";
 import type { RejectionReason } from "./events.js";
 import { limits } from "./options.js";
 
+/** The most cookies a session is split over; adapters that rebuild a Cookie header (Next.js) keep these names. */
+export { maxChunks };
+
 /** How cookie mode writes its cookie: the response changes for a new value, for an ended session, and for no change. */
 export interface SessionCookie {
   /** Carries `value` (Set-Cookie for it, and deletions of the request's cookies it no longer needs). */
