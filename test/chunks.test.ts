@@ -222,6 +222,14 @@ describe("cookie.maxBytes", () => {
     expect(error.message).not.toContain(notes.slice(0, 20));
   });
 
+  it("throws ERR_COOKIE_TOO_LARGE for a value past the largest budget: 16 full cookies", async () => {
+    const long: Codec = { name: "long", encode: () => "x".repeat(65_450), decode: () => ({ record: { data: {}, flash: {}, meta: { createdAt: 0, lastSeenAt: 0 } }, keyIndex: 0 }) };
+    const sessions = createSessions<Data>({ secrets: [secret], codec: long, cookie: { chunks: true, maxBytes: 65536 } });
+    const session = await sessions.load(request());
+    session.set("username", "alice");
+    expect((await errorOf(sessions.commit(session, new Response()))).code).toBe("ERR_COOKIE_TOO_LARGE");
+  });
+
   it("allows the default 12288 bytes: three full cookies", async () => {
     const sessions = createSessions<Data>({ secrets: [secret], cookie: { chunks: true } });
     vi.spyOn(console, "warn").mockImplementation(() => undefined);

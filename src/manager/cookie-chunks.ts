@@ -80,14 +80,16 @@ export function chunkedCookie(settings: CookieSettings, cookies: CookieIssuer, w
     return headers;
   };
 
-  /** Refuses a value over the budget (or over `maxChunks` cookies), and warns once of one near it. */
-  const budget = (name: string, size: number, fits = true): void => {
-    if (!fits || size > maxBytes) {
-      throw new TesseraError(
-        "ERR_COOKIE_TOO_LARGE",
-        `session cookie "${name}" would be ${size} bytes over its chunks, over cookie.maxBytes (${maxBytes}); store less in the session or use a store (for example sqliteStore) so the cookie holds only an id`,
-      );
-    }
+  /** The error for a value of `size` bytes in all: over the budget, or over `maxChunks` cookies. */
+  const tooLarge = (name: string, size: number): TesseraError =>
+    new TesseraError(
+      "ERR_COOKIE_TOO_LARGE",
+      `session cookie "${name}" would be ${size} bytes over its chunks, over cookie.maxBytes (${maxBytes}); store less in the session or use a store (for example sqliteStore) so the cookie holds only an id`,
+    );
+
+  /** Refuses a value over the budget, and warns once of one near it. */
+  const budget = (name: string, size: number): void => {
+    if (size > maxBytes) throw tooLarge(name, size);
     if (!warned && size >= maxBytes * 0.8) {
       warned = true;
       warn(
@@ -121,7 +123,7 @@ export function chunkedCookie(settings: CookieSettings, cookies: CookieIssuer, w
         return changes([cookies.set(state, value, meta, now), ...deletions(state, now, true, 0)]);
       }
       const chunks = splitCookieValue(name, value);
-      if (chunks === undefined) return budget(name, name.length + value.length, false) as never;
+      if (chunks === undefined) throw tooLarge(name, name.length + value.length);
       budget(name, chunks.reduce((sum, chunk) => sum + chunk.name.length + chunk.value.length, 0));
       const headers = chunks.map((chunk, index) => cookies.set(state, chunk.value, meta, now, index));
       return changes([...headers, ...deletions(state, now, false, chunks.length)]);
