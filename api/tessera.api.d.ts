@@ -490,6 +490,45 @@ export declare const defaults: Readonly<{
  */
 export declare function createTesseraSessionStorage<Data = Record<string, unknown>, FlashData = Data>(sessions: SessionManager<SessionData>, options?: TesseraSessionStorageOptions): TesseraSessionStorage<Data, FlashData>;
 
+// ---- dist/codecs/deflate.d.ts
+import type { Awaitable } from "../core/store.js";
+/**
+ * `bytes` compressed with raw DEFLATE: synchronously with node:zlib (Node, Bun, Deno), with a Promise from
+ * `CompressionStream("deflate-raw")` on Workers and edge runtimes.
+ *
+ * @example
+ * const smaller = await deflateRaw(utf8Bytes(json));
+ */
+export declare function deflateRaw(bytes: Uint8Array): Awaitable<Uint8Array>;
+/**
+ * `bytes` inflated, or `undefined` when they are not one complete raw DEFLATE stream (with nothing after it, on
+ * node:zlib and wherever DecompressionStream checks that), or when they inflate to more than `maxBytes` (inflation
+ * stops there: a bomb never costs more than the cap).
+ *
+ * @example
+ * const json = await inflateRaw(deflated, 65536); // undefined past 64 KiB
+ */
+export declare function inflateRaw(bytes: Uint8Array, maxBytes: number): Awaitable<Uint8Array | undefined>;
+/** Options of the sealed and signed codecs about compression. */
+export interface CompressionOptions {
+    /**
+     * Compress the serialized record with raw DEFLATE before sealing or signing, when that makes it smaller (the
+     * format version says so). Off by default: a compressed value's length tells an observer how well data the
+     * attacker may influence compresses beside a secret (README, "Big sessions in the cookie"). Values compressed or
+     * not are read either way. @default false
+     */
+    compress?: boolean;
+    /** The most a compressed value may inflate to; one over it is refused (`bad_payload`), and none over it is written compressed. @default 65536 */
+    maxInflatedBytes?: number;
+}
+/** The defaults of `CompressionOptions`. */
+export declare const compressionDefaults: Readonly<{
+    /** @default false */
+    readonly compress: false;
+    /** @default 65536 */
+    readonly maxInflatedBytes: 65536;
+}>;
+
 // ---- dist/codecs/flask/codec.d.ts
 import type { SyncCodec } from "../../core/codec.js";
 import { type Duration } from "../../core/duration.js";
@@ -873,10 +912,11 @@ export declare const defaults: Readonly<{
 import type { Codec } from "../core/codec.js";
 import type { KeyRing } from "../crypto/keyring.js";
 import { type PayloadSerializer } from "./json.js";
+import { type CompressionOptions } from "./deflate.js";
 /** The cipher a sealed value is made with; values of either always open. */
 export type SealedCipher = "aes-256-gcm" | "xchacha20-poly1305";
 /** Options of `createSealedCodec`. */
-export interface SealedCodecOptions {
+export interface SealedCodecOptions extends CompressionOptions {
     /**
      * The cipher new values are sealed with. `"xchacha20-poly1305"` is about 4× cheaper per value with sodium-native
      * installed (an optional peer); it needs node:crypto or sodium-native (Node, Bun, Deno), so a Web-Crypto-only
@@ -888,27 +928,33 @@ export interface SealedCodecOptions {
 }
 /**
  * A codec that seals records: unreadable and unforgeable without a secret. The cookie name and the format version
- * are bound into the AAD, so a value cannot be replayed under another cookie name. Synchronous on node:crypto; on
- * Web Crypto, `encode` and `decode` answer with a Promise.
+ * are bound into the AAD, so a value cannot be replayed under another cookie name or read as another version. With
+ * `compress`, a record is compressed before it is sealed when that makes it smaller; values of every version open
+ * whatever the options. Synchronous on node:crypto and node:zlib; on Web Crypto, `encode` and `decode` answer with a
+ * Promise.
  *
  * @example
  * const codec = createSealedCodec(createKeyRing([secret]));
+ * const faster = createSealedCodec(createKeyRing([secret]), { cipher: "xchacha20-poly1305", compress: true });
  */
-export declare function createSealedCodec(ring: KeyRing, options?: SealedCodecOptions | PayloadSerializer): Codec;
+export declare function createSealedCodec(ring: KeyRing, options?: SealedCodecOptions | PayloadSerializer, compression?: CompressionOptions): Codec;
 
 // ---- dist/codecs/signed.d.ts
 import type { Codec } from "../core/codec.js";
 import type { KeyRing } from "../crypto/keyring.js";
 import { type PayloadSerializer } from "./json.js";
+import { type CompressionOptions } from "./deflate.js";
 /**
  * A codec that signs records: anyone holding the cookie can read it, nobody without a secret can change it.
- * The MAC covers the format version, the key id, the cookie name and the payload. Synchronous on node:crypto; on
- * Web Crypto, `encode` and `decode` answer with a Promise.
+ * The MAC covers the format version, the key id, the cookie name and the payload. With `compress`, the payload is
+ * the record compressed when that makes it smaller (format version 2: then no longer readable at a glance); values
+ * of either version verify. Synchronous on node:crypto and node:zlib; on Web Crypto, `encode` and `decode` answer
+ * with a Promise.
  *
  * @example
  * const codec = createSignedCodec(createKeyRing([secret]));
  */
-export declare function createSignedCodec(ring: KeyRing, serializer?: PayloadSerializer): Codec;
+export declare function createSignedCodec(ring: KeyRing, serializer?: PayloadSerializer, options?: CompressionOptions): Codec;
 
 // ---- dist/cookie/options.d.ts
 import { type CookieAttributes } from "./serialize.js";
@@ -938,6 +984,18 @@ export interface CookieOptions {
     prefix?: "auto" | "host" | "secure" | "none";
     /** A cookie that outlives the browser session, expiring with the session on the server. @default true */
     persistent?: boolean;
+    /**
+     * Cookie mode: a session over the 4096 bytes one cookie holds is split over `<name>.0`, `<name>.1`, ... (and joined
+     * when read) instead of refused. A session that fits stays one cookie under its name. Every request then carries
+     * every chunk. @default false
+     */
+    chunks?: boolean;
+    /**
+     * With `chunks`: the most the session's cookies may take together (name and value of each, as the 4096-byte
+     * limit counts them); over it, commit throws `ERR_COOKIE_TOO_LARGE`, and in development a warning tells at 80 %.
+     * From 4096 to 65536. @default 12288 (three full cookies: what Node's 16 KiB request header limit leaves room for)
+     */
+    maxBytes?: number;
 }
 /** Resolved cookie settings; `attributes.secure` is replaced per request when `secure` is `"auto"`. */
 export interface CookieSettings {
@@ -947,6 +1005,10 @@ export interface CookieSettings {
     plainName: string;
     secure: boolean | "auto";
     persistent: boolean;
+    /** `chunks`: split a value too long for one cookie. */
+    chunks: boolean;
+    /** `maxBytes`: the budget of the session's cookies together, with `chunks`. */
+    maxBytes: number;
     attributes: CookieAttributes;
 }
 /** Defaults for the session cookie. */
@@ -959,6 +1021,8 @@ export declare const defaults: Readonly<{
     readonly partitioned: false;
     readonly persistent: true;
     readonly prefix: "auto";
+    readonly chunks: false;
+    readonly maxBytes: 12288;
 }>;
 /**
  * Applies defaults and refuses, naming the option, any combination a browser would reject.
@@ -1938,6 +2002,7 @@ export type { Secret, KeyRing, DerivedKeys } from "./crypto/keyring.js";
 export type { CryptoBackend, SecretKey, KeyAlgorithm } from "./crypto/backend.js";
 export type { PayloadSerializer } from "./codecs/json.js";
 export { createSealedCodec, type SealedCipher, type SealedCodecOptions } from "./codecs/sealed.js";
+export type { CompressionOptions } from "./codecs/deflate.js";
 export { createSignedCodec } from "./codecs/signed.js";
 export { createKeyRing } from "./crypto/keyring.js";
 export { encodeRecord, decodeRecord } from "./core/wire.js";
@@ -2079,7 +2144,9 @@ import type { DataRejection } from "./data-schema.js";
 /** Why a session cookie sent by the client did not give its session back. */
 export type RejectionReason = CodecFailure | "malformed_token" | "unknown_session" | "idle_timeout" | "absolute_timeout" | "not_yet_valid"
 /** Cookie mode with `revocation`: the session was signed out (`destroy`, `revokeSession`) or its user's sessions revoked. */
- | "revoked";
+ | "revoked"
+/** `cookie.chunks`: a chunk its count calls for was not sent, or chunks came without chunk 0. */
+ | "missing_chunk";
 /**
  * Something worth logging or counting. `session_gone`: a request's session was destroyed, revoked or expired by
  * another request while it ran, so nothing was written back. `record_rejected`: a stored record could not be
@@ -2221,6 +2288,14 @@ export interface SessionsOptions<D extends SessionData = DeclaredSessionData> {
      * shares its cookie with one keeps the default. @default "aes-256-gcm"
      */
     cipher?: SealedCipher;
+    /**
+     * Cookie mode, sealed or signed codec: the session is compressed (raw DEFLATE) before it is sealed or signed, when
+     * that makes it smaller. Off by default, because the cookie's length then tells an observer how well the session
+     * compresses: data an attacker can put in the session beside a secret leaks the secret a guess at a time (as in
+     * CRIME and BREACH). Compressed or not, cookies are read either way, and never inflated past `maxRecordBytes`.
+     * @default false
+     */
+    compress?: boolean;
     cookie?: CookieOptions;
     /** A session unused this long ends. @default "24h" */
     idleTimeout?: Duration;
@@ -2236,7 +2311,8 @@ export interface SessionsOptions<D extends SessionData = DeclaredSessionData> {
     trustProxy?: boolean | number;
     /**
      * Store mode: the largest a session record may be, as stored (data, flash messages and metadata, in bytes).
-     * A value over it is refused at `set` and a record over it at commit, with `ERR_SESSION_TOO_LARGE`. @default 65536
+     * A value over it is refused at `set` and a record over it at commit, with `ERR_SESSION_TOO_LARGE`. Cookie mode:
+     * the most a compressed cookie inflates to (see `compress`). @default 65536
      */
     maxRecordBytes?: number;
     /**

@@ -14,7 +14,9 @@ import { createSessions, type Sessions, type SessionsOptions } from "../src/inde
 import { openTelemetry } from "../src/opentelemetry/index.js";
 import { createSealedCodec } from "../src/codecs/sealed.js";
 import { createSignedCodec } from "../src/codecs/signed.js";
-import { readCookieValues } from "../src/cookie/parse.js";
+import { joinChunks, maxChunks, splitCookieValue } from "../src/cookie/chunks.js";
+import { readChunkedCookie, readCookieValues } from "../src/cookie/parse.js";
+import { jsonSerializer } from "../src/codecs/json.js";
 import type { SyncCodec } from "../src/core/codec.js";
 import type { SessionRecord } from "../src/core/record.js";
 import { encodeRecord } from "../src/core/wire.js";
@@ -53,6 +55,16 @@ const sodiumSealed = new Uint8Array(plaintext.length + 16);
 sodium.seal(nonce, aad, plaintext, sodiumSealed, 0);
 
 const header = `_ga=GA1.2.3.4; theme=dark; sid=${sealedValue}; lang=en`;
+
+// Big sessions: a cart of 300 items (about 6 KiB of JSON), sealed with and without `compress`, and a 9 KiB sealed
+// value split over three cookies (`cookie.chunks`).
+const compressing = createSealedCodec(ring, jsonSerializer, { compress: true }) as SyncCodec;
+const bigCart: SessionRecord = { ...record, data: { cart: Array.from({ length: 300 }, (_, i) => `sku-${(i * 7919) % 1000}-blue-m`) } };
+const cartSealed = sealed.encode(bigCart, context);
+const cartCompressed = compressing.encode(bigCart, context);
+const bigValue = "x".repeat(9000);
+const chunkedHeader = `_ga=GA1.2.3.4; ${splitCookieValue("sid", bigValue)!.map((chunk) => `${chunk.name}=${chunk.value}`).join("; ")}; lang=en`;
+const wholeHeader = `_ga=GA1.2.3.4; sid=${bigValue}; lang=en`;
 const hostile = ";".repeat(100_000);
 const hostileEquals = `${"a=b;".repeat(16_384)}sid=x`;
 
@@ -119,6 +131,19 @@ const rows: [string, string, number, number][] = [
     "HMAC-SHA256, raw",
     measure(() => signed.encode(record, context)),
     measure(() => createHmac("sha256", key).update(plaintext).digest()),
+  ],
+  [
+    `seal a ${cartSealed.length} B cart, compress (to ${cartCompressed.length} B)`,
+    "sealed codec, not compressed",
+    measure(() => compressing.encode(bigCart, context)),
+    measure(() => sealed.encode(bigCart, context)),
+  ],
+  ["open it, compressed", "open it, not compressed", measure(() => compressing.decode(cartCompressed, context)), measure(() => sealed.decode(cartSealed, context))],
+  [
+    "read and join 3 chunks (9 KiB)",
+    "readCookieValues, one 9 KiB value",
+    measure(() => joinChunks(readChunkedCookie(chunkedHeader, "sid", maxChunks).chunks, 8)),
+    measure(() => readCookieValues(wholeHeader, "sid")),
   ],
   ["parse a normal Cookie header", "cookie.parseCookie", measure(() => readCookieValues(header, "sid")), measure(() => parseCookie(header))],
   [

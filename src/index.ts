@@ -27,6 +27,7 @@ export type { Secret, KeyRing, DerivedKeys } from "./crypto/keyring.js";
 export type { CryptoBackend, SecretKey, KeyAlgorithm } from "./crypto/backend.js";
 export type { PayloadSerializer } from "./codecs/json.js";
 export { createSealedCodec, type SealedCipher, type SealedCodecOptions } from "./codecs/sealed.js";
+export type { CompressionOptions } from "./codecs/deflate.js";
 export { createSignedCodec } from "./codecs/signed.js";
 export { createKeyRing } from "./crypto/keyring.js";
 export { encodeRecord, decodeRecord } from "./core/wire.js";

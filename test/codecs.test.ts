@@ -23,6 +23,9 @@ describeCodec("sealed with XChaCha20-Poly1305 (sodium-native)", (secrets) =>
   createSealedCodec(createKeyRing(secrets), { cipher: "xchacha20-poly1305", xchacha: sodiumXChaCha() }));
 describeCodec("sealed with XChaCha20-Poly1305 (node:crypto)", (secrets) =>
   createSealedCodec(createKeyRing(secrets), { cipher: "xchacha20-poly1305", xchacha: nodeXChaCha() }));
+// With `compress` (the suite's records are small, so this mostly proves nothing changes for them).
+describeCodec("sealed, compress", (secrets) => createSealedCodec(createKeyRing(secrets), undefined, { compress: true }));
+describeCodec("signed, compress", (secrets) => createSignedCodec(createKeyRing(secrets), undefined, { compress: true }));
 
 /**
  * A jwt codec as createSessions drives it: every call carries the manager's time, and every encode the session's

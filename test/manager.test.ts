@@ -660,7 +660,7 @@ describe("hardening regressions", () => {
       return cookieHeader(await sessions.commit(session, new Response()), "__Host-sid");
     };
     const fromX = await login(xchacha);
-    expect(Buffer.from(fromX.split("=")[1]!, "base64url")[0]).toBe(2);
+    expect(Buffer.from(fromX.split("=")[1]!, "base64url")[0]).toBe(3);
     expect((await aes.load(https(fromX))).get("username")).toBe("alice");
     expect((await xchacha.load(https(await login(aes)))).get("username")).toBe("alice");
     expect(() => createSessions({ secrets: [secret], cipher: "xchacha20-poly1305", store: memoryStore() })).toThrow(

@@ -1,3 +1,4 @@
+import { deflateRawSync } from "node:zlib";
 import { describe, it, expect } from "vitest";
 import { reasonFor as reasonOf } from "../../test/codec-conformance.js";
 import type { CodecContext, SyncCodec } from "../core/codec.js";
@@ -94,7 +95,7 @@ describe("sealed codec", () => {
 
   it("rejects an unsupported version byte as unsupported_version", () => {
     const bytes = Buffer.from(codec.encode(record, sid), "base64url");
-    for (const version of [0, 3, 255]) {
+    for (const version of [0, 5, 255]) {
       bytes[0] = version;
       expect(reasonFor(bytes.toString("base64url")), `version ${version}`).toBe("unsupported_version");
     }
@@ -142,9 +143,9 @@ describe("sealed codec", () => {
 describe("sealed codec with XChaCha20-Poly1305", () => {
   const xchacha = createSealedCodec(ring, { cipher: "xchacha20-poly1305" }) as SyncCodec;
 
-  it("lays out version 2, key id, a 24-byte nonce, then ciphertext and a 16-byte tag", () => {
+  it("lays out version 3, key id, a 24-byte nonce, then ciphertext and a 16-byte tag", () => {
     const bytes = Buffer.from(xchacha.encode(record, sid), "base64url");
-    expect(bytes[0]).toBe(2);
+    expect(bytes[0]).toBe(3);
     expect(bytes.subarray(1, 5).equals(ring.current.id)).toBe(true);
     expect(bytes.length).toBe(1 + 4 + 24 + Buffer.byteLength(encodeRecord(record)) + tagBytes);
     expect(bytes.includes(Buffer.from("alice"))).toBe(false);
@@ -160,7 +161,7 @@ describe("sealed codec with XChaCha20-Poly1305", () => {
     bytes[0] = 1;
     expect(reasonFor(bytes.toString("base64url"))).toBe("bad_signature");
     const aes = Buffer.from(codec.encode(record, sid), "base64url");
-    aes[0] = 2;
+    aes[0] = 3;
     expect(reasonFor(aes.toString("base64url"))).toBe("bad_signature");
   });
 
@@ -172,5 +173,70 @@ describe("sealed codec with XChaCha20-Poly1305", () => {
       expect.objectContaining({ code: "ERR_INVALID_OPTION" }),
     );
     expect(() => createSealedCodec(ring, { cipher: "chacha" as never })).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
+  });
+
+  it("compresses too: version 4, opened by a codec without compress, and refused relabelled as version 3", () => {
+    const both = createSealedCodec(ring, { cipher: "xchacha20-poly1305", compress: true }) as SyncCodec;
+    const cart: SessionRecord = { ...record, data: { cart: Array.from({ length: 400 }, (_, i) => `book-${i % 10}`) } };
+    const bytes = Buffer.from(both.encode(cart, sid), "base64url");
+    expect(bytes[0]).toBe(4);
+    expect(bytes.length).toBeLessThan(Buffer.byteLength(encodeRecord(cart)) / 4);
+    expect(codec.decode(bytes.toString("base64url"), sid).record).toEqual(cart);
+    bytes[0] = 3;
+    expect(reasonFor(bytes.toString("base64url"))).toBe("bad_signature");
+  });
+});
+
+describe("sealed codec with compress", () => {
+  const compressing = createSealedCodec(ring, undefined, { compress: true }) as SyncCodec;
+  const cart: SessionRecord = { ...record, data: { cart: Array.from({ length: 400 }, (_, i) => `book-${i % 10}`) } };
+
+  it("seals a record that compresses as version 2, smaller, and opens it", () => {
+    const value = compressing.encode(cart, sid);
+    const bytes = Buffer.from(value, "base64url");
+    expect(bytes[0]).toBe(2);
+    expect(value.length).toBeLessThan(codec.encode(cart, sid).length / 4);
+    expect(compressing.decode(value, sid).record).toEqual(cart);
+  });
+
+  it("seals a record compression does not shrink as version 1, unchanged", () => {
+    // 28 bytes of JSON with nothing repeated: DEFLATE's block header makes them longer.
+    const tiny: SessionRecord = { data: {}, flash: {}, meta: { createdAt: 17, lastSeenAt: 23 } };
+    expect(deflateRawSync(encodeRecord(tiny)).length).toBeGreaterThanOrEqual(Buffer.byteLength(encodeRecord(tiny)));
+    const bytes = Buffer.from(compressing.encode(tiny, sid), "base64url");
+    expect(bytes[0]).toBe(1);
+    expect(bytes.length).toBe(headerBytes + Buffer.byteLength(encodeRecord(tiny)) + tagBytes);
+  });
+
+  it("opens compressed values without compress, and plain values with it (turning it on or off logs no one out)", () => {
+    expect(codec.decode(compressing.encode(cart, sid), sid).record).toEqual(cart);
+    expect(compressing.decode(codec.encode(cart, sid), sid).record).toEqual(cart);
+  });
+
+  it("binds the version into the AAD: a compressed value relabelled as plain fails the tag, and the reverse too", () => {
+    const compressed = Buffer.from(compressing.encode(cart, sid), "base64url");
+    compressed[0] = 1;
+    expect(reasonFor(compressed.toString("base64url"))).toBe("bad_signature");
+    const plain = Buffer.from(codec.encode(cart, sid), "base64url");
+    plain[0] = 2;
+    expect(reasonFor(plain.toString("base64url"))).toBe("bad_signature");
+  });
+
+  it("refuses a sealed bomb as bad_payload without inflating it past the cap", () => {
+    const plaintext = deflateRawSync(Buffer.from(`{"v":1,"c":1,"s":1,"d":{"x":"${"a".repeat(1 << 20)}"}}`));
+    const out = Buffer.alloc(headerBytes + plaintext.length + tagBytes);
+    out[0] = 2;
+    out.set(ring.current.id, 1);
+    const aad = Buffer.concat([out.subarray(0, 5), Buffer.from("tessera.sealed\0sid")]);
+    ring.crypto.seal(ring.current.sealKey, out.subarray(5, headerBytes), aad, plaintext, out, headerBytes);
+    expect(out.length).toBeLessThan(4096);
+    expect(reasonFor(out.toString("base64url"))).toBe("bad_payload");
+    const generous = createSealedCodec(ring, undefined, { maxInflatedBytes: 2 << 20 }) as SyncCodec;
+    expect(generous.decode(out.toString("base64url"), sid).record.data.x).toHaveLength(1 << 20);
+  });
+
+  it("writes a record over maxInflatedBytes uncompressed, so no reader is handed a value it cannot inflate", () => {
+    const capped = createSealedCodec(ring, undefined, { compress: true, maxInflatedBytes: 1024 }) as SyncCodec;
+    expect(Buffer.from(capped.encode(cart, sid), "base64url")[0]).toBe(1);
   });
 });

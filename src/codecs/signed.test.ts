@@ -1,6 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { reasonFor as reasonOf } from "../../test/codec-conformance.js";
 import { createHmac, hkdfSync } from "node:crypto";
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { CodecContext, SyncCodec } from "../core/codec.js";
 import { CodecError, type CodecFailure } from "../core/errors.js";
 import type { SessionRecord } from "../core/record.js";
@@ -123,7 +124,7 @@ describe("signed codec", () => {
 
   it("rejects an unsupported version byte as unsupported_version", () => {
     const { payload, signature } = split(codec.encode(record, sid));
-    for (const version of [0, 2, 255]) {
+    for (const version of [0, 3, 255]) {
       signature[0] = version;
       expect(reasonFor(`${payload}.${signature.toString("base64url")}`), `version ${version}`).toBe("unsupported_version");
     }
@@ -165,5 +166,51 @@ describe("signed codec", () => {
     expect(reasonFor(signRaw('{"v":1,"c":1,"s":1,"d":{"x":{"constructor":{"prototype":1}}}}'))).toBe("bad_payload");
     expect(reasonFor(signRaw(`{"v":1,"c":1,"s":1,"d":{"x":${"[".repeat(10_000)}${"]".repeat(10_000)}}}`))).toBe("bad_payload");
     expect(reasonFor(signRaw('{"v":2,"c":1,"s":1,"d":{}}'))).toBe("unsupported_version");
+  });
+});
+
+describe("signed codec with compress", () => {
+  const compressing = createSignedCodec(ring, undefined, { compress: true }) as SyncCodec;
+  const cart: SessionRecord = { ...record, data: { cart: Array.from({ length: 400 }, (_, i) => `book-${i % 10}`) } };
+  /** A value signed by hand: `payload` as it is, under `version`. */
+  const signRaw = (payload: Uint8Array, version: number): string => {
+    const text = Buffer.from(payload).toString("base64url");
+    const header = Buffer.concat([Buffer.from([version]), ring.current.id]);
+    const mac = Buffer.from(ring.crypto.hmac(ring.current.signKey, [header, Buffer.from("tessera.signed\0sid\0"), Buffer.from(text)]) as Uint8Array);
+    return `${text}.${Buffer.concat([header, mac]).toString("base64url")}`;
+  };
+
+  it("signs a record that compresses as version 2: its payload is the record deflated, and it opens", () => {
+    const value = compressing.encode(cart, sid);
+    const { payload, signature } = split(value);
+    expect(signature[0]).toBe(2);
+    expect(inflateRawSync(Buffer.from(payload, "base64url")).toString()).toBe(encodeRecord(cart));
+    expect(value.length).toBeLessThan(codec.encode(cart, sid).length / 4);
+    expect(compressing.decode(value, sid).record).toEqual(cart);
+  });
+
+  it("signs a record compression does not shrink as version 1, the same value as without compress", () => {
+    // 28 bytes of JSON with nothing repeated: DEFLATE's block header makes them longer.
+    const tiny: SessionRecord = { data: {}, flash: {}, meta: { createdAt: 17, lastSeenAt: 23 } };
+    expect(deflateRawSync(encodeRecord(tiny)).length).toBeGreaterThanOrEqual(Buffer.byteLength(encodeRecord(tiny)));
+    expect(compressing.encode(tiny, sid)).toBe(codec.encode(tiny, sid));
+  });
+
+  it("opens compressed values without compress, and plain values with it", () => {
+    expect(codec.decode(compressing.encode(cart, sid), sid).record).toEqual(cart);
+    expect(compressing.decode(codec.encode(cart, sid), sid).record).toEqual(cart);
+  });
+
+  it("covers the version with the MAC: a compressed value relabelled as plain fails", () => {
+    const { payload, signature } = split(compressing.encode(cart, sid));
+    signature[0] = 1;
+    expect(reasonFor(`${payload}.${signature.toString("base64url")}`)).toBe("bad_signature");
+  });
+
+  it("refuses a signed bomb as bad_payload, and a version 2 payload that is not DEFLATE", () => {
+    const bomb = deflateRawSync(Buffer.from(`{"v":1,"c":1,"s":1,"d":{"x":"${"a".repeat(1 << 20)}"}}`));
+    expect(reasonFor(signRaw(bomb, 2))).toBe("bad_payload");
+    expect(reasonFor(signRaw(Buffer.from(encodeRecord(record)), 2))).toBe("bad_payload");
+    expect(codec.decode(signRaw(deflateRawSync(Buffer.from(encodeRecord(record))), 2), sid).record).toEqual(record);
   });
 });

@@ -29,6 +29,18 @@ export interface CookieOptions {
   prefix?: "auto" | "host" | "secure" | "none";
   /** A cookie that outlives the browser session, expiring with the session on the server. @default true */
   persistent?: boolean;
+  /**
+   * Cookie mode: a session over the 4096 bytes one cookie holds is split over `<name>.0`, `<name>.1`, ... (and joined
+   * when read) instead of refused. A session that fits stays one cookie under its name. Every request then carries
+   * every chunk. @default false
+   */
+  chunks?: boolean;
+  /**
+   * With `chunks`: the most the session's cookies may take together (name and value of each, as the 4096-byte
+   * limit counts them); over it, commit throws `ERR_COOKIE_TOO_LARGE`, and in development a warning tells at 80 %.
+   * From 4096 to 65536. @default 12288 (three full cookies: what Node's 16 KiB request header limit leaves room for)
+   */
+  maxBytes?: number;
 }
 
 /** Resolved cookie settings; `attributes.secure` is replaced per request when `secure` is `"auto"`. */
@@ -39,6 +51,10 @@ export interface CookieSettings {
   plainName: string;
   secure: boolean | "auto";
   persistent: boolean;
+  /** `chunks`: split a value too long for one cookie. */
+  chunks: boolean;
+  /** `maxBytes`: the budget of the session's cookies together, with `chunks`. */
+  maxBytes: number;
   attributes: CookieAttributes;
 }
 
@@ -52,6 +68,8 @@ export const defaults = Object.freeze({
   partitioned: false,
   persistent: true,
   prefix: "auto",
+  chunks: false,
+  maxBytes: 12288,
 } as const);
 
 /** RFC 6265 §4.1.1 cookie-name: an RFC 7230 token. */
@@ -100,11 +118,19 @@ export function resolveCookieOptions(options: CookieOptions = {}): CookieSetting
   // RFC 6265bis §5.6.7 and CHIPS: browsers drop SameSite=None and Partitioned cookies that are not Secure.
   if (sameSite === "none" && secure !== true) fail("cookie.sameSite", '"none" requires `cookie.secure: true` (or a prefix)');
   if (partitioned && secure !== true) fail("cookie.partitioned", "requires `cookie.secure: true` (or a prefix)");
+  const chunks = options.chunks ?? defaults.chunks;
+  if (typeof chunks !== "boolean") fail("cookie.chunks", "must be true or false");
+  const maxBytes = options.maxBytes ?? defaults.maxBytes;
+  if (options.maxBytes !== undefined && !chunks) fail("cookie.maxBytes", "needs `cookie.chunks: true`: one cookie holds 4096 bytes at most");
+  // 16 cookies of 4096 bytes: past that no server takes the Cookie header anyway (Node's default is 16 KiB in all).
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 4096 || maxBytes > 65536) fail("cookie.maxBytes", "must be a whole number of bytes from 4096 to 65536");
   return {
     name,
     plainName: secure === true ? name : plainName,
     secure,
     persistent: options.persistent ?? defaults.persistent,
+    chunks,
+    maxBytes,
     attributes: {
       path,
       domain,

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { readCookieValues } from "./parse.js";
+import { readChunkedCookie, readCookieValues } from "./parse.js";
 
 /** A header that counts the characters the parser's string methods examine: work, not time, so never flaky. */
 class CountingHeader extends String {
@@ -129,6 +129,20 @@ describe("readCookieValues", () => {
     const header = new CountingHeader(text);
     const expected = readCookieValues(text, name);
     expect(readCookieValues(header as unknown as string, name)).toEqual(expected);
+    expect(header.scanned).toBeGreaterThan(0);
+    expect(header.scanned).toBeLessThanOrEqual(4 * text.length + 8);
+  });
+
+  it.each([
+    [";".repeat(65_536) + "sid.0=end", "sid"],
+    ["sid.1=1;".repeat(8_192), "sid"],
+    ["sid.99=1; sid.01=1;".repeat(4_096), "sid"],
+    ["s.0=1;".repeat(16_384), "s".repeat(1_000)],
+    [" ".repeat(65_536) + "=", "sid"],
+  ])("reads chunks in one pass too, examining each character a bounded number of times (case %#)", (text, name) => {
+    const header = new CountingHeader(text);
+    const expected = readChunkedCookie(text, name, 16);
+    expect(readChunkedCookie(header as unknown as string, name, 16)).toEqual(expected);
     expect(header.scanned).toBeGreaterThan(0);
     expect(header.scanned).toBeLessThanOrEqual(4 * text.length + 8);
   });

@@ -54,3 +54,66 @@ function trimSpaceEnd(text: string, from: number, to: number): number {
 function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x09;
 }
+
+/** The values of one cookie sent whole and split into chunks (see `readChunkedCookie`). */
+export interface ChunkedCookieValues {
+  /** Values sent under the name itself, in order. */
+  whole: string[];
+  /** Values sent under `<name>.<i>`, by `i`, in order; an index not sent is empty. */
+  chunks: string[][];
+}
+
+/**
+ * Every value of cookie `name` and of its chunks `<name>.0`, `<name>.1`, ... below `maxChunks`, in one pass over the
+ * header (the same pass as `readCookieValues`): at most `limit` whole values and `perChunk` values of each chunk.
+ * A chunk index is canonical decimal ("07" is not chunk 7), so each chunk has one name.
+ *
+ * @example
+ * readChunkedCookie("sid.1=b; sid.0=2.a", "sid", 16); // { whole: [], chunks: [["2.a"], ["b"], [], ...] }
+ */
+export function readChunkedCookie(header: string | null | undefined, name: string, maxChunks: number, limit = 4, perChunk = 4): ChunkedCookieValues {
+  const found: ChunkedCookieValues = { whole: [], chunks: Array.from({ length: maxChunks }, () => []) };
+  if (!header) return found;
+  const length = header.length;
+  let start = 0;
+  let eq = -1;
+  while (start < length) {
+    let end = header.indexOf(";", start);
+    if (end === -1) end = length;
+    if (eq < start) {
+      eq = header.indexOf("=", start);
+      if (eq === -1) break;
+    }
+    if (eq < end) {
+      const keyStart = skipSpace(header, start, eq);
+      const keyEnd = trimSpaceEnd(header, keyStart, eq);
+      const index = keyEnd - keyStart >= name.length && header.startsWith(name, keyStart) ? chunkIndexOf(header, keyStart + name.length, keyEnd) : -2;
+      const into = index === -1 ? (found.whole.length < limit ? found.whole : undefined) : index >= 0 && index < maxChunks && found.chunks[index]!.length < perChunk ? found.chunks[index] : undefined;
+      if (into !== undefined) {
+        let valueStart = skipSpace(header, eq + 1, end);
+        let valueEnd = trimSpaceEnd(header, valueStart, end);
+        if (valueEnd - valueStart >= 2 && header.charCodeAt(valueStart) === 0x22 && header.charCodeAt(valueEnd - 1) === 0x22) {
+          valueStart++;
+          valueEnd--;
+        }
+        into.push(header.slice(valueStart, valueEnd));
+      }
+    }
+    start = end + 1;
+  }
+  return found;
+}
+
+/** After the name: -1 for nothing (the whole cookie), the index for ".<canonical decimal>", else -2. */
+function chunkIndexOf(header: string, from: number, to: number): number {
+  if (from === to) return -1;
+  // "." then 1 or 2 digits, no leading zero: chunk indices stay below 100.
+  if (header.charCodeAt(from) !== 0x2e || to - from < 2 || to - from > 3) return -2;
+  let index = 0;
+  for (let i = from + 1; i < to; i++) {
+    const digit = header.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9 || (digit === 0 && i === from + 1 && to - from > 2)) return -2;
+    index = index * 10 + digit;
+  }
+  return index;
+}

@@ -31,6 +31,7 @@ function load<D extends SessionData = SessionData>(base: SessionRecord): { sessi
     userAgent: "test-agent",
     maxValueBytes: undefined,
     persistentByDefault: true,
+    sentCookies: undefined,
   };
   return { session: new Session<D>(state) };
 }

@@ -63,6 +63,18 @@ export interface SessionState {
   maxValueBytes: number | undefined;
   /** The `cookie.persistent` option: the cookie's lifetime for a session that made no choice of its own. */
   persistentByDefault: boolean;
+  /** Cookie mode with `cookie.chunks`: the session cookies the request carried, so a commit clears those it no longer uses. */
+  sentCookies: SentCookies | undefined;
+}
+
+/** @internal The session cookies a request carried, whole and in chunks (cookie mode with `cookie.chunks`). */
+export interface SentCookies {
+  /** Sent whole, under the cookie's name. */
+  whole: boolean;
+  /** The chunk indices sent (`<name>.<i>`), ascending. */
+  chunks: readonly number[];
+  /** Each value the chunks joined into, with the number of chunks it took. */
+  joined: ReadonlyMap<string, number>;
 }
 
 /** @internal Symbol under which the manager reaches a session's state. */

@@ -4,7 +4,7 @@ import { expiresAt, type TimeoutPolicy } from "../core/policy.js";
 import type { SessionMeta } from "../core/record.js";
 import type { SessionState } from "../core/session.js";
 import type { CookieSettings } from "../cookie/options.js";
-import { createSetCookieWriter } from "../cookie/serialize.js";
+import { createSetCookieWriter, type SetCookieWriter } from "../cookie/serialize.js";
 
 /** The session cookie as it goes out for one request. */
 export interface CookieIssuer {
@@ -12,10 +12,13 @@ export interface CookieIssuer {
   isSecure(requestSecure: boolean): boolean;
   /** The name the cookie goes out under for this request; a store token's tag binds it. */
   nameFor(state: SessionState): string;
-  /** `Set-Cookie` for `value`, living as long as the session `meta` describes. */
-  set(state: SessionState, value: string, meta: SessionMeta, now: number): string;
-  /** `Set-Cookie` that deletes the cookie, with the same Path and Domain (RFC 6265 §5.3 step 11), or the browser keeps it. */
-  clear(state: SessionState, now: number): string;
+  /**
+   * `Set-Cookie` for `value`, living as long as the session `meta` describes; with `chunk`, for the chunk cookie
+   * `<name>.<chunk>` (`cookie.chunks`), with the same attributes.
+   */
+  set(state: SessionState, value: string, meta: SessionMeta, now: number, chunk?: number): string;
+  /** `Set-Cookie` that deletes the cookie (or chunk `chunk`), with the same Path and Domain (RFC 6265 §5.3 step 11), or the browser keeps it. */
+  clear(state: SessionState, now: number, chunk?: number): string;
 }
 
 /**
@@ -31,14 +34,26 @@ export function createCookieIssuer(cookie: CookieSettings, policy: TimeoutPolicy
   const secureWriter = createSetCookieWriter(cookie.name, { ...cookie.attributes, secure: true });
   const plainWriter = cookie.secure === true ? undefined : createSetCookieWriter(cookie.plainName, { ...cookie.attributes, secure: false });
   const isSecure = (requestSecure: boolean): boolean => cookie.secure === true || (cookie.secure === "auto" && requestSecure);
-  const writerFor = (state: SessionState) => (isSecure(state.secure) ? secureWriter : plainWriter!);
+  // Chunk cookies' writers, made on first use: at most `maxChunks` a Secure variant.
+  const chunkWriters = new Map<string, SetCookieWriter>();
+  const writerFor = (state: SessionState, chunk: number | undefined): SetCookieWriter => {
+    const secure = isSecure(state.secure);
+    if (chunk === undefined) return secure ? secureWriter : plainWriter!;
+    const name = `${secure ? cookie.name : cookie.plainName}.${chunk}`;
+    let writer = chunkWriters.get(name);
+    if (writer === undefined) {
+      writer = createSetCookieWriter(name, { ...cookie.attributes, secure });
+      chunkWriters.set(name, writer);
+    }
+    return writer;
+  };
   return {
     isSecure,
     nameFor: (state) => (isSecure(state.secure) ? cookie.name : cookie.plainName),
-    set(state, value, meta, now) {
+    set(state, value, meta, now, chunk) {
       const maxAge = (meta.persistent ?? cookie.persistent) ? Math.max(1, Math.floor((expiresAt(meta, policy) - now) / 1000)) : undefined;
-      return writerFor(state)(value, maxAge, now);
+      return writerFor(state, chunk)(value, maxAge, now);
     },
-    clear: (state, now) => writerFor(state)("", 0, now),
+    clear: (state, now, chunk) => writerFor(state, chunk)("", 0, now),
   };
 }

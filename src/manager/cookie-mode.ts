@@ -9,8 +9,9 @@ import { currentRecord, isEmptyRecord } from "../core/session.js";
 import type { SessionMode } from "./mode.js";
 import { limits, type ResolvedOptions } from "./options.js";
 import type { CookieIssuer } from "./cookie-issuer.js";
-import { setting, unchanged } from "./changes.js";
+import { unchanged } from "./changes.js";
 import { createSessionId, needsSessionId, type Revocation } from "./revocation.js";
+import { singleCookie, type SessionCookie } from "./cookie-chunks.js";
 
 /** Reasons a codec gives before any cryptography ran: such values cost nothing and never count as attempts. */
 const refusedBeforeCrypto: ReadonlySet<CodecFailure> = new Set(["malformed", "unsupported_version", "unknown_key"]);
@@ -20,12 +21,17 @@ const refusedBeforeCrypto: ReadonlySet<CodecFailure> = new Set(["malformed", "un
  * request that sends the same value shares it; timeouts are still judged on every request. With `revocation`, a
  * signed-in session carries an id given at sign-in, is refused when its user's revocation record says so, and a
  * sign-out (`destroy`, or `signIn` over it) revokes its id, so every copy of its cookie is refused too; anonymous
- * sessions never read the revocation store.
+ * sessions never read the revocation store. `out` writes the value (as one cookie, or in chunks with `cookie.chunks`).
  *
  * @example
  * const mode = cookieMode(resolved, createCookieIssuer(resolved.cookie, resolved.policy), undefined);
  */
-export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer, revocation: Revocation | undefined): SessionMode {
+export function cookieMode(
+  resolved: ResolvedOptions,
+  cookies: CookieIssuer,
+  revocation: Revocation | undefined,
+  out: SessionCookie = singleCookie(cookies),
+): SessionMode {
   const { cookie, policy, decodeCacheSize, emit } = resolved;
   const codec = resolved.codec!;
   const contexts = { secure: { cookieName: cookie.name }, plain: { cookieName: cookie.plainName } };
@@ -114,17 +120,17 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer, rev
         const refusing = revocation!.refuses(ended, now);
         if (isPromise(refusing) ? await refusing : refusing) {
           emit({ type: "session_gone" });
-          return setting(cookies.clear(state, now));
+          return out.clear(state, now);
         }
       }
       // Revoked before any cookie goes out: if the store fails, the sign-out fails visibly (503), never half-done.
       if (ended !== undefined && (state.destroyed || state.signedIn)) await signOut(ended, now);
       const record = currentRecord(state);
       const loaded = state.token !== undefined;
-      if (isEmptyRecord(record)) return state.hadCookie && (loaded || state.destroyed) ? setting(cookies.clear(state, now)) : unchanged;
+      if (isEmptyRecord(record)) return state.hadCookie && (loaded || state.destroyed) ? out.clear(state, now) : unchanged;
       const changed = state.changes.length > 0 || state.signedIn || state.rotate;
       const touch = !loaded || isTouchDue(record.meta, now, policy);
-      if (!changed && !touch && !state.staleKey) return unchanged;
+      if (!changed && !touch && !state.staleKey) return out.keep(state, now);
       if (state.staleKey) emit({ type: "cookie_reissued", reason: "key_rotation" });
       let meta: SessionMeta = touch || state.signedIn ? { ...record.meta, lastSeenAt: now } : record.meta;
       if (state.signedIn || state.destroyed) meta.createdAt = now;
@@ -138,7 +144,7 @@ export function cookieMode(resolved: ResolvedOptions, cookies: CookieIssuer, rev
       const context = cookies.isSecure(state.secure) ? contexts.secure : contexts.plain;
       const encoding = codec.encode({ ...record, meta }, { cookieName: context.cookieName, now, expiresAt: expiresAt(meta, policy) });
       const value = isPromise(encoding) ? await encoding : encoding;
-      return setting(cookies.set(state, value, meta, now));
+      return out.set(state, value, meta, now);
     },
   };
 }

@@ -13,7 +13,9 @@ export type RejectionReason =
   | "absolute_timeout"
   | "not_yet_valid"
   /** Cookie mode with `revocation`: the session was signed out (`destroy`, `revokeSession`) or its user's sessions revoked. */
-  | "revoked";
+  | "revoked"
+  /** `cookie.chunks`: a chunk its count calls for was not sent, or chunks came without chunk 0. */
+  | "missing_chunk";
 
 /**
  * Something worth logging or counting. `session_gone`: a request's session was destroyed, revoked or expired by

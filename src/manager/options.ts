@@ -13,6 +13,8 @@ import { resolveCookieOptions, type CookieOptions, type CookieSettings } from ".
 import { createSealedCodec, type SealedCipher } from "../codecs/sealed.js";
 import { createSignedCodec } from "../codecs/signed.js";
 import { createDataRules, type DataMigration, type DataRules } from "./data-schema.js";
+import { jsonSerializer } from "../codecs/json.js";
+import type { CompressionOptions } from "../codecs/deflate.js";
 import type { SessionEvent } from "./events.js";
 import { isTelemetry, reportKeys, type Telemetry } from "./telemetry.js";
 
@@ -47,6 +49,14 @@ export interface SessionsOptions<D extends SessionData = DeclaredSessionData> {
    * shares its cookie with one keeps the default. @default "aes-256-gcm"
    */
   cipher?: SealedCipher;
+  /**
+   * Cookie mode, sealed or signed codec: the session is compressed (raw DEFLATE) before it is sealed or signed, when
+   * that makes it smaller. Off by default, because the cookie's length then tells an observer how well the session
+   * compresses: data an attacker can put in the session beside a secret leaks the secret a guess at a time (as in
+   * CRIME and BREACH). Compressed or not, cookies are read either way, and never inflated past `maxRecordBytes`.
+   * @default false
+   */
+  compress?: boolean;
   cookie?: CookieOptions;
   /** A session unused this long ends. @default "24h" */
   idleTimeout?: Duration;
@@ -62,7 +72,8 @@ export interface SessionsOptions<D extends SessionData = DeclaredSessionData> {
   trustProxy?: boolean | number;
   /**
    * Store mode: the largest a session record may be, as stored (data, flash messages and metadata, in bytes).
-   * A value over it is refused at `set` and a record over it at commit, with `ERR_SESSION_TOO_LARGE`. @default 65536
+   * A value over it is refused at `set` and a record over it at commit, with `ERR_SESSION_TOO_LARGE`. Cookie mode:
+   * the most a compressed cookie inflates to (see `compress`). @default 65536
    */
   maxRecordBytes?: number;
   /**
@@ -159,6 +170,13 @@ export const limits = Object.freeze({
    * refuses as malformed before any cryptography never count.
    */
   maxOpenAttempts: 32,
+  /**
+   * Cookie mode with `cookie.chunks`: values read for each chunk name at most (a browser sends one per path and
+   * domain that set it), and values joined from them and tried at most, so a chunk planted beside the real one does
+   * not hide it and a header of chunk names costs little.
+   */
+  maxChunkValues: 4,
+  maxChunkJoins: 8,
   /** Rejection events per request at most, so a header stuffed with junk is not as many log lines. */
   maxRejectionEvents: 8,
   /** Compare-and-set attempts before `ERR_SESSION_CONFLICT` (writers in this process queue, so only other processes race). */
@@ -257,6 +275,17 @@ export function resolveOptions(options: SessionsOptions<SessionData>): ResolvedO
   const store = options.store;
   const renewal = resolveRenewal(options, store, absoluteMs);
   const revocation = resolveRevocation(options.revocation, store);
+  const compress = options.compress ?? false;
+  if (typeof compress !== "boolean") throw new TesseraError("ERR_INVALID_OPTION", "`compress` must be true or false");
+  if (store !== undefined && compress) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`compress` is for cookie mode: with a `store`, the cookie holds only a token");
+  }
+  if (store !== undefined && cookie.chunks) {
+    throw new TesseraError("ERR_INVALID_OPTION", "`cookie.chunks` is for cookie mode: with a `store`, the cookie holds only a token");
+  }
+  if (compress && options.codec !== undefined && typeof options.codec !== "string") {
+    throw new TesseraError("ERR_INVALID_OPTION", '`compress` works with the "sealed" and "signed" codecs; another service reading a codec of its own (JWT, Flask) would not expect it');
+  }
   const onEvent = options.onEvent;
   if (options.cipher !== undefined && (store !== undefined || (options.codec ?? "sealed") !== "sealed")) {
     throw new TesseraError("ERR_INVALID_OPTION", '`cipher` is for cookie mode\'s sealed codec (no `store`, `codec: "sealed"`)');
@@ -279,7 +308,7 @@ export function resolveOptions(options: SessionsOptions<SessionData>): ResolvedO
     renewal,
     revocation,
     store,
-    codec: store ? undefined : pickCodec(options.codec ?? "sealed", ring, options.cipher),
+    codec: store ? undefined : pickCodec(options.codec ?? "sealed", ring, { cipher: options.cipher, compress, maxInflatedBytes: maxRecordBytes }),
     emit: (event) => {
       try {
         onEvent?.(event);
@@ -357,9 +386,10 @@ function isStore(value: unknown): value is Store {
   return ["get", "create", "update", "delete", "close"].every((method) => typeof candidate[method as keyof Store] === "function");
 }
 
-function pickCodec(choice: "sealed" | "signed" | Codec, ring: KeyRing, cipher: SealedCipher | undefined): Codec {
-  if (choice === "sealed") return createSealedCodec(ring, cipher === undefined ? undefined : { cipher });
-  if (choice === "signed") return createSignedCodec(ring);
+function pickCodec(choice: "sealed" | "signed" | Codec, ring: KeyRing, options: { cipher: SealedCipher | undefined } & CompressionOptions): Codec {
+  const { cipher, ...compression } = options;
+  if (choice === "sealed") return createSealedCodec(ring, cipher === undefined ? compression : { cipher, ...compression });
+  if (choice === "signed") return createSignedCodec(ring, jsonSerializer, compression);
   if (choice && typeof choice.encode === "function" && typeof choice.decode === "function") return choice;
   throw new TesseraError("ERR_INVALID_OPTION", '`codec` must be "sealed", "signed" or a Codec');
 }

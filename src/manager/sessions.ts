@@ -2,7 +2,7 @@
 
 import type { DeclaredSessionData, SessionData } from "../core/data.js";
 import { TesseraError } from "../core/errors.js";
-import { Session, endSession, sessionState, type SessionState } from "../core/session.js";
+import { Session, endSession, sessionState, type SentCookies, type SessionState } from "../core/session.js";
 import { readCookieValues } from "../cookie/parse.js";
 import { cookieMode } from "./cookie-mode.js";
 import type { RejectionReason } from "./events.js";
@@ -12,6 +12,7 @@ import { validateForWrite } from "./data-schema.js";
 import { isPromise } from "../crypto/backend.js";
 import { createRecords } from "./records.js";
 import { createCookieIssuer } from "./cookie-issuer.js";
+import { chunkedCookie, singleCookie } from "./cookie-chunks.js";
 import type { ResponseChanges } from "./changes.js";
 import { storeMode } from "./store-mode.js";
 import { createUserSessions, type UserSessions } from "./user-sessions.js";
@@ -78,7 +79,10 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
   const cookies = createCookieIssuer(cookie, resolved.policy);
   const records = store ? createRecords(store, resolved) : undefined;
   const revocation = resolved.revocation ? createRevocation(resolved) : undefined;
-  const mode: SessionMode = records ? storeMode(resolved, cookies, records) : cookieMode(resolved, cookies, revocation);
+  // Cookie mode's cookie, split over several when `cookie.chunks` allows and the session needs it.
+  const chunked = cookie.chunks ? chunkedCookie(cookie, cookies) : undefined;
+  const sessionCookie = chunked ?? singleCookie(cookies);
+  const mode: SessionMode = records ? storeMode(resolved, cookies, records) : cookieMode(resolved, cookies, revocation, sessionCookie);
   // Sessions of another library, read once (the `migrateFrom` option); everything the hook reaches is passed here.
   const migrator = createMigrator({
     migrations: options.migrateFrom ?? [],
@@ -91,7 +95,7 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
         return;
       }
       const value = await resolved.codec!.encode(record, { cookieName: cookies.nameFor(state), now, expiresAt: expiresAt(record.meta, resolved.policy) });
-      cookies.set(state, value, record.meta, now);
+      sessionCookie.set(state, value, record.meta, now);
     },
     createRecord: (id, record) => records!.call("create", (s, io) => s.create(id, records!.encode(record), records!.writeOptions(record.meta, io))),
     deleteRecord: (id) => records!.call("delete", (s, io) => s.delete(id, io)),
@@ -99,7 +103,7 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
   });
   const commit = migrator ? migrator.commit : mode.commit;
 
-  const newState = (facts: RequestFacts, hadCookie: boolean, now: number): SessionState => ({
+  const newState = (facts: RequestFacts, hadCookie: boolean, sentCookies: SentCookies | undefined, now: number): SessionState => ({
     base: { data: {}, flash: {}, meta: { createdAt: now, lastSeenAt: now } },
     data: {},
     flashRead: new Set(),
@@ -118,6 +122,7 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
     userAgent: facts.userAgent ?? undefined,
     maxValueBytes: mode.maxValueBytes,
     persistentByDefault: cookie.persistent,
+    sentCookies,
   });
 
   const loadFrom = async (facts: RequestFacts): Promise<Session<D>> => {
@@ -125,14 +130,17 @@ export function createSessionManager<D extends SessionData = DeclaredSessionData
     const name = cookies.isSecure(facts.secure) ? cookie.name : cookie.plainName;
     // Every value under the session cookie's name (a browser sends every cookie whose domain and path match, longest
     // path first), tried in the order sent: the first that gives a live session wins.
-    const values = readCookieValues(facts.cookie, name, limits.maxCandidates);
-    const state = newState(facts, values.length > 0, now);
+    // With `cookie.chunks`, the values sent whole come first, then those joined from chunks.
+    const read = chunked?.read(facts.cookie, name);
+    const values = read?.values ?? readCookieValues(facts.cookie, name, limits.maxCandidates);
+    const state = newState(facts, values.length > 0 || (read?.sent.chunks.length ?? 0) > 0, read?.sent, now);
+    // A header stuffed with junk must not turn into as many events (and log lines) as it has values.
+    let rejections = 0;
+    const reject = (reason: RejectionReason): void => {
+      if (++rejections <= limits.maxRejectionEvents) emit({ type: "cookie_rejected", reason });
+    };
+    read?.rejections.forEach(reject);
     if (values.length > 0) {
-      // A header stuffed with junk must not turn into as many events (and log lines) as it has values.
-      let rejections = 0;
-      const reject = (reason: RejectionReason): void => {
-        if (++rejections <= limits.maxRejectionEvents) emit({ type: "cookie_rejected", reason });
-      };
       let loaded = await mode.load(values, state, now, reject);
       let migrated = false;
       if (loaded !== undefined && rules !== undefined) {

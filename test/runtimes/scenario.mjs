@@ -19,7 +19,7 @@ const vectors = {
 };
 
 /** The checks, in the order the table prints them. */
-export const checks = ["sealed cookie", "signed cookie", "memory store", "key rotation", "tamper rejection", "timeouts", "wire format"];
+export const checks = ["sealed cookie", "signed cookie", "memory store", "key rotation", "tamper rejection", "timeouts", "wire format", "big sessions"];
 
 const origin = "https://app.example";
 const secretNew = "runtime-conformance-secret-new-0123456789";
@@ -189,6 +189,26 @@ export async function runScenario({ tessera, memory }) {
       assert(decoded.record.meta.userId === "u-42" && decoded.record.meta.createdAt === vectors.record.meta.createdAt, `${name}: other metadata`);
     }
     assert((await hashToken("abc")) === vectors.hashOfAbc, "hashToken is not SHA-256 in base64url");
+  });
+
+  await run("big sessions", async () => {
+    // A cart that compresses, and noise that does not: compressed (node:zlib or CompressionStream), then split over
+    // __Host-sid.0, __Host-sid.1, ... and joined back.
+    const cart = Array.from({ length: 300 }, (_, i) => `book-${i % 9}`);
+    const noise = Array.from(crypto.getRandomValues(new Uint8Array(3000)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+    for (const codec of ["sealed", "signed"]) {
+      const sessions = createSessions({ secrets: [secretNew], codec, compress: true, cookie: { chunks: true } });
+      const session = await sessions.load(request());
+      session.set("cart", cart);
+      session.set("noise", noise);
+      const pairs = (await sessions.commit(session, new Response("ok"))).headers.getSetCookie().map((header) => header.split(";", 1)[0]);
+      const names = pairs.map((pair) => pair.slice(0, pair.indexOf("=")));
+      assert(names.join() === "__Host-sid.0,__Host-sid.1", `${codec}: the session went out as ${names.join()}`);
+      const back = await sessions.load(request(pairs.join("; ")));
+      assert(back.get("noise") === noise && back.get("cart").length === 300, `${codec}: the chunked session did not come back`);
+      const missing = await sessions.load(request(pairs[0]));
+      assert(missing.get("noise") === undefined, `${codec}: a session missing a chunk opened`);
+    }
   });
 
   for (const store of stores) await store.close?.();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cookieHeaderOf, type CookieView } from "./request.js";
+import { cookieHeaderOf, sessionCookieNames, type CookieView } from "./request.js";
 
 const view = (values: Record<string, string>): CookieView => ({ get: (name) => (Object.hasOwn(values, name) ? { value: values[name]! } : undefined) });
 const names = ["__Host-sid", "sid"];
@@ -19,5 +19,12 @@ describe("cookieHeaderOf", () => {
   it("drops what was sent when the view cleared the cookie (a logout before the page renders)", () => {
     expect(cookieHeaderOf("sid=old; theme=dark", view({ sid: "", theme: "dark" }), names)).toBe("theme=dark");
     expect(cookieHeaderOf("sid=old", view({}), names)).toBe("");
+  });
+
+  it("reads chunks a Server Action wrote (cookie.chunks) in place of the whole cookie it deleted", () => {
+    const chunked = sessionCookieNames({ cookieName: "__Host-sid", plainCookieName: "sid" });
+    expect(chunked.slice(0, 4)).toEqual(["__Host-sid", "sid", "__Host-sid.0", "sid.0"]);
+    expect(chunked).toHaveLength(34);
+    expect(cookieHeaderOf("sid=old; theme=dark", view({ sid: "", "sid.0": "2.a", "sid.1": "b", theme: "dark" }), chunked)).toBe("sid.0=2.a; sid.1=b; theme=dark");
   });
 });

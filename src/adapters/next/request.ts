@@ -3,6 +3,7 @@
 import { cookies, headers } from "next/headers.js";
 import { workUnitAsyncStorage } from "next/dist/server/app-render/work-unit-async-storage.external.js";
 import type { RequestFacts, SessionManager } from "../../manager/sessions.js";
+import { maxChunks } from "../../manager/cookie-chunks.js";
 import { forwardedSecure } from "../http.js";
 import { nextCookieOf, type NextCookie } from "./set-cookie.js";
 
@@ -62,6 +63,20 @@ export function mayWriteCookies(): boolean {
   return store?.type !== "request" || store.phase === "action";
 }
 
+/**
+ * The session cookie's names, Secure and plain, each with its chunks' names (`cookie.chunks`: `sid.0`, `sid.1`, ...),
+ * so a chunked session a Server Action wrote is read back whole by the page rendered after it.
+ *
+ * @example
+ * sessionCookieNames(sessions); // ["__Host-sid", "sid", "__Host-sid.0", "sid.0", ...]
+ */
+export function sessionCookieNames(sessions: Pick<SessionManager, "cookieName" | "plainCookieName">): string[] {
+  const bases = sessions.cookieName === sessions.plainCookieName ? [sessions.cookieName] : [sessions.cookieName, sessions.plainCookieName];
+  const names = [...bases];
+  for (let index = 0; index < maxChunks; index++) for (const base of bases) names.push(`${base}.${index}`);
+  return names;
+}
+
 /** What `requestFacts` needs of the sessions object. */
 export type CookieNames = Pick<SessionManager, "cookieName" | "plainCookieName" | "trustProxy">;
 
@@ -86,7 +101,7 @@ export async function cookieView(): Promise<CookieView> {
  */
 export async function requestFacts(sessions: CookieNames, view: CookieView): Promise<RequestFacts> {
   const headerList = await headers();
-  const cookie = cookieHeaderOf(headerList.get("cookie"), view, [sessions.cookieName, sessions.plainCookieName]);
+  const cookie = cookieHeaderOf(headerList.get("cookie"), view, sessionCookieNames(sessions));
   const secure = forwardedSecure(false, headerList.get("x-forwarded-proto"), sessions.trustProxy);
   return { cookie, secure, userAgent: headerList.get("user-agent") };
 }
