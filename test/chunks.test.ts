@@ -258,6 +258,27 @@ describe("cookie.maxBytes", () => {
     expect(warn.mock.calls[0]![0]).toMatch(/session cookie "sid" took \d+ of its 8192 bytes \(cookie\.maxBytes\)/);
   });
 
+  it("starts, and splits, where reading the environment throws (Deno without --allow-env), warning about nothing", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    // Node's own fetch classes read the environment when first used: they are made ready before it is taken away.
+    await new Response(request().body).arrayBuffer();
+    const original = process.env;
+    process.env = new Proxy({} as NodeJS.ProcessEnv, {
+      get() {
+        throw new Error('NotCapable: Requires env access to "NODE_ENV"');
+      },
+    });
+    try {
+      const sessions = createSessions<Data>({ secrets: [secret], cookie: { chunks: true, maxBytes: 8192 } });
+      const big = await sessions.load(request());
+      big.set("notes", noise(5200));
+      expect(setCookies(await sessions.commit(big, new Response()))).toHaveLength(2);
+    } finally {
+      process.env = original;
+    }
+    expect(warn).not.toHaveBeenCalled();
+  });
+
   it("does not warn in production", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     vi.stubEnv("NODE_ENV", "production");

@@ -142,7 +142,15 @@ function changes(headers: string[]): ResponseChanges {
   return headers.length === 0 ? unchanged : { setCookie: headers, vary: true, noStore: true };
 }
 
-/** NODE_ENV is "production" (where the runtime has a `process`); warnings are for development. */
+/**
+ * NODE_ENV is "production" (where the runtime has a `process`); warnings are for development. A runtime that may
+ * refuse to read the environment (Deno without `--allow-env` throws) counts as production: no warning, and never a
+ * failed start.
+ */
 function isProduction(): boolean {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV === "production";
+  try {
+    return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV === "production";
+  } catch {
+    return true;
+  }
 }
