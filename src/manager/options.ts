@@ -177,6 +177,8 @@ export const limits = Object.freeze({
    */
   maxChunkValues: 4,
   maxChunkJoins: 8,
+  /** Store mode: cookie values whose tag verified remembered with their at-rest id, so a repeat visit skips both. */
+  verifiedTokenCacheSize: 1000,
   /** Rejection events per request at most, so a header stuffed with junk is not as many log lines. */
   maxRejectionEvents: 8,
   /** Compare-and-set attempts before `ERR_SESSION_CONFLICT` (writers in this process queue, so only other processes race). */
