@@ -321,7 +321,10 @@ describe("sqlite store", () => {
       first.set("count", 0);
       const token = setCookies(await sessions.commit(first, new Response("ok")))[0]!.value;
 
-      for (const child of children) child.stdin.end(`${token}\n`);
+      for (const child of children) child.stdin.write(`${token}\n`);
+      // Every process loads the session at the same version before any commits, so their writes collide.
+      expect(await Promise.all(children.map((_, i) => nextLine(i)))).toEqual(Array(processes).fill("loaded"));
+      for (const child of children) child.stdin.end("go\n");
       const reports = (await Promise.all(children.map((_, i) => nextLine(i)))).map(
         (line) => JSON.parse(line) as { ok: number; failed: string[]; conflicts: number },
       );
