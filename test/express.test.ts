@@ -70,6 +70,12 @@ describe("tessera/express with passport-local and express-session habits", () =>
     app.get("/cart", (req, res) => {
       res.json(Object.assign({}, req.session));
     });
+    app.get("/define", (req, res) => {
+      // A data property defined rather than assigned is set too; an accessor is refused.
+      Object.defineProperty(req.session, "plan", { value: "pro", writable: true, enumerable: true, configurable: true });
+      const accessor = Reflect.defineProperty(req.session, "tier", { get: () => "gold", enumerable: true, configurable: true });
+      res.json({ plan: (req.session as unknown as { plan?: string }).plan, accessor });
+    });
     app.get("/stream", (req, res) => {
       (req.session as unknown as { streamed: boolean }).streamed = true;
       Readable.from(["one ", "two ", "three"]).pipe(res);
@@ -114,6 +120,12 @@ describe("tessera/express with passport-local and express-session habits", () =>
       body: new URLSearchParams({ username, password }),
       headers: { "content-type": "application/x-www-form-urlencoded" },
     });
+
+  it("takes a data property defined on req.session as a set, and refuses an accessor", async () => {
+    const response = await call("/define");
+    expect(await response.json()).toEqual({ plan: "pro", accessor: false });
+    expect(await (await call("/cart", cookieOf(response)!)).json()).toEqual({ plan: "pro" });
+  });
 
   it("logs in with passport-local, under a new session id, and logs out", async () => {
     const planted = cookieOf(await call("/cart/add?item=tea"))!;

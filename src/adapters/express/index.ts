@@ -316,8 +316,11 @@ const viewHandler: ProxyHandler<View> = {
     if (typeof key !== "string" || !view.session.has(key)) return undefined;
     return { value: view.read(key), writable: true, enumerable: true, configurable: true };
   },
-  defineProperty() {
-    return false;
+  // A data property defined on the session (Object.defineProperty, some libraries' copies) is a set; accessors and
+  // the session's own API are refused, and nothing lands on the view's own fields.
+  defineProperty(view, key, descriptor) {
+    if (!("value" in descriptor) || typeof key === "symbol" || api.has(key)) return false;
+    return viewHandler.set!(view, key, descriptor.value, view.proxy);
   },
 };
 
