@@ -38,6 +38,7 @@ const connections = 50;
 const here = dirname(fileURLToPath(import.meta.url));
 const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs")).href;
 const clockTicks = 100; // USER_HZ on Linux
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}`;
 
 export type Workload = "W1" | "W2" | "W1 distinct" | "W2 shared";
 const growthSizes = quick ? [1_000, 5_000, 20_000] : [1_000, 10_000, 100_000];
@@ -202,7 +203,6 @@ async function main(): Promise<void> {
     writeGrowth(summary);
     return;
   }
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}`;
   const table = `${renderTable(summary, { machine, quick, settings, connections, date: new Date().toISOString() })}\n${renderTargets(judgeTargets(summary))}`;
   const resultsDir = join(here, "results");
   mkdirSync(resultsDir, { recursive: true });
@@ -216,7 +216,6 @@ async function main(): Promise<void> {
 
 /** The growth run's table and chart, with the decode cache's memory per entry measured in a process of its own. */
 function writeGrowth(summary: ReturnType<typeof summarize>): void {
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}`;
   const cache = spawnSync(process.execPath, ["--expose-gc", "--import", tsxLoader, join(here, "cache-memory.ts")], { encoding: "utf8" });
   const memory = JSON.parse(cache.stdout.trim().split("\n").at(-1) ?? "{}") as { entries?: number; cookieBytes?: number; bytesPerEntry?: Record<string, number> };
   const notes = [

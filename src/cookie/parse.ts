@@ -26,19 +26,22 @@ export function readCookieValues(header: string | null | undefined, name: string
     if (eq < end) {
       const keyStart = skipSpace(header, start, eq);
       const keyEnd = trimSpaceEnd(header, keyStart, eq);
-      if (keyEnd - keyStart === name.length && header.startsWith(name, keyStart)) {
-        let valueStart = skipSpace(header, eq + 1, end);
-        let valueEnd = trimSpaceEnd(header, valueStart, end);
-        if (valueEnd - valueStart >= 2 && header.charCodeAt(valueStart) === 0x22 && header.charCodeAt(valueEnd - 1) === 0x22) {
-          valueStart++;
-          valueEnd--;
-        }
-        values.push(header.slice(valueStart, valueEnd));
-      }
+      if (keyEnd - keyStart === name.length && header.startsWith(name, keyStart)) values.push(valueOf(header, eq + 1, end));
     }
     start = end + 1;
   }
   return values;
+}
+
+/** The value between `from` (after "=") and `to` (";" or the end), trimmed of spaces and tabs, its double quotes removed. */
+function valueOf(header: string, from: number, to: number): string {
+  let valueStart = skipSpace(header, from, to);
+  let valueEnd = trimSpaceEnd(header, valueStart, to);
+  if (valueEnd - valueStart >= 2 && header.charCodeAt(valueStart) === 0x22 && header.charCodeAt(valueEnd - 1) === 0x22) {
+    valueStart++;
+    valueEnd--;
+  }
+  return header.slice(valueStart, valueEnd);
 }
 
 function skipSpace(text: string, from: number, to: number): number {
@@ -89,15 +92,7 @@ export function readChunkedCookie(header: string | null | undefined, name: strin
       const keyEnd = trimSpaceEnd(header, keyStart, eq);
       const index = keyEnd - keyStart >= name.length && header.startsWith(name, keyStart) ? chunkIndexOf(header, keyStart + name.length, keyEnd) : -2;
       const into = index === -1 ? (found.whole.length < limit ? found.whole : undefined) : index >= 0 && index < maxChunks && found.chunks[index]!.length < perChunk ? found.chunks[index] : undefined;
-      if (into !== undefined) {
-        let valueStart = skipSpace(header, eq + 1, end);
-        let valueEnd = trimSpaceEnd(header, valueStart, end);
-        if (valueEnd - valueStart >= 2 && header.charCodeAt(valueStart) === 0x22 && header.charCodeAt(valueEnd - 1) === 0x22) {
-          valueStart++;
-          valueEnd--;
-        }
-        into.push(header.slice(valueStart, valueEnd));
-      }
+      into?.push(valueOf(header, eq + 1, end));
     }
     start = end + 1;
   }

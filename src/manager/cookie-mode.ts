@@ -1,5 +1,6 @@
 // Cookie mode: the whole session sealed (or signed) in the cookie, with a cache of values already opened.
 
+import { setBounded } from "../core/bounded.js";
 import type { CodecContext, Decoded } from "../core/codec.js";
 import { CodecError, type CodecFailure } from "../core/errors.js";
 import { checkTimeouts, expiresAt, isTouchDue } from "../core/policy.js";
@@ -47,9 +48,7 @@ export function cookieMode(
       Object.freeze(record.flash);
       Object.freeze(record.meta);
       Object.freeze(record);
-      // Oldest first out: a Map iterates in insertion order.
-      if (opened.size >= decodeCacheSize) opened.delete(opened.keys().next().value!);
-      opened.set(key, fresh);
+      setBounded(opened, key, fresh, decodeCacheSize);
     }
     return fresh;
   };

@@ -1,5 +1,6 @@
 // Cookie mode's revocation: one small record per user in a store, refusing cookies signed in before its epoch and copies of sessions signed out.
 
+import { setBounded } from "../core/bounded.js";
 import { toBase64url } from "../core/bytes.js";
 import { TesseraError } from "../core/errors.js";
 import type { SessionMeta } from "../core/record.js";
@@ -116,9 +117,7 @@ export function createRevocation(resolved: ResolvedOptions): Revocation {
     reading.delete(userId);
     if (cacheForMs === 0) return;
     cached.delete(userId);
-    // Oldest first out: a Map iterates in insertion order.
-    if (cached.size >= limits.revocationCacheSize) cached.delete(cached.keys().next().value!);
-    cached.set(userId, { revoked, until: now + cacheForMs });
+    setBounded(cached, userId, { revoked, until: now + cacheForMs }, limits.revocationCacheSize);
   };
 
   const opened = (stored: StoredSession | undefined, now: number): Revoked | undefined => {

@@ -1,5 +1,6 @@
 // Store mode: the cookie holds a tagged random token, the record lives in a store under the token's hash.
 
+import { setBounded } from "../core/bounded.js";
 import { TesseraError } from "../core/errors.js";
 import { checkTimeouts, isTouchDue } from "../core/policy.js";
 import type { SessionMeta, SessionRecord } from "../core/record.js";
@@ -46,8 +47,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
   const verified = new Map<string, { keyIndex: number; id: string }>();
   const remember = (name: string, value: string, keyIndex: number, id: string): { keyIndex: number; id: string } => {
     const entry = { keyIndex, id };
-    if (verified.size >= limits.verifiedTokenCacheSize) verified.delete(verified.keys().next().value!);
-    verified.set(`${name}\u0000${value}`, entry);
+    setBounded(verified, `${name}\u0000${value}`, entry, limits.verifiedTokenCacheSize);
     return entry;
   };
   /** `withId` for the request's own token, whose id its load already computed. */
@@ -64,7 +64,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
    * Writes `record` under a new token, seen now; a sign-in or a session started after `destroy` starts its
    * absolute timeout afresh.
    */
-  const writeNew = async (state: SessionState, record: SessionRecord, now: number): Promise<{ token: string; meta: SessionMeta }> => {
+  const writeNew = async (state: SessionState, record: SessionRecord, now: number): Promise<{ token: string; id: string; meta: SessionMeta }> => {
     const meta: SessionMeta = { ...record.meta, lastSeenAt: now };
     if (state.signedIn || state.destroyed) meta.createdAt = now;
     // Every new token starts its renewal clock; without renewal no record carries one.
@@ -78,7 +78,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
     const created = await call("create", (s, io) => s.create(id, text, records.writeOptions(meta, io)));
     // 256 random bits do not collide; a store answering "taken" is broken, and we fail closed.
     if (!created) throw new TesseraError("ERR_SESSION_CONFLICT", "the store refused a new session id");
-    return { token, meta };
+    return { token, id, meta };
   };
 
   /** A user binding made by `signIn` in this request, carried onto a fresher record. */
@@ -239,10 +239,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
           return setting(cookies.set(state, written.token, written.meta, now));
         }
         turn.last = undefined;
-        if (written !== undefined) {
-          const writtenId = await hashToken(written.token);
-          await call("delete", (s, io) => s.delete(writtenId, io));
-        }
+        if (written !== undefined) await call("delete", (s, io) => s.delete(written.id, io));
         const current = await renewals.readCurrent(oldId, cookies.nameFor(state), now);
         if (current === undefined) return endAnonymous(state);
         if (current.successor !== undefined) {
@@ -282,8 +279,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
       }
       for (let attempt = 1; ; attempt++) {
         const written = await writeNew(state, record, now);
-        const writtenId = await hashToken(written.token);
-        const forwarder = await renewals.forwarder(record.meta, oldId, written.token, writtenId, now);
+        const forwarder = await renewals.forwarder(record.meta, oldId, written.token, written.id, now);
         const text = records.encode(forwarder);
         // Writers queued behind on the old token lose their compare-and-set, read the forwarder and follow it.
         turn.last = undefined;
@@ -294,7 +290,7 @@ export function storeMode(resolved: ResolvedOptions, cookies: CookieIssuer, reco
           emit({ type: "session_renewed" });
           return setting(cookies.set(state, written.token, written.meta, now));
         }
-        await call("delete", (s, io) => s.delete(writtenId, io));
+        await call("delete", (s, io) => s.delete(written.id, io));
         const current = await renewals.readCurrent(oldId, cookies.nameFor(state), now);
         if (current === undefined) return endAnonymous(state);
         if (current.successor !== undefined) {
